@@ -1,0 +1,52 @@
+"""flask commands (run as `flask --app wsgi COMMAND`)."""
+import click
+from flask.cli import with_appcontext
+
+from backend.services import identity
+
+
+@click.command("create-admin")
+@click.argument("openid")
+@with_appcontext
+def create_admin(openid):
+    """Make the WeChat user with OPENID a platform admin."""
+    user = identity.make_platform_admin(openid)
+    click.echo(f"user {user.id} ({openid}) is now a platform admin")
+
+
+@click.command("import-registry")
+@click.argument("community_id", type=int)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-openid", required=True, help="openid of the committee member or admin importing")
+@with_appcontext
+def import_registry(community_id, path, as_openid):
+    """Import a registry file (CSV or XLSX) into a community, as the route does."""
+    from backend.errors import DomainError
+    from backend.extensions import db
+    from backend.models import User
+    from backend.services import registry
+
+    actor = db.session.execute(db.select(User).filter_by(openid=as_openid)).scalar_one_or_none()
+    if actor is None:
+        raise click.ClickException(f"no user with openid {as_openid}")
+    with open(path, "rb") as fh:
+        try:
+            report = registry.import_registry(actor, community_id, path, fh.read())
+        except DomainError as exc:
+            for row in exc.details.get("rows", []):
+                click.echo(f"row {row['row']} {row['field']}: {row['message']}", err=True)
+            raise click.ClickException(exc.message)
+    click.echo(report)
+
+
+@click.command("demo")
+@with_appcontext
+def demo():
+    """Load the demo community (idempotent) and print the development openids."""
+    from backend.services import demo as demo_service
+
+    for line in demo_service.load_demo():
+        click.echo(line)
+
+
+commands = [create_admin, import_registry, demo]

@@ -1,0 +1,82 @@
+"""Configuration: one Config class filled from environment variables (handbook §7)."""
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-secret-not-for-production"
+# 32 zero-ish bytes, base64: only ever used in development and tests.
+DEV_PII_KEY = "ZGV2LXBpaS1rZXktbm90LWZvci1wcm9kdWN0aW9uISE="
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unusable (raised at start, before serving anything)."""
+
+
+def _flag(value, default=False):
+    if value is None or value == "":
+        return default
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    """Settings for one app instance; `from_env` reads the environment, tests pass overrides."""
+
+    def __init__(self, env=None, **overrides):
+        env = dict(os.environ if env is None else env)
+        self.ENV = env.get("LINLI_ENV", "development")
+        instance = Path(env.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+        self.INSTANCE_PATH = str(instance)
+        self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or f"sqlite:///{instance / 'linli.db'}"
+        self.SECRET_KEY = env.get("SECRET_KEY", DEV_SECRET)
+        self.PII_KEY = env.get("PII_KEY", DEV_PII_KEY)
+        self.SIGNING_KEY_FILE = env.get("SIGNING_KEY_FILE", str(instance / "signing_key.pem"))
+        self.MEDIA_ROOT = env.get("MEDIA_ROOT", str(instance / "media"))
+        self.S3_BUCKET = env.get("S3_BUCKET", "")
+        self.S3_ENDPOINT_URL = env.get("S3_ENDPOINT_URL", "")
+        self.S3_ACCESS_KEY_ID = env.get("S3_ACCESS_KEY_ID", "")
+        self.S3_SECRET_ACCESS_KEY = env.get("S3_SECRET_ACCESS_KEY", "")
+        self.S3_REGION = env.get("S3_REGION", "us-east-1")
+        self.WECHAT_APPID = env.get("WECHAT_APPID", "wx-dev-appid")
+        self.WECHAT_SECRET = env.get("WECHAT_SECRET", "wx-dev-secret")
+        self.WECHAT_API_BASE = env.get("WECHAT_API_BASE", "https://api.weixin.qq.com/")
+        # The built-in fake WeChat: on by default in development when no real base is configured.
+        self.WECHAT_DEV_FAKE = _flag(
+            env.get("WECHAT_DEV_FAKE"),
+            default=self.ENV == "development" and "WECHAT_API_BASE" not in env,
+        )
+        self.WECHAT_TIMEOUT = float(env.get("WECHAT_TIMEOUT", "5"))
+        self.TOKEN_TTL_SECONDS = int(env.get("TOKEN_TTL_SECONDS", str(7 * 24 * 3600)))
+        self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024)))
+        self.VOTE_MIN_HOURS = int(env.get("VOTE_MIN_HOURS", "0" if self.ENV != "production" else "72"))
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        self.JSON_AS_ASCII = False
+        # flask-smorest / OpenAPI
+        self.API_TITLE = "Linli API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api/v1"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "docs"
+        self.OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+    def validate(self):
+        """Refuse to start production with development secrets or without WeChat credentials."""
+        if self.ENV != "production":
+            return
+        problems = []
+        if not self.SECRET_KEY or self.SECRET_KEY == DEV_SECRET:
+            problems.append("SECRET_KEY must be set to a non-default value")
+        if not self.PII_KEY or self.PII_KEY == DEV_PII_KEY:
+            problems.append("PII_KEY must be set to a non-default value")
+        if self.WECHAT_APPID in ("", "wx-dev-appid") or self.WECHAT_SECRET in ("", "wx-dev-secret"):
+            problems.append("WECHAT_APPID and WECHAT_SECRET must be set")
+        if self.WECHAT_DEV_FAKE:
+            problems.append("WECHAT_DEV_FAKE must be off in production")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def as_mapping(self):
+        """The settings as a dict for app.config."""
+        return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -1,0 +1,12 @@
+"""All models, imported here so that Alembic and the app see every table."""
+from backend.models.identity import AuthSession, PhoneVerification, User, WechatToken  # noqa: F401
+from backend.models.community import (  # noqa: F401
+    Binding,
+    BindingEvent,
+    Community,
+    Membership,
+    Owner,
+    Part,
+    PartOwner,
+    RegistryImport,
+)

@@ -1,0 +1,173 @@
+"""Bearer tokens, roles and community scoping, and encryption of personal data."""
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from datetime import timedelta
+from functools import wraps
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives import hashes
+from flask import current_app, g, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from backend.errors import Forbidden, NotFound, Unauthorized
+from backend.extensions import db
+from backend.models import AuthSession, Binding, Community, Membership, User
+from backend.models.base import utcnow
+
+# ---------------------------------------------------------------- personal data
+
+
+def _derive(purpose):
+    raw = base64.b64decode(current_app.config["PII_KEY"])
+    if len(raw) < 16:
+        raise RuntimeError("PII_KEY must be base64 of at least 16 bytes")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(raw)
+
+
+def encrypt_pii(text):
+    """AES-GCM encrypt a personal-data string; None stays None."""
+    if text is None:
+        return None
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_derive(b"linli pii aes-gcm")).encrypt(nonce, text.encode(), None)
+
+
+def decrypt_pii(blob):
+    """Decrypt what encrypt_pii produced."""
+    if blob is None:
+        return None
+    return AESGCM(_derive(b"linli pii aes-gcm")).decrypt(blob[:12], blob[12:], None).decode()
+
+
+def pii_hash(text):
+    """Keyed hash (HMAC-SHA256) for matching personal data without decrypting it."""
+    if text is None:
+        return None
+    return hmac.new(_derive(b"linli pii hmac"), text.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_phone(phone):
+    """138****1234."""
+    if not phone:
+        return None
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:]
+
+
+def mask_id_number(number):
+    """110***********123X: first three and last four characters only."""
+    if not number:
+        return None
+    return number[:3] + "*" * max(len(number) - 7, 0) + number[-4:]
+
+
+def encrypt_secret(text):
+    """Encrypt a server secret (the WeChat session_key) with the same key material."""
+    return encrypt_pii(text)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def _serializer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="linli-bearer")
+
+
+def issue_token(user):
+    """Create a server-side session and the signed bearer token that names it."""
+    now = utcnow()
+    session = AuthSession(
+        id=secrets.token_hex(16),
+        user_id=user.id,
+        created_at=now,
+        expires_at=now + timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"]),
+    )
+    db.session.add(session)
+    return _serializer().dumps({"sid": session.id}), session
+
+
+def resolve_token(token):
+    """The AuthSession for a bearer token, or raise 401 (tampered, unknown, expired, revoked)."""
+    try:
+        data = _serializer().loads(token)
+        sid = data["sid"]
+    except (BadSignature, KeyError, TypeError):
+        raise Unauthorized("invalid_token", "登录凭证无效，请重新登录")
+    session = db.session.get(AuthSession, sid)
+    if session is None:
+        raise Unauthorized("invalid_token", "登录凭证无效，请重新登录")
+    if session.revoked_at is not None:
+        raise Unauthorized("token_revoked", "登录凭证已失效，请重新登录")
+    if session.expires_at <= utcnow():
+        raise Unauthorized("token_expired", "登录已过期，请重新登录")
+    return session
+
+
+def current_user():
+    """The authenticated user of this request (401 if none)."""
+    if "user" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("unauthorized", "请先登录")
+        session = resolve_token(token.strip())
+        g.auth_session = session
+        g.user = db.session.get(User, session.user_id)
+    return g.user
+
+
+def login_required(fn):
+    """Decorator: the handler needs a valid bearer token; passes the user as first argument."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(current_user(), *args, **kwargs)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- roles and scoping
+
+
+def roles_in(user, community_id):
+    """The caller's roles in one community: memberships, plus `owner` for a verified binding,
+    plus `resident` for anyone with a role or a binding there. Nothing carries across communities."""
+    roles = {
+        m.role
+        for m in db.session.execute(
+            db.select(Membership).filter_by(user_id=user.id, community_id=community_id)
+        ).scalars()
+    }
+    statuses = set(
+        db.session.execute(
+            db.select(Binding.status).filter_by(user_id=user.id, community_id=community_id)
+        ).scalars()
+    )
+    if "verified" in statuses:
+        roles.add("owner")
+    if roles or statuses:
+        roles.add("resident")
+    return roles
+
+
+def require_community(user, community_id, *allowed):
+    """The one guard: the community exists and the user holds one of `allowed` roles in it
+    (any role at all when `allowed` is empty). Platform admins pass everywhere."""
+    community = db.session.get(Community, community_id)
+    if community is None:
+        raise NotFound("community_not_found", "小区不存在")
+    if user.is_platform_admin:
+        return community
+    roles = roles_in(user, community_id)
+    if (allowed and not roles.intersection(allowed)) or not roles:
+        raise Forbidden("forbidden", "您在该小区没有此操作的权限")
+    return community
+
+
+def require_platform_admin(user):
+    """Only platform admins pass."""
+    if not user.is_platform_admin:
+        raise Forbidden("forbidden", "仅平台管理员可进行此操作")

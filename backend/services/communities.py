@@ -1,0 +1,76 @@
+"""Communities and the roles people hold in them."""
+from backend.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.extensions import db
+from backend.models import Community, Membership, User
+from backend.models.community import ROLES
+from backend.pagination import paginate
+from backend.security import require_community, require_platform_admin, roles_in
+
+
+def create_community(actor, name, district, address):
+    """A new community (platform admins only)."""
+    require_platform_admin(actor)
+    community = Community(name=name.strip(), district=district.strip(), address=address.strip())
+    db.session.add(community)
+    db.session.commit()
+    return community
+
+
+def list_communities(user, mine=False, page=1, per_page=20):
+    """The directory of communities (name, district, address), or only the caller's with mine=True."""
+    query = db.select(Community).order_by(Community.id)
+    if mine and not user.is_platform_admin:
+        from backend.models import Binding
+
+        ids = db.select(Membership.community_id).filter_by(user_id=user.id).union(
+            db.select(Binding.community_id).filter_by(user_id=user.id)
+        )
+        query = query.where(Community.id.in_(ids))
+    result = paginate(query, page, per_page)
+    result["items"] = [
+        {"community": c, "my_roles": sorted(roles_in(user, c.id))} for c in result["items"]
+    ]
+    return result
+
+
+def add_member(actor, community_id, role, openid=None, user_id=None):
+    """Give a user a role in a community: platform admins any role; the committee may add
+    property staff of its own community."""
+    if role not in ROLES:
+        raise Invalid({"role": [f"角色必须是 {', '.join(ROLES)} 之一"]})
+    if not actor.is_platform_admin:
+        require_community(actor, community_id, "committee")
+        if role != "property_staff":
+            raise Forbidden("forbidden", "业委会只能添加本小区的物业人员")
+    elif db.session.get(Community, community_id) is None:
+        raise NotFound("community_not_found", "小区不存在")
+    if (openid is None) == (user_id is None):
+        raise Invalid({"openid": ["openid 与 user_id 须且只须提供一个"]})
+    if openid is not None:
+        user = db.session.execute(db.select(User).filter_by(openid=openid)).scalar_one_or_none()
+        if user is None:
+            # Staff may be added before their first login; the account is created by openid.
+            user = User(openid=openid)
+            db.session.add(user)
+            db.session.flush()
+    else:
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise NotFound("user_not_found", "用户不存在")
+    exists = db.session.execute(
+        db.select(Membership).filter_by(user_id=user.id, community_id=community_id, role=role)
+    ).scalar_one_or_none()
+    if exists:
+        raise Conflict("already_member", "该用户已拥有此角色")
+    membership = Membership(user_id=user.id, community_id=community_id, role=role, created_by=actor.id)
+    db.session.add(membership)
+    db.session.commit()
+    return membership
+
+
+def list_members(actor, community_id):
+    """Who holds which role (committee, staff and regulators of the community may look)."""
+    require_community(actor, community_id, "committee", "property_staff", "regulator")
+    return db.session.execute(
+        db.select(Membership).filter_by(community_id=community_id).order_by(Membership.id)
+    ).scalars().all()

@@ -1,0 +1,95 @@
+"""The demo community for the development run (`flask --app wsgi demo`)."""
+import csv
+import io
+import random
+
+from backend.extensions import db
+from backend.models import Community, Membership, User
+from backend.security import encrypt_pii, pii_hash
+from backend.services import bindings, identity, registry
+from backend.models.base import utcnow
+
+DEMO_NAME = "阳光花园"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志强文军海燕红梅春兰"
+OPENIDS = {
+    "admin": "dev-admin",
+    "committee": "dev-committee",
+    "clerk": "dev-clerk",
+    "regulator": "dev-regulator",
+    "owner": "dev-owner",
+}
+OWNER_PHONE = "13800000001"
+
+
+def id_number(rng, birth_year):
+    """A random ID-card number with a valid GB 11643 check digit."""
+    body = f"110105{birth_year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    total = sum(int(d) * w for d, w in zip(body, registry.ID_WEIGHTS))
+    return body + registry.ID_CHECK[total % 11]
+
+
+def demo_registry_rows(seed=278):
+    """About 200 parts in four buildings: unsold developer flats, co-owners, one owner of two flats."""
+    rng = random.Random(seed)
+    header = list(registry.COLUMNS)
+    rows = []
+    for building, floors, per_floor in ((1, 11, 4), (2, 11, 4), (3, 6, 4), (5, 6, 4)):
+        units = 2
+        for unit in range(1, units + 1):
+            for floor in range(1, floors + 1):
+                for door in range(1, per_floor // units + 1):
+                    room = f"{floor}{door:02d}"
+                    area = rng.choice(["89.52", "95.30", "112.87", "128.40", "143.16", "76.05"])
+                    if rng.random() < 0.08:
+                        rows.append([building, unit, room, area, "阳光置业有限公司", "", "", "developer"])
+                        continue
+                    owners = 2 if rng.random() < 0.2 else 1
+                    for _ in range(owners):
+                        name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", rng.choice(GIVEN)])
+                        phone = f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
+                        rows.append([building, unit, room, area, name, phone,
+                                     id_number(rng, rng.randint(1950, 2000)), "person"])
+    # The demo owner (dev-owner logs in as her): two flats in building 3.
+    for room in ("101", "102"):
+        rows = [r for r in rows if not (r[0] == 3 and r[1] == 1 and r[2] == room)]
+        rows.append([3, 1, room, "95.30", "林晓梅", OWNER_PHONE, "110105198001010016", "person"])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _user(openid):
+    user = db.session.execute(db.select(User).filter_by(openid=openid)).scalar_one_or_none()
+    if user is None:
+        user = User(openid=openid)
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def load_demo():
+    """Create the demo community once; returns lines describing how to log in."""
+    admin = identity.make_platform_admin(OPENIDS["admin"])
+    community = db.session.execute(db.select(Community).filter_by(name=DEMO_NAME)).scalar_one_or_none()
+    if community is None:
+        community = Community(name=DEMO_NAME, district="北京市朝阳区", address="朝阳区幸福路 278 号")
+        db.session.add(community)
+        db.session.flush()
+        for role, openid in (("committee", OPENIDS["committee"]), ("property_staff", OPENIDS["clerk"]),
+                             ("regulator", OPENIDS["regulator"])):
+            db.session.add(Membership(user_id=_user(openid).id, community_id=community.id, role=role,
+                                      created_by=admin.id))
+        db.session.commit()
+        registry.import_registry(admin, community.id, "demo.csv", demo_registry_rows())
+        owner = _user(OPENIDS["owner"])
+        owner.phone_enc, owner.phone_hash, owner.phone_verified_at = encrypt_pii(OWNER_PHONE), pii_hash(OWNER_PHONE), utcnow()
+        db.session.commit()
+        for room in ("101", "102"):
+            bindings.request_binding(owner, community.id, "3", "1", room, "林晓梅")
+    lines = [f"demo community: {community.name} (id {community.id})"]
+    lines += [f"  {role:10s} openid {openid:14s} → log in with code 'code-{openid}'" for role, openid in OPENIDS.items()]
+    lines.append("  (the built-in fake WeChat takes login codes 'code-<openid>', phone codes 'phone-<number>')")
+    return lines

@@ -1,0 +1,8 @@
+"""HTTP layer: flask-smorest blueprints and marshmallow schemas, one module per resource."""
+
+
+def blueprints():
+    """Every blueprint of the API, in the order they appear in the OpenAPI spec."""
+    from miniprogram_api import auth, communities, registry, bindings, me
+
+    return [auth.blp, me.blp, communities.blp, registry.blp, bindings.blp]

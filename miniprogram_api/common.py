@@ -1,0 +1,64 @@
+"""Fields and schemas shared by the resource modules."""
+from datetime import timezone
+
+import marshmallow as ma
+
+from flask_smorest import Blueprint
+
+BEARER = [{"bearerAuth": []}]
+
+
+def blueprint(name, description):
+    """A blueprint under /api/v1."""
+    return Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+
+
+class UTCDateTime(ma.fields.DateTime):
+    """ISO 8601 UTC with a trailing Z, as §7 wants; accepts any offset and converts to UTC."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if result.tzinfo is None:
+            raise ma.ValidationError("时间须带时区（例如 2026-01-01T08:00:00Z）")
+        return result.astimezone(timezone.utc)
+
+
+class Schema(ma.Schema):
+    """Base schema: unknown fields are refused so that typos surface as 422."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class PageArgs(Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+def page_schema(item_schema, name):
+    """A paginated list schema {items, page, per_page, total} of `item_schema`."""
+    return type(
+        name,
+        (ma.Schema,),
+        {
+            "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+            "page": ma.fields.Integer(required=True),
+            "per_page": ma.fields.Integer(required=True),
+            "total": ma.fields.Integer(required=True),
+        },
+    )
+
+
+def NonBlank(**kwargs):
+    """A required string that must not be blank after stripping."""
+    return ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=kwargs.pop("max", 255)),
+                                                     lambda s: bool(s.strip()) or _blank()], **kwargs)
+
+
+def _blank():
+    raise ma.ValidationError("不能为空")
