@@ -7,6 +7,7 @@ It is a real HTTP server in a thread, so wechatpy talks to it exactly as to WeCh
 Codes it understands (what the mini-program would get from wx.login / getPhoneNumber):
 - login code `code-<openid>` → that openid (one use; the second use gives 40163);
 - phone code `phone-<11 digits>` → that phone number (one use).
+Like wx.login, a client gets a fresh code each time by adding `~<anything>`: `code-alice~2`.
 Anything else is 40029 (invalid code).
 """
 import json
@@ -126,7 +127,7 @@ class FakeWechat:
         if code in self.used_codes:
             return None, 40163
         self.used_codes.add(code)
-        return code[len(prefix):], 0
+        return code[len(prefix):].split("~")[0], 0
 
     def dispatch(self, path, query, body):
         """Answer one API call as WeChat would."""

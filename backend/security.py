@@ -10,7 +10,7 @@ from functools import wraps
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives import hashes
-from flask import current_app, g, request
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from backend.errors import Forbidden, NotFound, Unauthorized
@@ -108,15 +108,22 @@ def resolve_token(token):
 
 def current_user():
     """The authenticated user of this request (401 if none)."""
-    if "user" not in g:
+    # Cached on the request (not on g, which an outer app context may share between requests).
+    cached = request.environ.get("linli.auth")
+    if cached is None:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("unauthorized", "请先登录")
         session = resolve_token(token.strip())
-        g.auth_session = session
-        g.user = db.session.get(User, session.user_id)
-    return g.user
+        cached = request.environ["linli.auth"] = (session, db.session.get(User, session.user_id))
+    return cached[1]
+
+
+def current_auth_session():
+    """The server-side session behind this request's bearer token."""
+    current_user()
+    return request.environ["linli.auth"][0]
 
 
 def login_required(fn):

@@ -1,8 +1,6 @@
 """Login with WeChat and logout."""
 import marshmallow as ma
-from flask import g
-
-from backend.security import current_user
+from backend.security import current_auth_session
 from backend.services import identity
 from miniprogram_api.common import BEARER, NonBlank, Schema, UTCDateTime, blueprint
 from miniprogram_api.me import UserSchema
@@ -33,5 +31,4 @@ def wechat_login(args):
 @blp.response(204)
 def logout():
     """Revoke the bearer token of this request."""
-    current_user()
-    identity.logout(g.auth_session)
+    identity.logout(current_auth_session())

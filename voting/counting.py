@@ -1,0 +1,366 @@
+"""Counting by handbook §5 and §6 Counting: ballot validity in log order, thresholds, tally."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from .canonical import b64u_decode, dumps, parse_time
+from .entries import OPTIONS, Definition, ProtocolError, parse_definition, validate_entry
+
+# The verifier's numbered checks that a problem found while replaying the log belongs to.
+FORMAT = "format"  # an entry that is not well-formed for its type
+KEYS = "keys"  # an inconsistent key binding or revocation
+BALLOTS = "ballots"  # a signed or paper ballot that is not valid
+CLOSE = "close"  # the close entry missing, misplaced or early
+
+
+# --- thresholds (Civil Code art. 278 with art. 1259): integers only, no rounding -----------------
+
+
+def quorum_reached(a: int, h: int, total_area: int, total_heads: int) -> bool:
+    """Two thirds or more ("以上" includes the number) of both area and heads took part."""
+    return 3 * a >= 2 * total_area and 3 * h >= 2 * total_heads
+
+
+def majority(ya: int, yh: int, a: int, h: int) -> bool:
+    """More than half ("过半数" excludes the number) of the area and of the heads that took part."""
+    return 2 * ya > a and 2 * yh > h
+
+
+def three_quarters(ya: int, yh: int, a: int, h: int) -> bool:
+    """Three quarters or more of the area and of the heads that took part."""
+    return 4 * ya >= 3 * a and 4 * yh >= 3 * h
+
+
+def resolution_passes(matter: str, quorum: bool, ya: int, yh: int, a: int, h: int) -> bool:
+    """§5: an ordinary matter needs quorum and a majority, a special one quorum and three quarters."""
+    if not quorum:
+        return False
+    if matter == "ordinary":
+        return majority(ya, yh, a, h)
+    if matter == "special":
+        return three_quarters(ya, yh, a, h)
+    raise ValueError(f"unknown matter {matter!r}")
+
+
+def elect(
+    seats: int, candidate_ids: Sequence[str], counts: Mapping[str, Mapping[str, int]], quorum: bool, a: int, h: int
+) -> tuple[list[str], list[str]]:
+    """§5 election: (elected, tie). Qualified = quorum and majority; rank by heads then area; no silent pick at the last seat."""
+    if not quorum:
+        return [], []
+    order = {cid: i for i, cid in enumerate(candidate_ids)}
+    qualified = [c for c in candidate_ids if majority(counts[c]["area"], counts[c]["heads"], a, h)]
+    # Rank by heads, then area; equal ranks keep definition order only so the listing is stable.
+    qualified.sort(key=lambda c: (-counts[c]["heads"], -counts[c]["area"], order[c]))
+    if len(qualified) <= seats:
+        return qualified, []
+    last = qualified[seats - 1]
+    rank = (counts[last]["heads"], counts[last]["area"])
+    above = [c for c in qualified if (counts[c]["heads"], counts[c]["area"]) > rank]
+    level = [c for c in qualified if (counts[c]["heads"], counts[c]["area"]) == rank]
+    if len(above) + len(level) <= seats:
+        return above + level, []
+    return above, level
+
+
+# --- per-entry checks that need nothing but the entry, the definition and the roll ----------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one entry (index) or the log as a whole (index None)."""
+
+    index: int | None
+    check: str
+    message: str
+
+
+class SignatureChecker:
+    """Verifies Ed25519 signatures, caching decoded public keys (one device key signs many ballots)."""
+
+    def __init__(self):
+        self._keys: dict[str, Ed25519PublicKey] = {}
+
+    def verify(self, public_key: str, signature: str, message: bytes) -> bool:
+        """True iff the signature verifies; inputs are already shape-checked b64u."""
+        key = self._keys.get(public_key)
+        if key is None:
+            key = self._keys[public_key] = Ed25519PublicKey.from_public_bytes(b64u_decode(public_key))
+        try:
+            key.verify(b64u_decode(signature), message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def intrinsic_problem(
+    entry, definition: Definition, rights: Mapping[str, dict], signatures: SignatureChecker | None
+) -> tuple[str, str] | None:
+    """(check, message) for what is wrong with entry on its own — shape, vote, roll, window, signature — or None.
+
+    The remaining rules depend on the log before the entry (bound keys, used nonces) and are
+    applied by Replay. With signatures=None the signature of a ballot is not checked.
+    """
+    kind = entry.get("type") if isinstance(entry, dict) else None
+    try:
+        validate_entry(entry, definition)
+    except ProtocolError as exc:
+        return (BALLOTS if kind in ("ballot", "paper_ballot") else FORMAT), str(exc)
+    if kind == "close":
+        if parse_time(entry["closed_at"]) < definition.closes_at:
+            return CLOSE, "closed_at is before the definition's closes_at"
+        return None
+    if kind in ("key_binding", "key_revocation"):
+        if entry["right_id"] not in rights:
+            return KEYS, f"{kind} for right {entry['right_id']} which is not in the roll"
+        return None
+    if kind == "ballot":
+        envelope = entry["envelope"]
+        ballot = envelope["ballot"]
+        right_id = ballot["right_id"]
+    else:
+        right_id = entry["right_id"]
+    if right_id not in rights:
+        return BALLOTS, f"{kind} for right {right_id} which is not in the roll"
+    received = parse_time(entry["received_at"])
+    if not definition.opens_at <= received < definition.closes_at:
+        return BALLOTS, f"{kind} received at {entry['received_at']}, outside [opens_at, closes_at)"
+    if kind == "ballot" and signatures is not None:
+        if not signatures.verify(envelope["public_key"], envelope["signature"], dumps(ballot)):
+            return BALLOTS, "ballot signature does not verify with its public key"
+    return None
+
+
+# --- replaying the log in order -------------------------------------------------------------------
+
+
+@dataclass
+class Counted:
+    """The ballot that counts for one right."""
+
+    index: int
+    source: str  # "signed" | "paper"
+    choice: dict
+
+
+@dataclass
+class CountResult:
+    """What replaying a log yields: the counted ballot per right, statistics and problems."""
+
+    definition: Definition
+    roll: Sequence[dict]
+    counted: dict[str, Counted]
+    status: dict[int, str]  # ballot entry index -> "counted" | "superseded" | "invalid"
+    problems: list[Problem]
+    signed_entries: int = 0
+    paper_entries: int = 0
+    bindings: int = 0
+    revocations: int = 0
+    closed: bool = False
+
+    def status_count(self, kind: str) -> int:
+        """How many ballot entries have this status."""
+        return sum(1 for s in self.status.values() if s == kind)
+
+    def stats(self) -> dict:
+        """Counts for people: rights, ballots by source and status, key bindings, revocations."""
+        from_paper = sum(1 for c in self.counted.values() if c.source == "paper")
+        return {
+            "rights": len(self.roll),
+            "signed_ballots": self.signed_entries,
+            "paper_ballots": self.paper_entries,
+            "counted_signed": len(self.counted) - from_paper,
+            "counted_paper": from_paper,
+            "superseded": self.status_count("superseded"),
+            "invalid": self.status_count("invalid"),
+            "key_bindings": self.bindings,
+            "key_revocations": self.revocations,
+        }
+
+
+class Replay:
+    """Applies §6 Counting to entries 1..n in log order (entry 0 is the definition)."""
+
+    def __init__(self, definition: Definition, roll: Sequence[dict]):
+        self.definition = definition
+        self.roll = roll
+        self.rights = {item["right_id"]: item for item in roll}
+        self.active: dict[str, set[str]] = {rid: set(item["keys"]) for rid, item in self.rights.items()}
+        self.revoked: dict[str, set[str]] = {}
+        self.nonces: set[str] = set()
+        self.last_signed: dict[str, int] = {}
+        self.last_paper: dict[str, int] = {}
+        self.choices: dict[int, dict] = {}
+        self.status: dict[int, str] = {}
+        self.problems: list[Problem] = []
+        self.close_index: int | None = None
+        self.signed_entries = self.paper_entries = self.bindings = self.revocations = 0
+        self.signatures = SignatureChecker()
+
+    def feed(self, index: int, entry, intrinsic: tuple[str, str] | None | bool = True) -> None:
+        """Apply entry `index`; intrinsic is its precomputed intrinsic_problem, or True to compute it here."""
+        if intrinsic is True:
+            intrinsic = intrinsic_problem(entry, self.definition, self.rights, self.signatures)
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if kind == "ballot":
+            self.signed_entries += 1
+        elif kind == "paper_ballot":
+            self.paper_entries += 1
+        if self.close_index is not None:
+            self.problems.append(Problem(index, CLOSE, f"entry {index} follows the close entry"))
+            if kind in ("ballot", "paper_ballot"):
+                self.status[index] = "invalid"
+            return
+        if intrinsic is not None:
+            self.problems.append(Problem(index, intrinsic[0], f"entry {index}: {intrinsic[1]}"))
+            if kind in ("ballot", "paper_ballot"):
+                self.status[index] = "invalid"
+            if kind == "close":
+                self.close_index = index  # an early close still ends the log
+            return
+        if kind == "ballot":
+            self._signed(index, entry)
+        elif kind == "paper_ballot":
+            self.status[index] = "valid"
+            self.choices[index] = entry["choice"]
+            self.last_paper[entry["right_id"]] = index
+        elif kind == "key_binding":
+            self._bind(index, entry)
+        elif kind == "key_revocation":
+            self._revoke(index, entry)
+        elif kind == "close":
+            self.close_index = index
+
+    def _signed(self, index: int, entry: dict) -> None:
+        envelope = entry["envelope"]
+        ballot = envelope["ballot"]
+        right_id, key, nonce = ballot["right_id"], envelope["public_key"], ballot["nonce"]
+        if key not in self.active[right_id]:
+            why = "was revoked" if key in self.revoked.get(right_id, ()) else "is not bound to the right"
+            self._invalid(index, f"ballot key {key[:12]}… {why} at this point of the log")
+        elif nonce in self.nonces:
+            self._invalid(index, f"ballot nonce {nonce} was used by an earlier valid ballot")
+        else:
+            # Only a valid ballot consumes its nonce, so an injected invalid copy cannot void the real one.
+            self.nonces.add(nonce)
+            self.status[index] = "valid"
+            self.choices[index] = ballot["choice"]
+            self.last_signed[right_id] = index
+
+    def _invalid(self, index: int, message: str) -> None:
+        self.status[index] = "invalid"
+        self.problems.append(Problem(index, BALLOTS, f"entry {index}: {message}"))
+
+    def _bind(self, index: int, entry: dict) -> None:
+        right_id, key = entry["right_id"], entry["public_key"]
+        self.bindings += 1
+        if key in self.active[right_id]:
+            self.problems.append(Problem(index, KEYS, f"entry {index}: key already bound to {right_id}"))
+        elif key in self.revoked.get(right_id, ()):
+            self.problems.append(Problem(index, KEYS, f"entry {index}: a revoked key is bound again to {right_id}"))
+        else:
+            self.active[right_id].add(key)
+
+    def _revoke(self, index: int, entry: dict) -> None:
+        right_id, key = entry["right_id"], entry["public_key"]
+        self.revocations += 1
+        if key not in self.active[right_id]:
+            self.problems.append(Problem(index, KEYS, f"entry {index}: revokes a key not bound to {right_id}"))
+        else:
+            self.active[right_id].discard(key)
+            self.revoked.setdefault(right_id, set()).add(key)
+
+    def finish(self, size: int) -> CountResult:
+        """Decide which ballot counts per right and report the log-level problems."""
+        problems = list(self.problems)
+        if self.close_index is None:
+            problems.append(Problem(None, CLOSE, "the log does not end with a close entry"))
+        elif self.close_index != size - 1:
+            problems.append(Problem(self.close_index, CLOSE, f"close entry {self.close_index} is not the last entry"))
+        counted: dict[str, Counted] = {}
+        for right_id, index in self.last_signed.items():
+            counted[right_id] = Counted(index, "signed", self.choices[index])
+        for right_id, index in self.last_paper.items():
+            if right_id not in counted:  # §5: paper never overrides the owner's own signed ballot
+                counted[right_id] = Counted(index, "paper", self.choices[index])
+        status = dict(self.status)
+        counted_indexes = {c.index for c in counted.values()}
+        for index, s in status.items():
+            if s == "valid":
+                status[index] = "counted" if index in counted_indexes else "superseded"
+        return CountResult(
+            definition=self.definition,
+            roll=self.roll,
+            counted=counted,
+            status=status,
+            problems=problems,
+            signed_entries=self.signed_entries,
+            paper_entries=self.paper_entries,
+            bindings=self.bindings,
+            revocations=self.revocations,
+            closed=self.close_index is not None,
+        )
+
+
+def count_log(roll: Sequence[dict], entries: Sequence[dict]) -> CountResult:
+    """Replay a whole log (entry 0 the definition) against its roll; ProtocolError if entry 0 is not a definition."""
+    if not entries:
+        raise ProtocolError("the log is empty")
+    definition = parse_definition(entries[0])
+    replay = Replay(definition, roll)
+    for index in range(1, len(entries)):
+        replay.feed(index, entries[index])
+    return replay.finish(len(entries))
+
+
+# --- the tally ------------------------------------------------------------------------------------
+
+
+def _zero() -> dict:
+    return {"area": 0, "heads": 0}
+
+
+def tally_body(result: CountResult, size: int, root: str) -> dict:
+    """The unsigned tally object of §6 for a replayed log whose final tree head is (size, root)."""
+    definition = result.definition
+    rights = {item["right_id"]: item for item in result.roll}
+    total_area = sum(item["area"] for item in result.roll)
+    total_heads = sum(item["heads"] for item in result.roll)
+    turnout = _zero()
+    keys = definition.candidate_ids if definition.is_election else OPTIONS
+    counts = {key: _zero() for key in keys}
+    for right_id, counted in result.counted.items():
+        right = rights[right_id]
+        turnout["area"] += right["area"]
+        turnout["heads"] += right["heads"]
+        # An election ballot approving nobody still counts in turnout (an abstention).
+        chosen = counted.choice["approve"] if definition.is_election else [counted.choice["option"]]
+        for key in chosen:
+            counts[key]["area"] += right["area"]
+            counts[key]["heads"] += right["heads"]
+    a, h = turnout["area"], turnout["heads"]
+    quorum = quorum_reached(a, h, total_area, total_heads)
+    tally = {
+        "type": "tally",
+        "vote_id": definition.vote_id,
+        "size": size,
+        "root": root,
+        "totals": {"area": total_area, "heads": total_heads},
+        "turnout": turnout,
+        "quorum": quorum,
+        "counts": counts,
+        "paper": sum(1 for c in result.counted.values() if c.source == "paper"),
+    }
+    if definition.is_election:
+        elected, tie = elect(definition.seats, definition.candidate_ids, counts, quorum, a, h)
+        tally["elected"] = elected
+        tally["tie"] = tie
+    else:
+        approve = counts["approve"]
+        tally["passed"] = resolution_passes(definition.matter, quorum, approve["area"], approve["heads"], a, h)
+    return tally
