@@ -49,4 +49,13 @@ def demo():
         click.echo(line)
 
 
-commands = [create_admin, import_registry, demo]
+@click.command("send-notifications")
+@with_appcontext
+def send_notifications():
+    """Send the subscribe messages that are due (run from cron every minute)."""
+    from backend.services import outbox
+
+    click.echo(outbox.send_due())
+
+
+commands = [create_admin, import_registry, demo, send_notifications]

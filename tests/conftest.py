@@ -46,7 +46,7 @@ def app(fake_wechat):
         reset_schema()
         from flask_migrate import upgrade
 
-        upgrade()
+        upgrade(revision="heads")
     yield app
 
 

@@ -10,3 +10,4 @@ from backend.models.community import (  # noqa: F401
     PartOwner,
     RegistryImport,
 )
+from backend.models.outbox import OutboxMessage  # noqa: F401
