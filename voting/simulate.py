@@ -1,0 +1,221 @@
+"""An honest in-memory vote log, for tests, the benchmark and the worked example (not used by the server)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import datetime, timedelta, timezone
+from typing import Sequence
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from .canonical import b64u_encode, canonical, format_time
+from .counting import count_log, tally_body
+from .entries import (
+    build_roll,
+    make_ballot,
+    make_ballot_entry,
+    make_close,
+    make_definition,
+    make_key_binding,
+    make_key_revocation,
+    make_paper_ballot,
+    make_receipt,
+    make_tree_head,
+    sign_ballot,
+)
+from .bundle import build_bundle
+from .keys import generate_key, public_key_b64u, sign_object
+from .merkle import Frontier, inclusion_proof, leaf_hash, root_from_leaf_hashes
+from .rights import PartInput, Right, compute_rights
+
+OPENS_AT = datetime(2025, 3, 1, 0, 0, 0, tzinfo=timezone.utc)
+CLOSES_AT = datetime(2025, 3, 15, 0, 0, 0, tzinfo=timezone.utc)
+
+
+def pub(key: Ed25519PrivateKey) -> str:
+    """The b64u public key of a private key."""
+    return public_key_b64u(key)
+
+
+def make_rights(areas: Sequence[int]) -> list[Right]:
+    """One single-owner right per area (area in 0.01 m²), labelled as flats of building 1."""
+    parts = [
+        PartInput(part_id=f"p{i}", label=f"1-{i // 100 + 1}-{i % 100 + 101}", area=area, owners=frozenset({f"o{i}"}))
+        for i, area in enumerate(areas)
+    ]
+    return compute_rights(parts)
+
+
+class VoteBuilder:
+    """Plays the server for one vote: freezes the roll, appends entries, issues receipts, closes and tallies."""
+
+    def __init__(
+        self,
+        rights: Sequence[Right],
+        *,
+        kind: str = "resolution",
+        matter: str = "ordinary",
+        candidates: Sequence[dict] | None = None,
+        seats: int | None = None,
+        vote_id: str = "v1",
+        community_id: str = "c1",
+        title: str = "测试表决",
+        opens_at: datetime = OPENS_AT,
+        closes_at: datetime = CLOSES_AT,
+        roll_key_rights: Sequence[str] | None = None,
+        server_key: Ed25519PrivateKey | None = None,
+        step: timedelta = timedelta(seconds=1),
+        key_factory=generate_key,
+    ):
+        self.server_key = server_key or generate_key()
+        self.vote_id = vote_id
+        self.opens_at, self.closes_at = opens_at, closes_at
+        self.now = opens_at
+        self.step = step
+        self.key_factory = key_factory
+        self.keys: dict[str, list[Ed25519PrivateKey]] = {}
+        with_keys = [r.right_id for r in rights] if roll_key_rights is None else roll_key_rights
+        for right_id in with_keys:
+            self.keys[right_id] = [key_factory()]
+        self.roll = build_roll(rights, {rid: [pub(k) for k in ks] for rid, ks in self.keys.items()})
+        self.definition = make_definition(
+            vote_id=vote_id, community_id=community_id, title=title, kind=kind, matter=matter,
+            opens_at=opens_at, closes_at=closes_at, roll=self.roll, server_key=pub(self.server_key),
+            candidates=candidates, seats=seats,
+        )  # fmt: skip
+        self.entries: list[dict] = []
+        self.hashes: list[bytes] = []
+        self.frontier = Frontier()
+        self.append(self.definition)
+
+    # -- appending --
+
+    def tick(self, at: datetime | None = None) -> str:
+        """The time of the next entry: `at`, or one step after the previous one."""
+        if at is None:
+            self.now += self.step
+            at = self.now
+        return format_time(at)
+
+    def append(self, entry: dict) -> int:
+        """Append any entry (honest or not) and return its index."""
+        h = leaf_hash(canonical(entry))
+        self.entries.append(entry)
+        self.hashes.append(h)
+        self.frontier.append(h)
+        return len(self.entries) - 1
+
+    def receipt(self, index: int, size: int | None = None) -> dict:
+        """The receipt for entry index with a signed tree head of the given size (default index + 1)."""
+        size = index + 1 if size is None else size
+        root = self.frontier.root() if size == len(self.hashes) else root_from_leaf_hashes(self.hashes[:size])
+        head = make_tree_head(self.server_key, self.vote_id, size, root, format_time(self.now))
+        return make_receipt(self.vote_id, index, self.hashes[index].hex(), head, inclusion_proof(self.hashes, index, size))
+
+    def bind(self, right_id: str, at: datetime | None = None) -> Ed25519PrivateKey:
+        """Register a new device key for right_id; returns the private key."""
+        key = self.key_factory()
+        self.keys.setdefault(right_id, []).append(key)
+        self.append(make_key_binding(self.vote_id, right_id, pub(key), self.tick(at)))
+        return key
+
+    def revoke(self, right_id: str, key: Ed25519PrivateKey, at: datetime | None = None) -> int:
+        """Revoke a device key of right_id (lost phone)."""
+        return self.append(make_key_revocation(self.vote_id, right_id, pub(key), self.tick(at)))
+
+    def cast(self, right_id: str, choice: dict, key: Ed25519PrivateKey | None = None, at: datetime | None = None,
+             nonce: str | None = None) -> int:  # fmt: skip
+        """A signed ballot for right_id with its (latest) key; returns the entry index."""
+        key = key or self.keys[right_id][-1]
+        when = self.tick(at)
+        ballot = make_ballot(self.vote_id, right_id, choice, when, nonce)
+        return self.append(make_ballot_entry(sign_ballot(key, ballot), when))
+
+    def paper(self, right_id: str, choice: dict, at: datetime | None = None, staff: str = "staff-1") -> int:
+        """A paper ballot entered by a committee member; returns the entry index."""
+        evidence = hashlib.sha256(f"photo of sheet {len(self.entries)}".encode()).hexdigest()
+        return self.append(make_paper_ballot(self.vote_id, right_id, choice, evidence, staff, self.tick(at)))
+
+    def close(self, at: datetime | None = None, verify_signatures: bool = False) -> dict:
+        """Append the close entry, sign the final tree head and the tally; returns the bundle."""
+        self.append(make_close(self.vote_id, format_time(at or max(self.now, self.closes_at))))
+        return self.bundle(verify_signatures)
+
+    def bundle(self, verify_signatures: bool = False) -> dict:
+        """The bundle of the log as it stands, with a fresh tree head and tally."""
+        when = format_time(max(self.now, self.closes_at))
+        head = make_tree_head(self.server_key, self.vote_id, len(self.entries), self.frontier.root(), when)
+        result = count_log(self.roll, self.entries, verify_signatures)
+        tally = sign_object(self.server_key, tally_body(result, len(self.entries), self.frontier.root().hex()))
+        return build_bundle(self.roll, self.entries, head, tally)
+
+
+def simulate_vote(
+    n_rights: int = 30,
+    n_ballots: int = 40,
+    *,
+    seed: int = 1,
+    kind: str = "resolution",
+    matter: str = "ordinary",
+    candidates: int = 4,
+    seats: int = 2,
+    paper: int = 3,
+    bindings: int = 2,
+    revocations: int = 1,
+    receipts: bool = True,
+    key_factory=generate_key,
+) -> tuple[dict, list[dict], VoteBuilder]:
+    """An honest closed vote with re-votes, paper ballots, key bindings and a revocation: (bundle, receipts, builder)."""
+    rng = random.Random(seed)
+    rights = make_rights([rng.randint(5000, 15000) for _ in range(n_rights)])
+    ids = [r.right_id for r in rights]
+    cands = [{"id": f"c{i + 1}", "name": f"候选人{i + 1}"} for i in range(candidates)] if kind == "election" else None
+    # Some owners register keys only after the roll froze (key_binding); paper voters have none.
+    late = set(ids[:bindings])
+    paper_only = set(ids[bindings : bindings + paper])
+    builder = VoteBuilder(
+        rights, kind=kind, matter=matter, candidates=cands, seats=seats if kind == "election" else None,
+        roll_key_rights=[rid for rid in ids if rid not in late and rid not in paper_only], key_factory=key_factory,
+    )  # fmt: skip
+    out_receipts: list[dict] = []
+
+    def choice() -> dict:
+        if kind == "election":
+            return {"approve": rng.sample([c["id"] for c in cands], rng.randint(0, seats))}
+        return {"option": rng.choice(["approve", "approve", "reject", "abstain"])}
+
+    def issued(index: int) -> None:
+        if receipts:
+            out_receipts.append(builder.receipt(index))
+
+    for rid in sorted(late):
+        builder.bind(rid)
+    for rid in sorted(paper_only):
+        issued(builder.paper(rid, choice()))
+    voters = [rid for rid in ids if rid not in paper_only]
+    revoked_left = revocations
+    for n in range(n_ballots):
+        rid = voters[n % len(voters)] if n < len(voters) else rng.choice(voters)
+        if revoked_left and n == len(voters):
+            # A lost phone: revoke the key and cast again with a new one.
+            revoked_left -= 1
+            builder.revoke(rid, builder.keys[rid][-1])
+            builder.bind(rid)
+        issued(builder.cast(rid, choice()))
+    return builder.close(), out_receipts, builder
+
+
+def fast_key_factory(seed: int = 7):
+    """Deterministic keys from a seeded RNG (reproducible examples; never for real owners)."""
+    rng = random.Random(seed)
+
+    def make() -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
+
+    return make
+
+
+def b64u_nonce(rng: random.Random) -> str:
+    """A reproducible nonce for examples."""
+    return b64u_encode(rng.randbytes(16))
