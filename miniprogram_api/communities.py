@@ -17,7 +17,14 @@ class CommunitySchema(ma.Schema):
     created_at = UTCDateTime(required=True)
 
 
-class CommunityListItem(CommunitySchema):
+class CommunityListItem(ma.Schema):
+    """A directory entry: the community (read from the service's {"community", "my_roles"} pair)."""
+
+    id = ma.fields.Integer(required=True, attribute="community.id")
+    name = ma.fields.String(required=True, attribute="community.name")
+    district = ma.fields.String(required=True, attribute="community.district")
+    address = ma.fields.String(required=True, attribute="community.address")
+    created_at = UTCDateTime(required=True, attribute="community.created_at")
     my_roles = ma.fields.List(ma.fields.String(), required=True)
 
 
@@ -54,9 +61,7 @@ CommunityPage = page_schema(CommunityListItem, "CommunityPage")
 @blp.response(200, CommunityPage)
 def list_communities(args):
     """The directory of communities (to find one's own), with the caller's roles; `mine` filters."""
-    result = service.list_communities(current_user(), **args)
-    result["items"] = [dict(CommunitySchema().dump(i["community"]), my_roles=i["my_roles"]) for i in result["items"]]
-    return result
+    return service.list_communities(current_user(), **args)
 
 
 @blp.route("/communities", methods=["POST"])

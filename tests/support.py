@@ -71,7 +71,7 @@ class World:
     def import_registry(self, community_id, rows, user=None, filename="registry.csv"):
         """Import registry rows as a committee member; returns the response."""
         user = user or self.member(community_id, "committee")
-        data = registry_csv(rows) if filename.endswith(".csv") else rows
+        data = rows if isinstance(rows, bytes) else registry_csv(rows)
         return self.client.post(f"/api/v1/communities/{community_id}/registry", headers=user["headers"],
                                 data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
 
