@@ -47,6 +47,12 @@ class Config:
         self.WECHAT_TIMEOUT = float(env.get("WECHAT_TIMEOUT", "5"))
         self.TOKEN_TTL_SECONDS = int(env.get("TOKEN_TTL_SECONDS", str(7 * 24 * 3600)))
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024)))
+        # Media (docs/media.md): pixel cap checked from the header before decoding, output long sides,
+        # uploads per user per minute (counted in the database, shared by all workers).
+        self.MEDIA_MAX_PIXELS = int(env.get("MEDIA_MAX_PIXELS", str(40_000_000)))
+        self.MEDIA_MAX_SIDE = int(env.get("MEDIA_MAX_SIDE", "2560"))
+        self.MEDIA_THUMB_SIDE = int(env.get("MEDIA_THUMB_SIDE", "360"))
+        self.MEDIA_UPLOADS_PER_MINUTE = int(env.get("MEDIA_UPLOADS_PER_MINUTE", "30"))
         self.VOTE_MIN_HOURS = int(env.get("VOTE_MIN_HOURS", "0" if self.ENV != "production" else "72"))
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.JSON_AS_ASCII = False
