@@ -3,6 +3,7 @@ import logging
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from backend.config import Config
 
@@ -34,10 +35,20 @@ def register_config(app, config):
     logging.basicConfig(level=logging.INFO)
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` ids in URLs: 1 … 2^31−1 (a database integer); anything else is a 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_extensions(app):
     """Database, migrations and the OpenAPI-generating Api."""
     from backend.extensions import api, db, migrate
 
+    app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     api.init_app(app)

@@ -4,7 +4,7 @@ import os
 import tempfile
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from backend import create_app
 from backend.extensions import db
@@ -64,8 +64,9 @@ def reset_schema():
 
 def empty_tables():
     """Delete every row of every table (the schema stays)."""
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     db.session.remove()
+    existing = set(inspect(db.engine).get_table_names())
+    tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in existing]
     with db.engine.begin() as conn:
         if db.engine.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))

@@ -1,0 +1,75 @@
+"""The §7 error envelope everywhere, and no stack trace leaks."""
+import logging
+
+import pytest
+
+from backend.config import Config, ConfigError
+
+
+def _envelope(resp, status, code=None):
+    assert resp.status_code == status
+    body = resp.get_json()
+    assert set(body) == {"error"} and {"code", "message", "details"} <= set(body["error"])
+    if code:
+        assert body["error"]["code"] == code
+    return body["error"]
+
+
+def test_unknown_route_is_json_404(client):
+    _envelope(client.get("/api/v1/nowhere"), 404, "not_found")
+    _envelope(client.get("/favicon.ico"), 404, "not_found")
+
+
+def test_wrong_method_is_json_405(client):
+    _envelope(client.delete("/api/v1/auth/wechat-login"), 405, "method_not_allowed")
+
+
+def test_malformed_json_is_4xx(client):
+    resp = client.post("/api/v1/auth/wechat-login", data="{not json", content_type="application/json")
+    assert resp.status_code in (400, 422)
+    _envelope(resp, resp.status_code)
+
+
+def test_unknown_field_is_422_naming_it(client):
+    err = _envelope(client.post("/api/v1/auth/wechat-login", json={"code": "x", "extra": 1}), 422)
+    assert "extra" in err["details"]["fields"]
+
+
+def test_body_over_limit_is_413(app, client):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    resp = client.post("/api/v1/auth/wechat-login", data=b"x" * (limit + 1), content_type="application/json")
+    _envelope(resp, 413, "payload_too_large")
+
+
+def test_unexpected_exception_is_json_500_with_request_id(client, caplog, monkeypatch):
+    from backend.services import identity
+
+    def boom(code):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(identity, "wechat_login", boom)
+    with caplog.at_level(logging.ERROR, logger="linli"):
+        resp = client.post("/api/v1/auth/wechat-login", json={"code": "x"}, headers={"X-Request-Id": "req-123"})
+    err = _envelope(resp, 500, "internal_error")
+    assert err["details"]["request_id"] == "req-123"
+    assert "secret internals" not in resp.get_data(as_text=True) and "Traceback" not in resp.get_data(as_text=True)
+    assert any("req-123" in r.getMessage() for r in caplog.records)
+
+
+def test_production_refuses_default_secrets():
+    with pytest.raises(ConfigError) as exc:
+        Config(env={"LINLI_ENV": "production"}).validate()
+    assert "SECRET_KEY" in str(exc.value) and "WECHAT_APPID" in str(exc.value)
+    good = {"LINLI_ENV": "production", "SECRET_KEY": "s" * 40, "PII_KEY": "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+            "WECHAT_APPID": "wx123", "WECHAT_SECRET": "abc", "WECHAT_API_BASE": "https://api.weixin.qq.com/"}
+    Config(env=good).validate()
+    with pytest.raises(ConfigError):
+        Config(env=dict(good, WECHAT_DEV_FAKE="1")).validate()
+
+
+def test_development_default_needs_nothing():
+    config = Config(env={})
+    config.validate()
+    assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///") and config.SQLALCHEMY_DATABASE_URI.endswith(
+        "instance/linli.db")
+    assert config.MEDIA_ROOT.endswith("instance/media") and config.WECHAT_DEV_FAKE
