@@ -34,11 +34,10 @@ def demo_registry_rows(seed=278):
     rng = random.Random(seed)
     header = list(registry.COLUMNS)
     rows = []
-    for building, floors, per_floor in ((1, 11, 4), (2, 11, 4), (3, 6, 4), (5, 6, 4)):
-        units = 2
+    for building, floors, units, doors in ((1, 11, 2, 3), (2, 11, 2, 3), (3, 6, 2, 2), (5, 6, 2, 4)):
         for unit in range(1, units + 1):
             for floor in range(1, floors + 1):
-                for door in range(1, per_floor // units + 1):
+                for door in range(1, doors + 1):
                     room = f"{floor}{door:02d}"
                     area = rng.choice(["89.52", "95.30", "112.87", "128.40", "143.16", "76.05"])
                     if rng.random() < 0.08:

@@ -1,0 +1,38 @@
+"""flask commands: create-admin, demo, import-registry, send-notifications."""
+from backend.extensions import db
+from backend.models import Binding, Community, Part, User
+
+
+def test_create_admin(app, client):
+    result = app.test_cli_runner().invoke(args=["create-admin", "oAdmin1"])
+    assert result.exit_code == 0, result.output
+    assert db.session.execute(db.select(User).filter_by(openid="oAdmin1")).scalar_one().is_platform_admin
+
+
+def test_demo_loads_once_and_its_owner_can_log_in(app, client, world):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "code-dev-owner" in first.output
+    assert runner.invoke(args=["demo"]).exit_code == 0  # idempotent
+    assert db.session.execute(db.select(db.func.count()).select_from(Community)).scalar_one() == 1
+    parts = db.session.execute(db.select(db.func.count()).select_from(Part)).scalar_one()
+    assert 180 <= parts <= 260
+    owner = world.login("dev-owner")
+    me = client.get("/api/v1/me", headers=owner["headers"]).json
+    rights = me["communities"][0]["rights"]
+    assert len(rights) == 1 and rights[0]["label"] == "3-1-101,3-1-102"  # an owner with two flats: one right
+    assert db.session.execute(db.select(db.func.count()).select_from(Binding)).scalar_one() == 2
+
+
+def test_import_registry_command(app, client, world, tmp_path):
+    cid = world.community()
+    committee = world.member(cid, "committee")
+    path = tmp_path / "r.csv"
+    path.write_text("building,unit,room,area_m2,owner_name,owner_phone\n1,1,101,88,陈静,13800000011\n1,1,102,-1,x,13800000012\n")
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["import-registry", str(cid), str(path), "--as-openid", committee["openid"]])
+    assert bad.exit_code != 0 and "row 3 area_m2" in bad.output
+    path.write_text("building,unit,room,area_m2,owner_name,owner_phone\n1,1,101,88,陈静,13800000011\n")
+    good = runner.invoke(args=["import-registry", str(cid), str(path), "--as-openid", committee["openid"]])
+    assert good.exit_code == 0 and "'added': 1" in good.output
