@@ -58,4 +58,16 @@ def send_notifications():
     click.echo(outbox.send_due())
 
 
-commands = [create_admin, import_registry, demo, send_notifications]
+@click.command("media-gc")
+@click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def media_gc(older_than_hours):
+    """Remove unattached uploads older than a day and their stored files (run from cron hourly)."""
+    from datetime import timedelta
+
+    from backend.services import media
+
+    click.echo(f"removed {media.collect_garbage(max_age=timedelta(hours=older_than_hours))} unattached media")
+
+
+commands = [create_admin, import_registry, demo, send_notifications, media_gc]

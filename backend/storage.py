@@ -56,17 +56,18 @@ class LocalStorage(Storage):
 
     def put(self, key, data, content_type):
         path = self._path(key)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        # write then rename: a reader never sees half a file, a crash leaves only a temp file
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        tmp = None
         try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            # write then rename: a reader never sees half a file, a crash leaves only a temp file
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
+        except OSError as exc:
+            if tmp and os.path.exists(tmp):
                 os.unlink(tmp)
-            raise
+            raise StorageError(f"write {key}: {exc}") from exc
 
     def get(self, key):
         try:
@@ -74,6 +75,8 @@ class LocalStorage(Storage):
                 return fh.read()
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
+        except OSError as exc:
+            raise StorageError(f"read {key}: {exc}") from exc
 
     def delete(self, key):
         try:
@@ -102,32 +105,40 @@ class S3Storage(Storage):
             config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30),
         )
 
-    def put(self, key, data, content_type):
-        self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
-
-    def get(self, key):
-        from botocore.exceptions import ClientError
+    def _call(self, method, key, **kwargs):
+        """One S3 call; botocore's many exception types become StorageError / ObjectNotFound."""
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise ObjectNotFound(key) from None
-            raise StorageError(str(exc)) from exc
-
-    def delete(self, key):
-        self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
-
-    def exists(self, key):
-        from botocore.exceptions import ClientError
-
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=check_key(key))
-            return True
+            return getattr(self.client, method)(Bucket=self.bucket, Key=check_key(key), **kwargs)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return False
-            raise StorageError(str(exc)) from exc
+                raise ObjectNotFound(key) from None
+            raise StorageError(f"s3 {method} {key}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"s3 {method} {key}: {exc}") from exc
+
+    def put(self, key, data, content_type):
+        self._call("put_object", key, Body=data, ContentType=content_type)
+
+    def get(self, key):
+        from botocore.exceptions import BotoCoreError
+
+        body = self._call("get_object", key)["Body"]
+        try:
+            return body.read()
+        except BotoCoreError as exc:
+            raise StorageError(f"s3 read {key}: {exc}") from exc
+
+    def delete(self, key):
+        self._call("delete_object", key)
+
+    def exists(self, key):
+        try:
+            self._call("head_object", key)
+            return True
+        except ObjectNotFound:
+            return False
 
 
 def from_config(config):

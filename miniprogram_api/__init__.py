@@ -3,6 +3,6 @@
 
 def blueprints():
     """Every blueprint of the API, in the order they appear in the OpenAPI spec."""
-    from miniprogram_api import auth, communities, registry, bindings, me
+    from miniprogram_api import auth, communities, registry, bindings, me, media
 
-    return [auth.blp, me.blp, communities.blp, registry.blp, bindings.blp]
+    return [auth.blp, me.blp, communities.blp, registry.blp, bindings.blp, media.blp]

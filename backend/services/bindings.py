@@ -5,10 +5,23 @@ from backend.extensions import db
 from backend.models import Binding, BindingEvent, Part
 from backend.models.base import utcnow
 from backend.pagination import paginate
-from backend.security import require_community
+from backend.security import require_community, roles_in
+from backend.services import media
 from backend.services.registry import normalise_name
 
 REVIEWERS = ("committee", "property_staff")
+
+
+def certificate_visible(user, binding_id):
+    """A property certificate photo: its owner, and the committee and property staff who review it."""
+    binding = db.session.get(Binding, binding_id)
+    if binding is None:
+        return False
+    return (binding.user_id == user.id or user.is_platform_admin
+            or bool(roles_in(user, binding.community_id).intersection(REVIEWERS)))
+
+
+media.register_visibility("binding_certificate", certificate_visible)
 
 
 def _event(binding, actor, action, method=None, note=None):
@@ -50,6 +63,9 @@ def request_binding(user, community_id, building, unit, room, name, certificate_
                           else "微信手机号与姓名未能与登记册匹配，需人工审核")
     db.session.add(binding)
     db.session.flush()
+    if certificate_media_id is not None:
+        media.attach(user, [certificate_media_id], community_id, "binding_certificate", binding.id,
+                     field="certificate_media_id")
     _event(binding, user, "requested", note=binding.reason)
     if match:
         _event(binding, user, "verified", method="phone_match")

@@ -20,7 +20,7 @@ from backend.extensions import db
 from backend.models.base import utcnow
 from backend.models.media import Media, MediaUploadCounter
 from backend.security import require_community
-from backend.storage import storage
+from backend.storage import StorageError, storage
 
 log = logging.getLogger("linli.media")
 
@@ -31,10 +31,18 @@ PURPOSES = ("photo", "document")
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
 THUMB_QUALITY = 80
+# Pillow warns past MAX_IMAGE_PIXELS and raises past twice that; here a bomb is always an error
+# (set once for the process, not per call: warnings.catch_warnings is not thread-safe).
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 
 class TooManyUploads(DomainError):
     status = 429
+
+
+def _storage_unavailable(exc):
+    log.error("media storage failed: %s", exc)
+    return DomainError("storage_unavailable", "文件存储暂不可用，请稍后再试", status=503)
 
 
 # ---------------------------------------------------------------- the pipeline (pure functions)
@@ -63,9 +71,7 @@ def sanitise_image(data, max_pixels=40_000_000, max_side=2560, thumb_side=360):
     # Pillow's own bomb guard at the same cap (it raises past 2x, warns past 1x); ours below is exact.
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=tuple(IMAGE_FORMATS))
+        img = Image.open(io.BytesIO(data), formats=tuple(IMAGE_FORMATS))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise Refused("image_too_large", "图片像素过大", max_pixels=max_pixels) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -240,10 +246,12 @@ def upload(user, data, purpose="photo", now=None):
             written.append(media.thumbnail_key)
         db.session.add(media)
         db.session.commit()
-    except BaseException:
+    except BaseException as exc:
         db.session.rollback()
         for key in written:  # nothing stored on failure: no row, no object
             _delete_quietly(store, key)
+        if isinstance(exc, StorageError):
+            raise _storage_unavailable(exc) from exc
         raise
     return media
 
@@ -285,11 +293,14 @@ def get_media(user, media_id):
 def read_media(user, media_id, thumbnail=False):
     """(media, bytes, content type) of the file or its thumbnail, for those allowed to see it."""
     media = get_media(user, media_id)
-    if thumbnail:
-        if not media.thumbnail_key:
-            raise NotFound("thumbnail_not_found", "该文件没有缩略图")
-        return media, storage().get(media.thumbnail_key), "image/jpeg"
-    return media, storage().get(media.storage_key), media.content_type
+    if thumbnail and not media.thumbnail_key:
+        raise NotFound("thumbnail_not_found", "该文件没有缩略图")
+    try:
+        if thumbnail:
+            return media, storage().get(media.thumbnail_key), "image/jpeg"
+        return media, storage().get(media.storage_key), media.content_type
+    except StorageError as exc:
+        raise _storage_unavailable(exc) from exc
 
 
 # ---------------------------------------------------------------- visibility

@@ -1,0 +1,93 @@
+"""Photos and attachments: upload one file per request (as wx.uploadFile sends it), read it back."""
+import io
+
+import marshmallow as ma
+from flask import send_file
+from flask_smorest.fields import Upload
+
+from backend.security import current_user
+from backend.services import media as service
+from miniprogram_api.common import BEARER, Schema, blueprint
+
+blp = blueprint("media", "Photos and attachments")
+
+
+@blp.before_request
+def _authenticate():
+    # 401 before the body is read or parsed: anonymous clients never make the server take in a file
+    current_user()
+
+
+class UploadFiles(Schema):
+    file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP; a PDF when purpose=document"})
+
+
+class UploadForm(Schema):
+    purpose = ma.fields.String(load_default="photo", validate=ma.validate.OneOf(service.PURPOSES),
+                               metadata={"description": "photo (images only, default) or document (images or PDF)"})
+
+
+class MediaSchema(ma.Schema):
+    """What other resources nest to show their photos and attachments."""
+
+    id = ma.fields.Integer(required=True)
+    content_type = ma.fields.String(required=True)
+    width = ma.fields.Integer(allow_none=True, metadata={"description": "pixels, after re-encoding; null for PDFs"})
+    height = ma.fields.Integer(allow_none=True)
+    size = ma.fields.Integer(required=True, metadata={"description": "bytes stored"})
+    url = ma.fields.Function(lambda m: f"/api/v1/media/{m.id}")
+    thumbnail_url = ma.fields.Function(lambda m: f"/api/v1/media/{m.id}/thumbnail" if m.thumbnail_key else None,
+                                       allow_none=True)
+
+
+FILE_RESPONSE = {"200": {"description": "the stored bytes", "content": {
+    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+    "image/png": {"schema": {"type": "string", "format": "binary"}},
+    "image/webp": {"schema": {"type": "string", "format": "binary"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@blp.route("/media", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(UploadFiles, location="files")
+@blp.arguments(UploadForm, location="form")
+@blp.response(201, MediaSchema)
+def upload(files, form):
+    """Upload one photo (or a PDF with purpose=document); it is re-encoded, stripped of metadata and
+    kept unattached (visible to the uploader only) until a ticket, notice, vote… references it."""
+    return service.upload(current_user(), files["file"].read(), purpose=form["purpose"])
+
+
+@blp.route("/media/<int:mid>/info", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, MediaSchema)
+def info(mid):
+    """The media's description (same rules as the file itself)."""
+    return service.get_media(current_user(), mid)
+
+
+def _file(mid, thumbnail):
+    media, data, content_type = service.read_media(current_user(), mid, thumbnail=thumbnail)
+    ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}[content_type]
+    response = send_file(io.BytesIO(data), mimetype=content_type, conditional=True, max_age=3600,
+                         etag=media.sha256 + ("-thumb" if thumbnail else ""),
+                         download_name=f"{mid}{'-thumb' if thumbnail else ''}.{ext}",
+                         as_attachment=content_type == "application/pdf")
+    response.cache_control.private = True  # per-user access: shared caches must not keep it
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@blp.route("/media/<int:mid>", methods=["GET"])
+@blp.doc(security=BEARER, responses=FILE_RESPONSE)
+def download(mid):
+    """The stored file, to the uploader while unattached, then to whoever may see its object."""
+    return _file(mid, thumbnail=False)
+
+
+@blp.route("/media/<int:mid>/thumbnail", methods=["GET"])
+@blp.doc(security=BEARER, responses=FILE_RESPONSE)
+def thumbnail(mid):
+    """A JPEG of at most 360 px on the long side (images only; 404 for PDFs)."""
+    return _file(mid, thumbnail=True)
