@@ -31,7 +31,9 @@ def register_config(app, config):
     if app.config["WECHAT_DEV_FAKE"]:
         from backend.fake_wechat import ensure_dev_fake
 
-        app.config["WECHAT_API_BASE"] = ensure_dev_fake(app.config["WECHAT_APPID"], app.config["WECHAT_SECRET"])
+        # gunicorn's master starts one fake for all workers (gunicorn.conf.py); otherwise start our own.
+        app.config["WECHAT_API_BASE"] = os.environ.get("LINLI_DEV_FAKE_BASE") or ensure_dev_fake(
+            app.config["WECHAT_APPID"], app.config["WECHAT_SECRET"])
     logging.basicConfig(level=logging.INFO)
 
 
