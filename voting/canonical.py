@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import unicodedata
@@ -51,9 +52,13 @@ def _check_str(value: str, path: str) -> None:
             raise CanonicalError(f"{path}: string is not NFC-normalised")
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(obj) -> bytes:
     """Encode an already-validated value canonically, without the validation walk (hot path)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # surrogatepass: the verifier hashes whatever it was given; validation reports lone surrogates.
+    return _ENCODER.encode(obj).encode("utf-8", "surrogatepass")
 
 
 def canonical(obj) -> bytes:
@@ -112,18 +117,27 @@ def b64u_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64U_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# Characters allowed last when the final group carries 2 (len % 4 == 2) or 3 (len % 4 == 3) bytes
+# worth of bits: the unused low bits must be zero, otherwise two strings would name the same bytes.
+_LAST_OK = {2: frozenset(_B64U_ALPHABET[::16]), 3: frozenset(_B64U_ALPHABET[::4])}
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
 def b64u_decode(text: str) -> bytes:
     """Strict unpadded base64url: rejects padding, other alphabets and non-zero trailing bits."""
-    if not isinstance(text, str) or not _B64U.fullmatch(text) or len(text) % 4 == 1:
+    if not isinstance(text, str) or not _B64U.fullmatch(text):
         raise ValueError(f"not unpadded base64url: {text!r:.60}")
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except binascii.Error:
-        raise ValueError(f"not unpadded base64url: {text!r:.60}") from None
-    # Unused low bits must be zero, otherwise two strings would name the same key or signature.
-    if b64u_encode(raw) != text:
-        raise ValueError(f"non-canonical base64url: {text!r:.60}")
-    return raw
+    rem = len(text) % 4
+    if rem == 1 or (rem and text[-1] not in _LAST_OK[rem]):
+        raise ValueError(f"not canonical unpadded base64url: {text!r:.60}")
+    return binascii.a2b_base64(text.encode("ascii").translate(_TO_STANDARD) + b"=" * (-len(text) % 4))
+
+
+def b64u_last_char_ok(text: str) -> bool:
+    """True iff the last character leaves no non-zero unused bits (text already matched the alphabet)."""
+    rem = len(text) % 4
+    return rem == 0 or (rem != 1 and text[-1] in _LAST_OK[rem])
 
 
 def is_hash_hex(text) -> bool:
@@ -159,7 +173,14 @@ def format_time_micro(moment: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """Parse 'YYYY-MM-DDTHH:MM:SS[.ffffff]Z' into an aware UTC datetime; ValueError otherwise."""
-    match = _TIME.fullmatch(text) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        raise ValueError(f"not a UTC time YYYY-MM-DDTHH:MM:SS[.ffffff]Z: {text!r:.60}")
+    return _parse_time(text)
+
+
+@functools.lru_cache(maxsize=4096)  # a log names the same second many times (received_at, signed_at)
+def _parse_time(text: str) -> datetime:
+    match = _TIME.fullmatch(text)
     if match is None:
         raise ValueError(f"not a UTC time YYYY-MM-DDTHH:MM:SS[.ffffff]Z: {text!r:.60}")
     year, month, day, hour, minute, second, micro = match.groups()

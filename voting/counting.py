@@ -106,11 +106,47 @@ def intrinsic_problem(
     The remaining rules depend on the log before the entry (bound keys, used nonces) and are
     applied by Replay. With signatures=None the signature of a ballot is not checked.
     """
+    return scan_entry(entry, definition, rights, signatures, want_leaf=False)[1]
+
+
+def _ballot_leaf(entry: dict, ballot_bytes: bytes) -> bytes:
+    # canonical(entry) for a validated ballot entry, reusing canonical(B): the other values are
+    # base64url and time strings, which JSON never escapes. Tests hold this equal to canonical().
+    envelope = entry["envelope"]
+    return b"".join((
+        b'{"envelope":{"ballot":', ballot_bytes,
+        b',"public_key":"', envelope["public_key"].encode("ascii"),
+        b'","signature":"', envelope["signature"].encode("ascii"),
+        b'"},"received_at":"', entry["received_at"].encode("ascii"),
+        b'","type":"ballot"}',
+    ))  # fmt: skip
+
+
+def scan_entry(
+    entry, definition: Definition, rights: Mapping[str, dict], signatures: SignatureChecker | None, want_leaf=True
+) -> tuple[bytes | None, tuple[str, str] | None]:
+    """(canonical leaf bytes, intrinsic problem) of one entry, canonicalising a ballot only once."""
     kind = entry.get("type") if isinstance(entry, dict) else None
     try:
         validate_entry(entry, definition)
     except ProtocolError as exc:
-        return (BALLOTS if kind in ("ballot", "paper_ballot") else FORMAT), str(exc)
+        return (dumps(entry) if want_leaf else None), ((BALLOTS if kind in ("ballot", "paper_ballot") else FORMAT), str(exc))
+    if kind != "ballot":
+        return (dumps(entry) if want_leaf else None), _other_problem(entry, kind, definition, rights)
+    envelope = entry["envelope"]
+    ballot = envelope["ballot"]
+    ballot_bytes = dumps(ballot)
+    leaf = _ballot_leaf(entry, ballot_bytes) if want_leaf else None
+    if ballot["right_id"] not in rights:
+        return leaf, (BALLOTS, f"ballot for right {ballot['right_id']} which is not in the roll")
+    if not definition.opens_at <= parse_time(entry["received_at"]) < definition.closes_at:
+        return leaf, (BALLOTS, f"ballot received at {entry['received_at']}, outside [opens_at, closes_at)")
+    if signatures is not None and not signatures.verify(envelope["public_key"], envelope["signature"], ballot_bytes):
+        return leaf, (BALLOTS, "ballot signature does not verify with its public key")
+    return leaf, None
+
+
+def _other_problem(entry: dict, kind: str, definition: Definition, rights: Mapping[str, dict]):
     if kind == "close":
         if parse_time(entry["closed_at"]) < definition.closes_at:
             return CLOSE, "closed_at is before the definition's closes_at"
@@ -119,20 +155,11 @@ def intrinsic_problem(
         if entry["right_id"] not in rights:
             return KEYS, f"{kind} for right {entry['right_id']} which is not in the roll"
         return None
-    if kind == "ballot":
-        envelope = entry["envelope"]
-        ballot = envelope["ballot"]
-        right_id = ballot["right_id"]
-    else:
-        right_id = entry["right_id"]
-    if right_id not in rights:
-        return BALLOTS, f"{kind} for right {right_id} which is not in the roll"
-    received = parse_time(entry["received_at"])
-    if not definition.opens_at <= received < definition.closes_at:
-        return BALLOTS, f"{kind} received at {entry['received_at']}, outside [opens_at, closes_at)"
-    if kind == "ballot" and signatures is not None:
-        if not signatures.verify(envelope["public_key"], envelope["signature"], dumps(ballot)):
-            return BALLOTS, "ballot signature does not verify with its public key"
+    # paper_ballot
+    if entry["right_id"] not in rights:
+        return BALLOTS, f"paper_ballot for right {entry['right_id']} which is not in the roll"
+    if not definition.opens_at <= parse_time(entry["received_at"]) < definition.closes_at:
+        return BALLOTS, f"paper_ballot received at {entry['received_at']}, outside [opens_at, closes_at)"
     return None
 
 

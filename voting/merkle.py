@@ -18,24 +18,87 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def _split(n: int) -> int:
-    """The largest power of two smaller than n (n >= 2)."""
-    return 1 << ((n - 1).bit_length() - 1)
+class MerkleTree:
+    """All perfect-subtree nodes over a list of leaf hashes: O(n) to build, then O(log n) roots and proofs."""
 
+    def __init__(self, hashes: Sequence[bytes]):
+        levels = [list(hashes)]
+        while len(levels[-1]) > 1:
+            below = levels[-1]
+            levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+        self._levels = levels
+        self.size = len(hashes)
 
-def _range_root(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
-    """Root of the subtree over hashes[lo:hi] (hi > lo), without copying the list."""
-    frontier = Frontier()
-    for i in range(lo, hi):
-        frontier.append(hashes[i])
-    return frontier.root()
+    def _range_root(self, lo: int, hi: int) -> bytes:
+        # RFC 6962 subtrees start at a multiple of their largest power-of-two part, so [lo, hi) is
+        # the perfect aligned blocks of the binary digits of hi - lo, largest first, folded from the right.
+        nodes = []
+        while lo < hi:
+            k = (hi - lo).bit_length() - 1
+            nodes.append(self._levels[k][lo >> k])
+            lo += 1 << k
+        r = nodes[-1]
+        for x in reversed(nodes[:-1]):
+            r = node_hash(x, r)
+        return r
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root of the tree of the first size leaves (default all)."""
+        size = self.size if size is None else size
+        if not 0 <= size <= self.size:
+            raise ValueError(f"no tree of size {size} among {self.size} leaves")
+        return self._range_root(0, size) if size else EMPTY_ROOT
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """RFC 9162 §2.1.3.1 audit path of leaf index in the tree of the first size leaves."""
+        size = self.size if size is None else size
+        if not 0 <= index < size <= self.size:
+            raise ValueError(f"no leaf {index} in a tree of size {size}")
+        proof: list[bytes] = []
+        lo, hi = 0, size
+        # Walk down from the root, collecting the sibling subtree at each level (then bottom-up order).
+        while hi - lo > 1:
+            k = 1 << ((hi - lo - 1).bit_length() - 1)  # largest power of two smaller than hi - lo
+            if index < lo + k:
+                proof.append(self._range_root(lo + k, hi))
+                hi = lo + k
+            else:
+                proof.append(self._range_root(lo, lo + k))
+                lo = lo + k
+        proof.reverse()
+        return proof
+
+    def consistency_proof(self, m: int, n: int | None = None) -> list[bytes]:
+        """RFC 9162 §2.1.4.1 proof that the tree of size m is a prefix of the tree of size n."""
+        n = self.size if n is None else n
+        if not 0 <= m <= n <= self.size:
+            raise ValueError(f"no consistency proof from size {m} to size {n}")
+        if m == 0 or m == n:
+            return []
+        proof: list[bytes] = []
+        lo, hi, whole = 0, n, True  # SUBPROOF(m, D[lo:hi], whole) of RFC 6962 §2.1.2
+        while True:
+            if m == hi - lo:
+                if not whole:
+                    proof.append(self._range_root(lo, hi))
+                break
+            k = 1 << ((hi - lo - 1).bit_length() - 1)
+            if m <= k:
+                proof.append(self._range_root(lo + k, hi))
+                hi = lo + k
+            else:
+                proof.append(self._range_root(lo, lo + k))
+                lo, m, whole = lo + k, m - k, False
+        proof.reverse()
+        return proof
 
 
 def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
     """The tree root over the given leaf hashes (EMPTY_ROOT for none)."""
-    if not hashes:
-        return EMPTY_ROOT
-    return _range_root(hashes, 0, len(hashes))
+    frontier = Frontier()
+    for h in hashes:
+        frontier.append(h)
+    return frontier.root()
 
 
 def inclusion_proof(hashes: Sequence[bytes], index: int, size: int | None = None) -> list[bytes]:
@@ -43,19 +106,15 @@ def inclusion_proof(hashes: Sequence[bytes], index: int, size: int | None = None
     size = len(hashes) if size is None else size
     if not 0 <= index < size <= len(hashes):
         raise ValueError(f"no leaf {index} in a tree of size {size}")
-    proof: list[bytes] = []
-    lo, hi = 0, size
-    # Walk down from the root, collecting the sibling subtree at each level (bottom-up order).
-    while hi - lo > 1:
-        k = _split(hi - lo)
-        if index < lo + k:
-            proof.append(_range_root(hashes, lo + k, hi))
-            hi = lo + k
-        else:
-            proof.append(_range_root(hashes, lo, lo + k))
-            lo = lo + k
-    proof.reverse()
-    return proof
+    return MerkleTree(hashes[:size]).inclusion_proof(index)
+
+
+def consistency_proof(hashes: Sequence[bytes], m: int, n: int | None = None) -> list[bytes]:
+    """RFC 9162 §2.1.4.1 proof that the tree of size m is a prefix of the tree of size n."""
+    n = len(hashes) if n is None else n
+    if not 0 <= m <= n <= len(hashes):
+        raise ValueError(f"no consistency proof from size {m} to size {n}")
+    return MerkleTree(hashes[:n]).consistency_proof(m)
 
 
 def _hashes_ok(*hashes) -> bool:
@@ -84,44 +143,14 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
     return sn == 0 and r == root
 
 
-def consistency_proof(hashes: Sequence[bytes], m: int, n: int | None = None) -> list[bytes]:
-    """RFC 9162 §2.1.4.1 proof that the tree of size m is a prefix of the tree of size n."""
-    n = len(hashes) if n is None else n
-    if not 0 <= m <= n <= len(hashes):
-        raise ValueError(f"no consistency proof from size {m} to size {n}")
-    if m == 0 or m == n:
-        return []
-    proof: list[bytes] = []
-    lo, hi, whole = 0, n, True  # SUBPROOF(m, D[lo:hi], whole)
-    while True:
-        size = hi - lo
-        if m == size:
-            if not whole:
-                proof.append(_range_root(hashes, lo, hi))
-            break
-        k = _split(size)
-        if m <= k:
-            proof.append(_range_root(hashes, lo + k, hi))
-            hi = lo + k
-        else:
-            proof.append(_range_root(hashes, lo, lo + k))
-            lo, m, whole = lo + k, m - k, False
-    proof.reverse()
-    return proof
-
-
 def verify_consistency(m: int, n: int, root_m: bytes, root_n: bytes, proof: Sequence[bytes]) -> bool:
     """RFC 9162 §2.1.4.2: True iff proof shows the tree (m, root_m) is a prefix of (n, root_n)."""
-    if not (isinstance(m, int) and isinstance(n, int)) or not 0 <= m <= n:
-        return False
-    if not _hashes_ok(root_m, root_n, *proof):
-        return False
-    if m == 0 and root_m != EMPTY_ROOT:
-        return False
+    if not (isinstance(m, int) and isinstance(n, int)) or not 0 < m <= n:
+        return False  # nothing is proved about the empty tree (the reference vectors reject m = 0)
     if m == n:
         return not proof and root_m == root_n
-    if m == 0:
-        return not proof  # every tree extends the empty tree; nothing to prove
+    if not _hashes_ok(root_m, root_n, *proof):
+        return False
     if not proof:
         return False
     proof = list(proof)

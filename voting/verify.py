@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing
 import os
@@ -12,7 +13,7 @@ from typing import Callable, Sequence
 
 from .bundle import BundleError, check_bundle_shape, parse_json_file
 from .canonical import dumps
-from .counting import BALLOTS, CLOSE, FORMAT, KEYS, CountResult, Replay, SignatureChecker, intrinsic_problem, tally_body
+from .counting import BALLOTS, CLOSE, FORMAT, KEYS, CountResult, Replay, SignatureChecker, scan_entry, tally_body
 from .entries import (
     Definition,
     ProtocolError,
@@ -109,11 +110,11 @@ def _scan_entries(lo: int, hi: int) -> tuple[str, int, bytes, list]:
     signatures = SignatureChecker()
     hashes, problems = [], []
     for i in range(lo, hi):
-        entry = entries[i]
-        hashes.append(leaf_hash(dumps(entry)))
         if i == 0:
-            continue  # the definition, checked on its own
-        problem = intrinsic_problem(entry, definition, rights, signatures)
+            hashes.append(leaf_hash(dumps(entries[0])))  # the definition, checked on its own
+            continue
+        leaf, problem = scan_entry(entries[i], definition, rights, signatures)
+        hashes.append(leaf_hash(leaf))
         if problem is not None:
             problems.append((i, problem))
     return "entries", lo, b"".join(hashes), problems
@@ -142,9 +143,14 @@ def _scan(roll, entries, definition, rights, workers: int | None, progress: Call
     _SCAN = (roll, entries, definition, rights)
     try:
         if parallel:
-            # fork: the workers inherit the parsed bundle instead of receiving it through pickles.
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = _collect(pool.imap_unordered(_scan_task, tasks), total, progress)
+            # fork: the workers inherit the parsed bundle instead of receiving it through pickles;
+            # gc.freeze keeps their collector from touching (and so copying) the parent's objects.
+            gc.freeze()
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    results = _collect(pool.imap_unordered(_scan_task, tasks), total, progress)
+            finally:
+                gc.unfreeze()
         else:
             results = _collect(map(_scan_task, tasks), total, progress)
     finally:

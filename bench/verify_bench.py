@@ -1,0 +1,127 @@
+"""Benchmark: the offline verifier vs. bare Ed25519 verifications; Frontier append cost.
+
+Run: .venv/bin/python bench/verify_bench.py [--ballots N] [--rights N]
+Prints figures and exits 0; it is not a test and asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: E402
+
+from voting.bundle import dump_json, load_bundle  # noqa: E402
+from voting.canonical import b64u_decode, canonical  # noqa: E402
+from voting.merkle import Frontier, leaf_hash  # noqa: E402
+from voting.simulate import VoteBuilder, fast_key_factory, make_rights  # noqa: E402
+from voting.verify import verify_bundle  # noqa: E402
+
+
+def build_honest_bundle(n_ballots: int, n_rights: int) -> dict:
+    """A closed vote with n_ballots signed ballots over n_rights rights (re-votes, a few late key bindings)."""
+    import random
+
+    rng = random.Random(42)
+    rights = make_rights([rng.randint(5000, 20000) for _ in range(n_rights)])
+    ids = [r.right_id for r in rights]
+    late = ids[: max(1, n_rights // 50)]  # 2% register their key after the roll froze
+    builder = VoteBuilder(
+        rights,
+        roll_key_rights=ids[len(late) :],
+        key_factory=fast_key_factory(3),
+    )
+    for rid in late:
+        builder.bind(rid)
+    options = ["approve", "approve", "reject", "abstain"]
+    for n in range(n_ballots):
+        rid = ids[n % n_rights]  # everyone votes, then some change their mind
+        builder.cast(rid, {"option": options[rng.randrange(4)]})
+    return builder.close()
+
+
+def bare_floor(bundle: dict) -> tuple[float, int]:
+    """Seconds for one bare Ed25519 verify per signed ballot, in this process, keys and bytes prepared beforehand."""
+    work = []
+    keys: dict[str, Ed25519PublicKey] = {}
+    for entry in bundle["entries"]:
+        if entry["type"] != "ballot":
+            continue
+        env = entry["envelope"]
+        key = keys.get(env["public_key"])
+        if key is None:
+            key = keys[env["public_key"]] = Ed25519PublicKey.from_public_bytes(b64u_decode(env["public_key"]))
+        work.append((key, b64u_decode(env["signature"]), canonical(env["ballot"])))
+    start = time.perf_counter()
+    for key, signature, message in work:
+        key.verify(signature, message)
+    return time.perf_counter() - start, len(work)
+
+
+def time_verifier(data: bytes, workers: int | None) -> tuple[float, bool]:
+    """Seconds for the verifier from file bytes to report (parse, canonicalise, hash, verify, count)."""
+    start = time.perf_counter()
+    report = verify_bundle(load_bundle(data), workers=workers)
+    return time.perf_counter() - start, report.ok
+
+
+def frontier_costs(n: int, with_root: bool, marks=(1_000, 10_000, 100_000)) -> list[tuple[int, float]]:
+    """Mean µs per Frontier.append (optionally reading the root after each) over the stretch ending at each mark."""
+    leaves = [leaf_hash(i.to_bytes(8, "big")) for i in range(n)]
+    frontier = Frontier()
+    out, done = [], 0
+    for mark in marks:
+        if mark > n:
+            break
+        t0 = time.perf_counter()
+        if with_root:
+            for i in range(done, mark):
+                frontier.append(leaves[i])
+                frontier.root()  # the server signs a tree head after every cast
+        else:
+            for i in range(done, mark):
+                frontier.append(leaves[i])
+        out.append((mark, (time.perf_counter() - t0) / (mark - done) * 1e6))
+        done = mark
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ballots", type=int, default=100_000)
+    parser.add_argument("--rights", type=int, default=50_000)
+    args = parser.parse_args()
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"cores available: {cores}")
+    t0 = time.perf_counter()
+    bundle = build_honest_bundle(args.ballots, args.rights)
+    data = dump_json(bundle)
+    print(
+        f"built an honest bundle: {args.rights} rights, {args.ballots} signed ballots, "
+        f"{len(bundle['entries'])} entries, {len(data) / 1e6:.1f} MB in {time.perf_counter() - t0:.1f} s"
+    )
+
+    floor, n_sigs = bare_floor(bundle)
+    print(f"floor: {n_sigs} bare Ed25519 verifications, one process: {floor:.2f} s ({floor / n_sigs * 1e6:.1f} µs each)")
+    verifier, ok = time_verifier(data, None)
+    print(f"verifier (all cores, from file bytes to report): {verifier:.2f} s, all checks passed: {ok}")
+    print(f"ratio verifier / floor: {verifier / floor:.2f}  (target <= 1.00)")
+    single, ok1 = time_verifier(data, 1)
+    print(f"verifier, one process (for comparison): {single:.2f} s, ratio {single / floor:.2f}, passed: {ok1}")
+
+    appends = frontier_costs(100_000, with_root=False)
+    rooted = frontier_costs(100_000, with_root=True)
+    print("Frontier, 100,000 appends; mean cost per append over the stretch ending at:")
+    for (mark, micros), (_, micros_root) in zip(appends, rooted):
+        print(f"  {mark:>7,} leaves: append {micros:.2f} µs; append + root() {micros_root:.2f} µs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
