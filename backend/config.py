@@ -18,6 +18,25 @@ def _flag(value, default=False):
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+# Hours from submission within which a ticket must be resolved, per subject (§5 ticket subjects);
+# overdue tickets are escalated to the street office. Urgent safety matters first.
+TICKET_RESOLUTION_HOURS = {
+    "elevator": 48, "fire_lane": 24, "security": 24, "utilities": 48, "sanitation": 72, "parking": 72,
+    "noise": 72, "pets": 72, "greenery": 168, "illegal_construction": 360, "other": 168,
+}
+
+
+def _hours_by_subject(value):
+    """The defaults above with "elevator=24, noise=48" applied on top."""
+    result = dict(TICKET_RESOLUTION_HOURS)
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, _, hours = (s.strip() for s in item.partition("="))
+        if key not in result or not hours.isdigit() or int(hours) < 1:
+            raise ConfigError(f"TICKET_RESOLUTION_HOURS: bad item {item!r} (subject=positive hours)")
+        result[key] = int(hours)
+    return result
+
+
 class Config:
     """Settings for one app instance; `from_env` reads the environment, tests pass overrides."""
 
@@ -54,6 +73,11 @@ class Config:
         self.MEDIA_THUMB_SIDE = int(env.get("MEDIA_THUMB_SIDE", "360"))
         self.MEDIA_UPLOADS_PER_MINUTE = int(env.get("MEDIA_UPLOADS_PER_MINUTE", "30"))
         self.VOTE_MIN_HOURS = int(env.get("VOTE_MIN_HOURS", "0" if self.ENV != "production" else "72"))
+        # Tickets (§5): hours to accept, per-subject hours to resolve ("elevator=24,noise=48" overrides
+        # the defaults above), days the resident has to confirm or reopen a resolved ticket.
+        self.TICKET_ACCEPT_HOURS = int(env.get("TICKET_ACCEPT_HOURS", "24"))
+        self.TICKET_RESOLUTION_HOURS = _hours_by_subject(env.get("TICKET_RESOLUTION_HOURS", ""))
+        self.TICKET_CONFIRM_DAYS = int(env.get("TICKET_CONFIRM_DAYS", "7"))
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.JSON_AS_ASCII = False
         # flask-smorest / OpenAPI

@@ -3,6 +3,6 @@
 
 def blueprints():
     """Every blueprint of the API, in the order they appear in the OpenAPI spec."""
-    from miniprogram_api import auth, communities, registry, bindings, me, media
+    from miniprogram_api import auth, communities, registry, bindings, me, media, tickets
 
-    return [auth.blp, me.blp, communities.blp, registry.blp, bindings.blp, media.blp]
+    return [auth.blp, me.blp, communities.blp, registry.blp, bindings.blp, media.blp, tickets.blp]

@@ -11,4 +11,5 @@ from backend.models.community import (  # noqa: F401
     RegistryImport,
 )
 from backend.models.outbox import OutboxMessage  # noqa: F401
+from backend.models.ticket import Ticket, TicketEvent, TicketReply  # noqa: F401
 from backend.models.media import Media, MediaUploadCounter  # noqa: F401
