@@ -5,7 +5,7 @@ import hmac
 import os
 import secrets
 from datetime import timedelta
-from functools import wraps
+from functools import lru_cache, wraps
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -22,7 +22,12 @@ from backend.models.base import utcnow
 
 
 def _derive(purpose):
-    raw = base64.b64decode(current_app.config["PII_KEY"])
+    return _derive_from(current_app.config["PII_KEY"], purpose)
+
+
+@lru_cache(maxsize=16)
+def _derive_from(pii_key, purpose):
+    raw = base64.b64decode(pii_key)
     if len(raw) < 16:
         raise RuntimeError("PII_KEY must be base64 of at least 16 bytes")
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(raw)

@@ -239,15 +239,17 @@ def import_registry(actor, community_id, filename, data):
     now = utcnow()
     added = changed = removed = 0
     new_links = []
+    fresh = [Part(community_id=community_id, building=row.building, unit=row.unit, room=row.room, area=row.area)
+             for address, row in parts.items() if address not in existing_parts]
+    db.session.add_all(fresh)
+    db.session.flush()  # one flush for every new part's id
+    for part in fresh:
+        existing_parts[(part.building, part.unit, part.room)] = part
+    fresh_ids = {part.id for part in fresh}
     for address, row in parts.items():
         owner_ids = {existing_owners[k].id for k in row.owners}
-        part = existing_parts.get(address)
-        if part is None or part.removed_at is not None:
-            if part is None:
-                part = Part(community_id=community_id, building=row.building, unit=row.unit, room=row.room,
-                            area=row.area)
-                db.session.add(part)
-                db.session.flush()
+        part = existing_parts[address]
+        if part.id in fresh_ids or part.removed_at is not None:
             added += 1
             part.removed_at = None
             part.area = row.area
