@@ -1,0 +1,64 @@
+"""Owners' device keys (handbook §6 Keys): registered after verification, revoked when a phone is
+lost; every open vote's log follows them through key_binding / key_revocation entries."""
+from sqlalchemy import func, select
+
+from backend.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.extensions import db
+from backend.models import Binding
+from backend.models.base import utcnow
+from backend.models.vote import DeviceKey
+from backend.pagination import paginate
+from backend.services import votes
+from voting.entries import is_public_key
+
+MAX_ACTIVE_KEYS = 5  # each registration writes into every open log; a handful of phones is plenty
+
+
+def register_key(user, public_key, now=None):
+    """Register a device public key for a verified owner and bind it in every open vote of their rights.
+    Registering one's own active key again changes nothing (a retry after a lost reply)."""
+    if not is_public_key(public_key):
+        raise Invalid({"public_key": ["须为 Ed25519 公钥：32 字节的无填充 base64url（43 个字符）"]},
+                      code="invalid_public_key")
+    verified = db.session.execute(select(Binding.id).where(Binding.user_id == user.id,
+                                                           Binding.status == "verified").limit(1)).first()
+    if not verified:
+        raise Forbidden("not_owner", "仅已认证的业主可以登记设备密钥")
+    now = now or utcnow()
+    key = db.session.execute(select(DeviceKey).where(DeviceKey.public_key == public_key)).scalar_one_or_none()
+    if key is not None:
+        if key.user_id != user.id:
+            raise Conflict("key_taken", "该公钥已被其他用户登记")
+        if key.revoked_at is not None:
+            raise Conflict("key_revoked", "该公钥已撤销，不能再次登记，请在设备上生成新密钥")
+        return {"key": key, "entries": []}
+    active = db.session.execute(select(func.count()).select_from(DeviceKey).where(
+        DeviceKey.user_id == user.id, DeviceKey.revoked_at.is_(None))).scalar_one()
+    if active >= MAX_ACTIVE_KEYS:
+        raise Conflict("too_many_keys", f"最多可登记 {MAX_ACTIVE_KEYS} 个有效密钥，请先撤销不用的设备密钥")
+    key = DeviceKey(user_id=user.id, public_key=public_key, created_at=now)
+    db.session.add(key)
+    entries = votes.bind_key_in_open_votes(user, public_key, now)
+    db.session.commit()
+    return {"key": key, "entries": entries}
+
+
+def revoke_key(user, public_key, now=None):
+    """Revoke one of the caller's keys (lost phone): a key_revocation in every open vote it is bound in."""
+    key = db.session.execute(select(DeviceKey).where(DeviceKey.public_key == public_key,
+                                                     DeviceKey.user_id == user.id)).scalar_one_or_none()
+    if key is None:
+        raise NotFound("key_not_found", "没有找到您登记的该密钥")
+    if key.revoked_at is not None:
+        raise Conflict("key_revoked", "该密钥已撤销")
+    now = now or utcnow()
+    key.revoked_at = now
+    entries = votes.revoke_key_in_open_votes(user, public_key, now)
+    db.session.commit()
+    return {"key": key, "entries": entries}
+
+
+def list_keys(user, page=1, per_page=20):
+    """The caller's device keys, newest first (revoked ones too)."""
+    return paginate(select(DeviceKey).where(DeviceKey.user_id == user.id).order_by(DeviceKey.id.desc()),
+                    page, per_page)

@@ -1,0 +1,988 @@
+"""Votes (handbook §5, §6, §3): drafts, opening with the frozen roll, casting with receipts, paper
+ballots, key bindings that follow owners' device keys, proofs, closing, the tally, the bundle and
+the result notice.
+
+Everything about the protocol — entry builders, the Merkle tree, counting and the tally — comes from
+voting/; this module only decides who may do what, keeps the log in the database and serialises
+appends per vote. See docs/votes.md.
+"""
+import json
+import logging
+import secrets
+import unicodedata
+from datetime import timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+
+from backend import signing
+from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from backend.extensions import db
+from backend.models import Binding, Part
+from backend.models.base import utcnow
+from backend.models.vote import (DeviceKey, Tally, TreeHead, Vote, VoteEntry, VoteEvent, VoteFrontier, VoteKey,
+                                 VoteRight, VoteRightOwner)
+from backend.pagination import paginate
+from backend.security import pii_hash, require_community, roles_in
+from backend.services import media, outbox
+from backend.services.rights import community_rights
+from voting import PROTOCOL
+from voting.canonical import CanonicalError, canonical, check_canonical, dumps, format_time, parse_time
+from voting.counting import count_log, intrinsic_problem, tally_body
+from voting.entries import (BALLOT_KEYS, ENVELOPE_KEYS, OPTIONS, ProtocolError, build_roll, choice_problem, is_id,
+                            is_nonce, is_public_key, is_signature, make_ballot_entry, make_close, make_definition,
+                            make_key_binding, make_key_revocation, make_paper_ballot, make_receipt, make_tree_head,
+                            parse_definition)
+from voting.keys import verify_bytes
+from voting.merkle import Frontier, consistency_proof, inclusion_proof, leaf_hash
+from voting.verify import describe_outcome
+
+log = logging.getLogger("linli.votes")
+
+KINDS = ("resolution", "election")
+MATTERS = ("ordinary", "special")
+# The one guard of the vote's life (handbook §1): draft → open → closed → tallied.
+TRANSITIONS = {"draft": ("open",), "open": ("closed",), "closed": ("tallied",)}
+SHANGHAI = timezone(timedelta(hours=8))  # China has no daylight saving: a fixed offset is exact
+REMIND_BEFORE = timedelta(hours=24)
+MEDIA_FUND = "vote"  # contractor quotes etc. of a maintenance-fund resolution
+MEDIA_PAPER = "vote_paper_ballot"  # photos of signed paper ballots
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def _nfc(text):
+    return unicodedata.normalize("NFC", text.strip())
+
+
+def _seconds(moment):
+    """Protocol times have whole seconds; stored times are truncated the same way so they agree."""
+    return moment.replace(microsecond=0)
+
+
+def shanghai(moment):
+    """A time as people in China read it: 2026-03-01 08:00（北京时间）."""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def area_text(hundredths):
+    """0.01 m² integer → '1234.56 m²', by integer arithmetic (never float)."""
+    return f"{hundredths // 100}.{hundredths % 100:02d} m²"
+
+
+def _get_vote(vote_pk):
+    vote = db.session.get(Vote, vote_pk)
+    if vote is None:
+        raise NotFound("vote_not_found", "表决不存在")
+    return vote
+
+
+def _visible_vote(user, vote_pk):
+    """The vote if the caller has a role in its community; drafts only for the committee."""
+    vote = _get_vote(vote_pk)
+    require_community(user, vote.community_id)
+    if vote.state == "draft" and not (user.is_platform_admin or "committee" in roles_in(user, vote.community_id)):
+        raise NotFound("vote_not_found", "表决不存在")
+    return vote
+
+
+def _require_opened(vote):
+    if vote.state == "draft":
+        raise Conflict("vote_not_open", "表决尚未开始")
+
+
+def _verified_owner_ids(user_id, community_id=None):
+    query = select(Binding.owner_id).where(Binding.user_id == user_id, Binding.status == "verified",
+                                           Binding.owner_id.is_not(None))
+    if community_id is not None:
+        query = query.where(Binding.community_id == community_id)
+    return set(db.session.execute(query).scalars())
+
+
+def _transition(vote, to_state, actor, now):
+    """Move the vote to `to_state` if its current state allows it; records a VoteEvent. The UPDATE is
+    conditional on the state read, so two racing requests cannot both make the same move."""
+    from_state = vote.state
+    if to_state not in TRANSITIONS.get(from_state, ()):
+        raise Conflict("vote_state_conflict", "表决当前状态不允许此操作",
+                       details={"state": from_state, "to": to_state})
+    moved = db.session.execute(
+        update(Vote).where(Vote.id == vote.id, Vote.state == from_state).values(state=to_state)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise Conflict("vote_state_conflict", "表决状态已变化，请刷新后重试", details={"to": to_state})
+    vote.state = to_state
+    db.session.add(VoteEvent(vote_id=vote.id, community_id=vote.community_id, actor_id=actor.id if actor else None,
+                             from_state=from_state, to_state=to_state, created_at=now))
+
+
+# ---------------------------------------------------------------- the log
+
+
+_definitions = {}
+
+
+def _definition(vote):
+    """The parsed entry 0; cached per process — it never changes once written (keyed by the random
+    public id too, so a reused primary key in another database never hits a stale entry)."""
+    key = (vote.id, vote.public_id)
+    definition = _definitions.get(key)
+    if definition is None:
+        leaf = db.session.execute(
+            select(VoteEntry.leaf).where(VoteEntry.vote_id == vote.id, VoteEntry.idx == 0)
+        ).scalar_one()
+        definition = parse_definition(json.loads(leaf))
+        if len(_definitions) > 1000:
+            _definitions.clear()
+        _definitions[key] = definition
+    return definition
+
+
+def _split_nodes(blob):
+    return [bytes(blob[i:i + 32]) for i in range(0, len(blob), 32)]
+
+
+class _Log:
+    """One vote's log inside the current transaction, holding the per-vote lock (handbook §3).
+
+    Every append signs the tree head of the new size, so each entry's receipt has a head of exactly
+    its own size; its audit path is the frontier before the append (the right edge of the tree).
+    Rows are written by flush(), in the same transaction as the frontier update.
+    """
+
+    def __init__(self, vote, fresh=False):
+        self.vote = vote
+        if fresh:
+            self.frontier = Frontier()
+        else:
+            table = VoteFrontier.__table__
+            if db.session.get_bind().dialect.name == "sqlite":
+                # SQLite has no row locks: an UPDATE first takes the database's write lock, so the
+                # read below cannot be interleaved with another writer's append.
+                db.session.execute(update(table).where(table.c.vote_id == vote.id).values(size=table.c.size))
+            row = db.session.execute(
+                select(table.c.size, table.c.nodes, table.c.closed).where(table.c.vote_id == vote.id).with_for_update()
+            ).one()
+            if row.closed:
+                raise Conflict("vote_closed", "表决已结束")
+            self.frontier = Frontier(row.size, _split_nodes(row.nodes))
+        self.key = signing.server_key()
+        self.entry_rows, self.head_rows = [], []
+
+    @property
+    def size(self):
+        return self.frontier.size
+
+    def append(self, entry, right_id=None, nonce=None, user_id=None, timestamp=None):
+        """Add one entry; returns its receipt (tree head of size index + 1 and the audit path)."""
+        leaf = canonical(entry)
+        digest = leaf_hash(leaf)
+        proof = self.frontier.nodes()[::-1]
+        index = self.frontier.size
+        self.frontier.append(digest)
+        head = make_tree_head(self.key, self.vote.public_id, index + 1, self.frontier.root(), timestamp)
+        self.entry_rows.append({"vote_id": self.vote.id, "idx": index, "community_id": self.vote.community_id,
+                                "kind": entry["type"], "right_id": right_id, "nonce": nonce, "user_id": user_id,
+                                "leaf": leaf, "leaf_hash": digest})
+        self.head_rows.append({"vote_id": self.vote.id, "size": index + 1, "community_id": self.vote.community_id,
+                               "root": head["root"], "timestamp": head["timestamp"], "signature": head["signature"]})
+        return make_receipt(self.vote.public_id, index, digest.hex(), head, proof)
+
+    def flush(self, closed=False):
+        """Write the new entries, their tree heads and the frontier."""
+        if self.entry_rows:
+            db.session.execute(insert(VoteEntry.__table__), self.entry_rows)
+            db.session.execute(insert(TreeHead.__table__), self.head_rows)
+        nodes = b"".join(self.frontier.nodes())
+        table = VoteFrontier.__table__
+        if self.entry_rows and self.entry_rows[0]["idx"] == 0:
+            db.session.execute(insert(table).values(vote_id=self.vote.id, community_id=self.vote.community_id,
+                                                    size=self.size, nodes=nodes, closed=closed))
+        else:
+            db.session.execute(update(table).where(table.c.vote_id == self.vote.id)
+                               .values(size=self.size, nodes=nodes, closed=closed))
+        self.entry_rows, self.head_rows = [], []
+
+
+def _roll(vote):
+    """The frozen roll as §6 lists it, sorted by right_id."""
+    rows = db.session.execute(
+        select(VoteRight.right_id, VoteRight.label, VoteRight.area, VoteRight.heads, VoteRight.keys)
+        .where(VoteRight.vote_id == vote.id).order_by(VoteRight.right_id)
+    ).all()
+    return [{"right_id": r.right_id, "label": r.label, "area": r.area, "heads": r.heads, "keys": list(r.keys)}
+            for r in rows]
+
+
+def _head_dict(vote, row):
+    return {"type": "tree_head", "vote_id": vote.public_id, "size": row.size, "root": row.root,
+            "timestamp": row.timestamp, "signature": row.signature}
+
+
+def _tree_head(vote, size=None):
+    """The signed tree head of `size` (the latest when None), or None."""
+    query = select(TreeHead).where(TreeHead.vote_id == vote.id)
+    query = query.where(TreeHead.size == size) if size is not None else query.order_by(TreeHead.size.desc()).limit(1)
+    row = db.session.execute(query).scalar_one_or_none()
+    return _head_dict(vote, row) if row else None
+
+
+def _log_size(vote):
+    return db.session.execute(select(VoteFrontier.size).where(VoteFrontier.vote_id == vote.id)).scalar() or 0
+
+
+def _received(now, definition):
+    """The protocol time of an entry received now; refused outside [opens_at, closes_at)."""
+    text = format_time(now)
+    moment = parse_time(text)
+    if moment < definition.opens_at:
+        raise Conflict("vote_not_started", "表决尚未开始投票",
+                       details={"opens_at": format_time(definition.opens_at)})
+    if moment >= definition.closes_at:
+        raise Conflict("vote_closed", "表决已截止", details={"closes_at": format_time(definition.closes_at)})
+    return text
+
+
+def _check_open_for_ballots(vote, now):
+    if vote.state == "draft":
+        raise Conflict("vote_not_open", "表决尚未开始")
+    if vote.state != "open":
+        raise Conflict("vote_closed", "表决已结束")
+    _received(now, _definition(vote))
+
+
+# ---------------------------------------------------------------- drafts
+
+
+def _candidates(raw):
+    return [{"id": f"c{i}", "name": _nfc(c["name"]), "statement": (c.get("statement") or "").strip()}
+            for i, c in enumerate(raw, 1)]
+
+
+def _apply_draft(vote, fields):
+    """Copy the given draft fields onto the vote (partial: absent fields keep their value)."""
+    for name in ("title", "description"):
+        if name in fields:
+            setattr(vote, name, _nfc(fields[name] or "") if name == "title" else (fields[name] or "").strip())
+    for name in ("kind", "matter", "seats"):
+        if name in fields:
+            setattr(vote, name, fields[name])
+    for name in ("opens_at", "closes_at"):
+        if name in fields:
+            setattr(vote, name, _seconds(fields[name]))
+    if "scope" in fields:
+        scope = fields["scope"]
+        vote.buildings = sorted({b.strip() for b in scope["buildings"]}) if scope else None
+    if "candidates" in fields:
+        vote.candidates = _candidates(fields["candidates"]) if fields["candidates"] else None
+    if "fund" in fields:
+        fund = fields["fund"]
+        vote.fund_amount_fen = fund["amount_fen"] if fund else None
+        vote.fund_purpose = fund["purpose"].strip() if fund else None
+
+
+def _validate_draft(vote, now):
+    """§5 and the issue: closing after opening, the minimum period, seats and candidates, the scope."""
+    problems = {}
+    if vote.kind not in KINDS:
+        problems["kind"] = ["须为 resolution 或 election"]
+    if vote.matter not in MATTERS:
+        problems["matter"] = ["须为 ordinary 或 special"]
+    if vote.closes_at <= vote.opens_at:
+        problems["closes_at"] = ["结束时间须晚于开始时间"]
+    elif vote.closes_at - vote.opens_at < timedelta(hours=current_app.config["VOTE_MIN_HOURS"]):
+        problems["closes_at"] = [f"投票期不得少于 {current_app.config['VOTE_MIN_HOURS']} 小时"]
+    elif vote.closes_at <= now:
+        problems["closes_at"] = ["结束时间已过"]
+    if vote.kind == "election":
+        if vote.matter != "ordinary":
+            problems["matter"] = ["选举按一般事项表决（§5），matter 须为 ordinary"]
+        if not vote.seats or vote.seats < 1:
+            problems["seats"] = ["应选人数须至少为 1"]
+        if not vote.candidates:
+            problems["candidates"] = ["选举须有候选人"]
+        elif vote.seats and len(vote.candidates) < vote.seats:
+            problems["candidates"] = ["候选人数不得少于应选人数"]
+        if vote.fund_amount_fen is not None:
+            problems["fund"] = ["维修资金使用须以决议表决，不能用于选举"]
+    else:
+        if vote.candidates:
+            problems["candidates"] = ["只有选举才有候选人"]
+        if vote.seats is not None:
+            problems["seats"] = ["只有选举才有应选人数"]
+    if vote.buildings is not None:
+        known = set(db.session.execute(
+            select(Part.building).where(Part.community_id == vote.community_id, Part.removed_at.is_(None),
+                                        Part.building.in_(vote.buildings)).distinct()
+        ).scalars())
+        missing = [b for b in vote.buildings if b not in known]
+        if missing:
+            problems["scope.buildings"] = [f"楼栋 {b} 不在登记册中" for b in missing]
+    if problems:
+        raise Invalid(problems)
+
+
+def _attach_fund_media(user, vote, attachment_ids):
+    if attachment_ids:
+        media.attach(user, attachment_ids, vote.community_id, MEDIA_FUND, vote.id, allow_pdf=True,
+                     field="fund.attachment_ids")
+
+
+def create_vote(user, community_id, **fields):
+    """A committee drafts a resolution or an election (validated; editable until it opens)."""
+    require_community(user, community_id, "committee")
+    now = utcnow()
+    vote = Vote(community_id=community_id, created_by=user.id, state="draft", created_at=now, description="",
+                matter="ordinary")
+    _apply_draft(vote, fields)
+    _validate_draft(vote, now)
+    db.session.add(vote)
+    db.session.flush()
+    _attach_fund_media(user, vote, (fields.get("fund") or {}).get("attachment_ids"))
+    db.session.add(VoteEvent(vote_id=vote.id, community_id=community_id, actor_id=user.id, from_state=None,
+                             to_state="draft", created_at=now))
+    db.session.commit()
+    return view(user, vote)
+
+
+def update_vote(user, vote_pk, **fields):
+    """Edit a draft (only the fields given change); refused once the vote is open."""
+    vote = _get_vote(vote_pk)
+    require_community(user, vote.community_id, "committee")
+    if vote.state != "draft":
+        raise Conflict("vote_not_draft", "表决已开始，不能再修改")
+    _apply_draft(vote, fields)
+    _validate_draft(vote, utcnow())
+    if fields.get("fund"):
+        _attach_fund_media(user, vote, fields["fund"].get("attachment_ids"))
+    db.session.commit()
+    return view(user, vote)
+
+
+# ---------------------------------------------------------------- opening
+
+
+def _keys_by_owner(community_id):
+    """Active device keys of each verified owner of the community (owner id → keys)."""
+    rows = db.session.execute(
+        select(Binding.owner_id, DeviceKey.public_key)
+        .join(DeviceKey, DeviceKey.user_id == Binding.user_id)
+        .where(Binding.community_id == community_id, Binding.status == "verified", Binding.owner_id.is_not(None),
+               DeviceKey.revoked_at.is_(None))
+    ).all()
+    keys = {}
+    for owner_id, public_key in rows:
+        keys.setdefault(str(owner_id), set()).add(public_key)
+    return keys
+
+
+def open_vote(user, vote_pk, now=None):
+    """Freeze the roll for the scope (§5 rights), write entry 0 and sign the first tree head."""
+    vote = _get_vote(vote_pk)
+    require_community(user, vote.community_id, "committee")
+    now = _seconds(now or utcnow())
+    if vote.state != "draft":
+        raise Conflict("vote_not_draft", "表决已开始或已结束")
+    # A vote opened after its planned start starts now: entry 0 never claims an earlier opening.
+    opens_at = max(vote.opens_at, now)
+    if vote.closes_at - opens_at < timedelta(hours=current_app.config["VOTE_MIN_HOURS"]) or vote.closes_at <= opens_at:
+        raise Conflict("voting_period_too_short", "距结束时间太近，请先修改结束时间",
+                       details={"closes_at": format_time(vote.closes_at)})
+    _transition(vote, "open", user, now)
+    rights = community_rights(vote.community_id, vote.buildings)
+    if not rights:
+        raise Conflict("roll_empty", "表决范围内没有业主，无法开始表决")
+    owner_keys = _keys_by_owner(vote.community_id)
+    keys_by_right = {r.right_id: set().union(*(owner_keys.get(o, set()) for o in r.owners)) for r in rights}
+    roll = build_roll(rights, keys_by_right)
+    vote.public_id = f"v{vote.id}-{secrets.token_hex(4)}"
+    vote.opens_at, vote.opened_at = opens_at, now
+    definition = make_definition(
+        vote_id=vote.public_id, community_id=str(vote.community_id), title=vote.title, kind=vote.kind,
+        matter=vote.matter, opens_at=opens_at, closes_at=vote.closes_at, roll=roll,
+        server_key=signing.server_public_key(),
+        candidates=[{"id": c["id"], "name": c["name"]} for c in vote.candidates or []] or None, seats=vote.seats,
+    )
+    cid = vote.community_id
+    db.session.execute(insert(VoteRight.__table__), [
+        {"vote_id": vote.id, "community_id": cid, "right_id": item["right_id"], "label": item["label"],
+         "area": item["area"], "heads": item["heads"], "keys": item["keys"]} for item in roll])
+    db.session.execute(insert(VoteRightOwner.__table__), [
+        {"vote_id": vote.id, "right_id": r.right_id, "owner_id": int(o), "community_id": cid}
+        for r in rights for o in sorted(r.owners)])
+    key_rows = [{"vote_id": vote.id, "right_id": item["right_id"], "public_key": k, "community_id": cid}
+                for item in roll for k in item["keys"]]
+    if key_rows:
+        db.session.execute(insert(VoteKey.__table__), key_rows)
+    book = _Log(vote, fresh=True)
+    book.append(definition, user_id=user.id, timestamp=format_time(now))
+    book.flush()
+    for user_id in _roll_users(vote):
+        outbox.enqueue(user_id, cid, "vote_opened", {"title": vote.title, "closes_at": shanghai(vote.closes_at)},
+                       page=_page(vote))
+    db.session.commit()
+    return view(user, vote)
+
+
+def _page(vote):
+    return f"pages/votes/detail?id={vote.id}"
+
+
+def _roll_users(vote, right_ids=None):
+    """Users verified as owners of rights in the roll (optionally only some rights)."""
+    query = (select(Binding.user_id).join(VoteRightOwner, VoteRightOwner.owner_id == Binding.owner_id)
+             .where(VoteRightOwner.vote_id == vote.id, Binding.status == "verified",
+                    Binding.community_id == vote.community_id).distinct())
+    if right_ids is not None:
+        query = query.where(VoteRightOwner.right_id.in_(list(right_ids)))
+    return sorted(db.session.execute(query).scalars())
+
+
+# ---------------------------------------------------------------- device keys in open logs
+
+
+def bind_key_in_open_votes(user, public_key, now):
+    """Append a key_binding to every open vote for each roll right the user is a verified owner of."""
+    rows = db.session.execute(
+        select(VoteRightOwner.vote_id, VoteRightOwner.right_id)
+        .join(Vote, Vote.id == VoteRightOwner.vote_id)
+        .join(Binding, (Binding.owner_id == VoteRightOwner.owner_id) & (Binding.community_id == Vote.community_id))
+        .where(Vote.state == "open", Binding.user_id == user.id, Binding.status == "verified")
+        .distinct().order_by(VoteRightOwner.vote_id, VoteRightOwner.right_id)
+    ).all()
+    return _follow_key(user, public_key, rows, now, bind=True)
+
+
+def revoke_key_in_open_votes(user, public_key, now):
+    """Append a key_revocation to every open vote where the key is bound to a right."""
+    rows = db.session.execute(
+        select(VoteKey.vote_id, VoteKey.right_id).join(Vote, Vote.id == VoteKey.vote_id)
+        .where(Vote.state == "open", VoteKey.public_key == public_key, VoteKey.revoked_index.is_(None))
+        .order_by(VoteKey.vote_id, VoteKey.right_id)
+    ).all()
+    return _follow_key(user, public_key, rows, now, bind=False)
+
+
+def _follow_key(user, public_key, rows, now, bind):
+    by_vote = {}
+    for vote_pk, right_id in rows:
+        by_vote.setdefault(vote_pk, []).append(right_id)
+    done = []
+    # Locks are taken in vote id order, so two requests touching several votes never deadlock.
+    for vote_pk in sorted(by_vote):
+        vote = db.session.get(Vote, vote_pk)
+        book = _Log(vote)
+        when = format_time(now)
+        for right_id in by_vote[vote_pk]:
+            if bind:
+                done.append(_bind(book, vote, right_id, public_key, user.id, when))
+            else:
+                index = book.size
+                book.append(make_key_revocation(vote.public_id, right_id, public_key, when), right_id=right_id,
+                            user_id=user.id, timestamp=when)
+                db.session.execute(update(VoteKey).where(
+                    VoteKey.vote_id == vote.id, VoteKey.right_id == right_id, VoteKey.public_key == public_key
+                ).values(revoked_index=index).execution_options(synchronize_session=False))
+                done.append({"vote_id": vote.id, "right_id": right_id, "leaf_index": index})
+        book.flush()
+    return [d for d in done if d]
+
+
+def _bind(book, vote, right_id, public_key, user_id, when):
+    """Append a key_binding for a key not yet known to this right of this vote."""
+    exists = db.session.execute(select(VoteKey.revoked_index).where(
+        VoteKey.vote_id == vote.id, VoteKey.right_id == right_id, VoteKey.public_key == public_key)).first()
+    if exists is not None:
+        return None
+    index = book.size
+    book.append(make_key_binding(vote.public_id, right_id, public_key, when), right_id=right_id, user_id=user_id,
+                timestamp=when)
+    db.session.add(VoteKey(vote_id=vote.id, right_id=right_id, public_key=public_key,
+                           community_id=vote.community_id, bound_index=index))
+    return {"vote_id": vote.id, "right_id": right_id, "leaf_index": index}
+
+
+# ---------------------------------------------------------------- casting
+
+
+def _envelope_problem(envelope):
+    """(field, message) for an envelope that is not of the §6 form, or None. Vote-specific checks follow."""
+    if not isinstance(envelope, dict) or set(envelope) != ENVELOPE_KEYS:
+        return "envelope", "须包含且只包含 ballot、public_key、signature"
+    if not is_public_key(envelope["public_key"]):
+        return "public_key", "须为 Ed25519 公钥（32 字节，无填充 base64url）"
+    if not is_signature(envelope["signature"]):
+        return "signature", "须为 Ed25519 签名（64 字节，无填充 base64url）"
+    ballot = envelope["ballot"]
+    if not isinstance(ballot, dict) or set(ballot) != BALLOT_KEYS:
+        return "ballot", "选票须包含且只包含 type、vote_id、right_id、choice、nonce、signed_at"
+    if ballot["type"] != "ballot":
+        return "ballot.type", "须为 ballot"
+    if not is_id(ballot["vote_id"]):
+        return "ballot.vote_id", "格式不正确"
+    if not is_id(ballot["right_id"]):
+        return "ballot.right_id", "格式不正确"
+    if not is_nonce(ballot["nonce"]):
+        return "ballot.nonce", "须为 16 个随机字节（无填充 base64url）"
+    try:
+        parse_time(ballot["signed_at"])
+        check_canonical(ballot)
+    except (ValueError, TypeError):
+        return "ballot.signed_at", "须为 UTC 时间 YYYY-MM-DDTHH:MM:SSZ，且选票须可规范化编码"
+    return None
+
+
+def _check_envelope(envelope, definition):
+    problem = _envelope_problem(envelope)
+    if problem:
+        raise Invalid({problem[0]: [problem[1]]}, message="选票格式不正确", code="malformed_envelope")
+    ballot = envelope["ballot"]
+    if ballot["vote_id"] != definition.vote_id:
+        raise Invalid({"ballot.vote_id": ["选票属于另一项表决"]}, message="选票不属于本表决", code="vote_id_mismatch",
+                      details={"expected": definition.vote_id})
+    problem = choice_problem(ballot["choice"], definition)
+    if problem:
+        raise Invalid({"ballot.choice": [problem]}, message="选择不符合本表决", code="invalid_choice")
+    if not verify_bytes(envelope["public_key"], envelope["signature"], dumps(ballot)):
+        raise Invalid({"signature": ["签名与选票内容不符"]}, message="选票签名无效", code="bad_signature")
+
+
+def cast_ballot(user, vote_pk, envelope, now=None):
+    """Accept one owner-signed ballot (§6) and return its receipt, after commit."""
+    return cast_ballots(vote_pk, [(user, envelope)], now)[0]
+
+
+def cast_ballots(vote_pk, items, now=None):
+    """Accept signed ballots [(user, envelope)] in one transaction (all or none); returns the receipts.
+
+    Checks, in order: the caller owns something in the community, the vote is open, the envelope's
+    form, its vote id, the choice, the signature, the right is in the roll and the caller is one of
+    its owners; then, under the vote's lock: the key is bound to the right and not revoked at this
+    point of the log, the nonce is unused, and the time is inside the window. A caller's own
+    registered key that the log does not know for this right yet (e.g. the ownership was verified
+    after the key was registered) is bound first by a key_binding entry.
+    """
+    vote = _get_vote(vote_pk)
+    owner_ids = {}
+    for user, _ in items:
+        if user.id not in owner_ids:
+            owner_ids[user.id] = _verified_owner_ids(user.id, vote.community_id)
+            if not owner_ids[user.id]:
+                raise Forbidden("not_owner", "仅本小区已认证的业主可以投票")
+    _check_open_for_ballots(vote, now or utcnow())
+    definition = _definition(vote)
+    for _, envelope in items:
+        _check_envelope(envelope, definition)
+    right_ids = {envelope["ballot"]["right_id"] for _, envelope in items}
+    right_owners = {}
+    for right_id, owner_id in db.session.execute(
+        select(VoteRightOwner.right_id, VoteRightOwner.owner_id)
+        .where(VoteRightOwner.vote_id == vote.id, VoteRightOwner.right_id.in_(right_ids))
+    ):
+        right_owners.setdefault(right_id, set()).add(owner_id)
+    for user, envelope in items:
+        right_id = envelope["ballot"]["right_id"]
+        if right_id not in right_owners:
+            raise Invalid({"ballot.right_id": ["该表决权不在本表决的名册中"]}, message="表决权不在名册中",
+                          code="right_not_in_roll")
+        if not right_owners[right_id] & owner_ids[user.id]:
+            raise Forbidden("not_your_right", "您不是该表决权的业主，不能代为投票")
+
+    book = _Log(vote)
+    when = _received(now or utcnow(), definition)
+    keys = {(r.right_id, r.public_key): r.revoked_index for r in db.session.execute(
+        select(VoteKey.right_id, VoteKey.public_key, VoteKey.revoked_index)
+        .where(VoteKey.vote_id == vote.id, VoteKey.public_key.in_({e["public_key"] for _, e in items})))}
+    nonces = [e["ballot"]["nonce"] for _, e in items]
+    used = set(db.session.execute(
+        select(VoteEntry.nonce).where(VoteEntry.vote_id == vote.id, VoteEntry.nonce.in_(set(nonces)))).scalars())
+    if used or len(set(nonces)) != len(nonces):
+        raise Conflict("nonce_used", "该选票已提交过（随机数重复），请重新签署选票",
+                       details={"nonces": sorted(used) or sorted({n for n in nonces if nonces.count(n) > 1})})
+    rights = dict.fromkeys(right_ids)
+    receipts = []
+    for user, envelope in items:
+        ballot, public_key = envelope["ballot"], envelope["public_key"]
+        right_id = ballot["right_id"]
+        state = keys.get((right_id, public_key), "unbound")
+        if state == "unbound" and _own_active_key(user, public_key):
+            _bind(book, vote, right_id, public_key, user.id, when)
+            state = keys[(right_id, public_key)] = None
+        if state == "unbound":
+            raise Forbidden("key_not_bound", "该设备密钥未绑定到此表决权，请先登记密钥")
+        if state is not None:
+            raise Forbidden("key_revoked", "该设备密钥已撤销，不能再投票")
+        entry = make_ballot_entry({"ballot": ballot, "public_key": public_key, "signature": envelope["signature"]},
+                                  when)
+        # The verifier's own per-entry rules, as a last guard: never append what it would reject.
+        problem = intrinsic_problem(entry, definition, rights, None)
+        if problem:
+            raise Invalid({"ballot": [problem[1]]}, message="选票无效", code="invalid_ballot")
+        receipts.append(book.append(entry, right_id=right_id, nonce=ballot["nonce"], user_id=user.id,
+                                    timestamp=when))
+    book.flush()
+    db.session.commit()
+    return receipts
+
+
+def _own_active_key(user, public_key):
+    return db.session.execute(select(DeviceKey.id).where(
+        DeviceKey.public_key == public_key, DeviceKey.user_id == user.id, DeviceKey.revoked_at.is_(None))).first()
+
+
+# ---------------------------------------------------------------- paper ballots
+
+
+def staff_pseudonym(user):
+    """The pseudonymous staff id written into paper-ballot entries (stable per user, reveals nothing)."""
+    return "staff-" + pii_hash(f"linli vote staff {user.id}")[:12]
+
+
+def enter_paper_ballot(user, vote_pk, right_id, choice, evidence_media_id, now=None):
+    """A committee member enters a paper ballot with the photo of the signed sheet (§5 Paper ballots)."""
+    from backend.models.media import Media
+
+    vote = _get_vote(vote_pk)
+    require_community(user, vote.community_id, "committee")
+    _check_open_for_ballots(vote, now or utcnow())
+    definition = _definition(vote)
+    if not db.session.execute(select(VoteRight.id).where(VoteRight.vote_id == vote.id,
+                                                         VoteRight.right_id == right_id)).first():
+        raise Invalid({"right_id": ["该表决权不在本表决的名册中"]}, message="表决权不在名册中", code="right_not_in_roll")
+    problem = choice_problem(choice, definition)
+    if problem:
+        raise Invalid({"choice": [problem]}, message="选择不符合本表决", code="invalid_choice")
+    photo = db.session.get(Media, evidence_media_id)
+    if photo is not None and photo.attached_type is not None:
+        # One sheet, one photo: a photo already used as evidence (or elsewhere) cannot vouch again.
+        raise Invalid({"evidence_media_id": ["该照片已被使用"]}, code="evidence_used")
+    media.attach(user, [evidence_media_id], vote.community_id, MEDIA_PAPER, vote.id, field="evidence_media_id")
+    evidence = media.media_sha256(evidence_media_id)
+    book = _Log(vote)
+    when = _received(now or utcnow(), definition)
+    signed = db.session.execute(select(VoteEntry.idx).where(
+        VoteEntry.vote_id == vote.id, VoteEntry.right_id == right_id, VoteEntry.kind == "ballot").limit(1)).first()
+    if signed:
+        # §5: a paper ballot never overrides the owner's own signed ballot.
+        raise Conflict("signed_ballot_exists", "该表决权已有业主本人签名的电子选票，不能再录入纸质票")
+    entry = make_paper_ballot(vote.public_id, right_id, choice, evidence, staff_pseudonym(user), when)
+    problem = intrinsic_problem(entry, definition, {right_id: None}, None)
+    if problem:
+        raise Invalid({"choice": [problem[1]]}, message="纸质票无效", code="invalid_ballot")
+    receipt = book.append(entry, right_id=right_id, user_id=user.id, timestamp=when)
+    book.flush()
+    db.session.commit()
+    return receipt
+
+
+# ---------------------------------------------------------------- closing and the tally
+
+
+def close_vote(user, vote_pk, now=None):
+    """The committee closes a vote at or after closes_at: close entry, signed tally, result notice."""
+    vote = _get_vote(vote_pk)
+    require_community(user, vote.community_id, "committee")
+    now = now or utcnow()
+    if vote.state == "draft":
+        raise Conflict("vote_not_open", "表决尚未开始")
+    if vote.state != "open":
+        raise Conflict("vote_already_closed", "表决已结束")
+    if now < vote.closes_at:
+        raise Conflict("vote_not_due", "未到表决结束时间，不能提前结束",
+                       details={"closes_at": format_time(vote.closes_at)})
+    _close(vote, user, now)
+    return tally_of(user, vote.id)
+
+
+def close_due_votes(now=None):
+    """Close every open vote whose closes_at has passed (for cron); returns the closed votes' ids."""
+    now = now or utcnow()
+    due = db.session.execute(select(Vote.id).where(Vote.state == "open", Vote.closes_at <= now)
+                             .order_by(Vote.id)).scalars().all()
+    closed = []
+    for vote_pk in due:
+        try:
+            _close(db.session.get(Vote, vote_pk), None, now)
+            closed.append(vote_pk)
+        except DomainError as exc:  # closed meanwhile by the committee: nothing to do
+            db.session.rollback()
+            log.info("vote %s not closed: %s", vote_pk, exc.code)
+    return closed
+
+
+def _close(vote, actor, now):
+    when = format_time(now)
+    _transition(vote, "closed", actor, now)
+    book = _Log(vote)
+    book.append(make_close(vote.public_id, when), user_id=actor.id if actor else None, timestamp=when)
+    book.flush(closed=True)
+    vote.closed_at = now
+    leaves = db.session.execute(select(VoteEntry.leaf).where(VoteEntry.vote_id == vote.id)
+                                .order_by(VoteEntry.idx)).scalars().all()
+    roll = _roll(vote)
+    # Each signed ballot's signature was verified when it was accepted; the offline verifier checks them all again.
+    result = count_log(roll, [json.loads(leaf) for leaf in leaves], verify_signatures=False)
+    if result.problems:
+        log.error("vote %s: the log has problems: %s", vote.id, [p.message for p in result.problems[:5]])
+    root = book.frontier.root().hex()
+    tally = signing.sign(tally_body(result, book.size, root))
+    text = result_notice_text(vote, result.definition, tally)
+    record = Tally(vote_id=vote.id, community_id=vote.community_id, body=tally, notice_text=text, created_at=now)
+    db.session.add(record)
+    _transition(vote, "tallied", actor, now)
+    outcome = _outcome_words(result.definition, tally)
+    for user_id in _roll_users(vote):
+        outbox.enqueue(user_id, vote.community_id, "vote_result", {"title": vote.title, "result": outcome},
+                       page=_page(vote))
+    db.session.commit()
+    _publish_notice(vote, record, actor)
+    return record
+
+
+def _publish_notice(vote, record, actor):
+    """Publish the result as a community notice (in the committee's name: the closing member, or the
+    member who drafted the vote when cron closed it). The tally is committed first; if publishing is
+    refused, the notice text stays with the tally and the API returns it there."""
+    try:
+        from backend.models import User
+        from backend.services import notices
+    except ImportError:  # the notices module is optional for votes
+        return
+    publisher = actor or db.session.get(User, vote.created_by)
+    try:
+        notice = notices.publish(publisher, vote.community_id, f"表决结果公告：{vote.title}"[:120],
+                                 record.notice_text, "vote", publisher_role="committee")
+    except DomainError as exc:
+        db.session.rollback()
+        log.warning("vote %s: result notice not published: %s", vote.id, exc.code)
+        return
+    record.notice_id = notice.id
+    db.session.commit()
+
+
+def _outcome_words(definition, tally):
+    if definition.is_election:
+        return f"当选 {len(tally['elected'])} 人" + ("，末位同票须决选" if tally["tie"] else "")
+    return "通过" if tally["passed"] else "未通过"
+
+
+def result_notice_text(vote, definition, tally):
+    """The result announcement in Chinese: turnout, each option or candidate by area and heads, the
+    outcome, and the tree head's root so that anyone can check the bundle."""
+    kind = "选举" if definition.is_election else "表决"
+    lines = [
+        f"【{kind}结果公告】{vote.title}",
+        f"表决编号：{vote.public_id}",
+        f"投票时间：{shanghai(vote.opens_at)} 至 {shanghai(vote.closes_at)}（北京时间）",
+        f"表决范围：{'、'.join(vote.buildings) + ' 号楼' if vote.buildings else '全体业主'}；"
+        f"总面积 {area_text(tally['totals']['area'])}，总人数 {tally['totals']['heads']}。",
+    ]
+    zh, _ = describe_outcome(definition, tally)
+    lines.extend(zh.splitlines())
+    if tally["paper"]:
+        lines.append(f"其中 {tally['paper']} 个表决权以纸质选票计入。")
+    lines += [
+        f"投票日志共 {tally['size']} 条，最终树根（root）：{tally['root']}。",
+        "业主可在小程序下载审计包，用 python -m voting.verify 离线核验每一张选票与计票结果。",
+    ]
+    return "\n".join(lines)
+
+
+def tally_of(user, vote_pk):
+    """The signed tally and the result notice of a closed vote (any role in the community)."""
+    vote = _visible_vote(user, vote_pk)
+    record = db.session.get(Tally, vote.id)
+    if record is None:
+        raise Conflict("vote_not_closed", "表决尚未结束计票")
+    return {"vote_id": vote.id, "tally": record.body,
+            "notice": {"text": record.notice_text, "notice_id": record.notice_id}}
+
+
+def bundle_bytes(user, vote_pk):
+    """The §6 bundle of a closed vote, as canonical JSON bytes (the community's owners and regulators)."""
+    vote = _get_vote(vote_pk)
+    require_community(user, vote.community_id, "owner", "regulator")
+    record = db.session.get(Tally, vote.id)
+    if record is None:
+        raise Conflict("vote_not_closed", "表决尚未结束，审计包在结束后提供")
+    leaves = db.session.execute(select(VoteEntry.leaf).where(VoteEntry.vote_id == vote.id)
+                                .order_by(VoteEntry.idx)).scalars().all()
+    # The stored leaves are canonical JSON already: splice them instead of re-encoding every entry.
+    # Keys in sorted order (entries, protocol, roll, tally, tree_head) keep the whole file canonical.
+    return b"".join([
+        b'{"entries":[', b",".join(bytes(leaf) for leaf in leaves), b'],"protocol":', dumps(PROTOCOL),
+        b',"roll":', dumps(_roll(vote)), b',"tally":', dumps(record.body),
+        b',"tree_head":', dumps(_tree_head(vote)), b"}",
+    ])
+
+
+# ---------------------------------------------------------------- reminders
+
+
+def send_reminders(now=None):
+    """Queue 'closing in 24 hours' for owners of rights that have not voted yet (each vote once)."""
+    now = now or utcnow()
+    due = db.session.execute(select(Vote).where(
+        Vote.state == "open", Vote.reminded_at.is_(None), Vote.closes_at > now,
+        Vote.closes_at <= now + REMIND_BEFORE).order_by(Vote.id)).scalars().all()
+    queued = 0
+    for vote in due:
+        voted = set(db.session.execute(select(VoteEntry.right_id).where(
+            VoteEntry.vote_id == vote.id, VoteEntry.kind.in_(("ballot", "paper_ballot")))).scalars())
+        waiting = [r for r in db.session.execute(select(VoteRight.right_id).where(
+            VoteRight.vote_id == vote.id)).scalars() if r not in voted]
+        for user_id in _roll_users(vote, waiting) if waiting else []:
+            outbox.enqueue(user_id, vote.community_id, "vote_closing",
+                           {"title": vote.title, "closes_at": shanghai(vote.closes_at)}, page=_page(vote))
+            queued += 1
+        vote.reminded_at = now
+        db.session.commit()
+    return {"votes": len(due), "queued": queued}
+
+
+# ---------------------------------------------------------------- reading
+
+
+def view(user, vote):
+    """A vote as the API shows it: the draft fields, its state, and once open the definition and head."""
+    definition = None
+    head = None
+    if vote.state != "draft":
+        leaf = db.session.execute(select(VoteEntry.leaf).where(VoteEntry.vote_id == vote.id,
+                                                               VoteEntry.idx == 0)).scalar_one()
+        definition = json.loads(leaf)
+        head = _tree_head(vote)
+    fund = None
+    if vote.fund_amount_fen is not None:
+        fund = {"amount_fen": vote.fund_amount_fen, "purpose": vote.fund_purpose,
+                "attachment_ids": [m.id for m in media.attached_to(MEDIA_FUND, vote.id)]}
+    return {
+        "id": vote.id, "community_id": vote.community_id, "vote_id": vote.public_id, "title": vote.title,
+        "description": vote.description, "kind": vote.kind, "matter": vote.matter, "opens_at": vote.opens_at,
+        "closes_at": vote.closes_at, "scope": {"buildings": vote.buildings} if vote.buildings else None,
+        "candidates": vote.candidates, "seats": vote.seats, "fund": fund, "state": vote.state,
+        "created_at": vote.created_at, "opened_at": vote.opened_at, "closed_at": vote.closed_at,
+        "definition": definition, "tree_head": head, "my_rights": _my_rights(user, vote),
+    }
+
+
+def get_vote(user, vote_pk):
+    """One vote (any role in its community; drafts for the committee)."""
+    return view(user, _visible_vote(user, vote_pk))
+
+
+def list_votes(user, community_id, state=None, page=1, per_page=20):
+    """The votes of a community, newest first, each with the caller's rights in its roll."""
+    require_community(user, community_id)
+    query = select(Vote).where(Vote.community_id == community_id).order_by(Vote.id.desc())
+    if state:
+        query = query.where(Vote.state == state)
+    if not (user.is_platform_admin or "committee" in roles_in(user, community_id)):
+        query = query.where(Vote.state != "draft")
+    result = paginate(query, page, per_page)
+    result["items"] = [view(user, v) for v in result["items"]]
+    return result
+
+
+def my_votes(user, page=1, per_page=20):
+    """Open votes, in every community, whose roll holds a right the caller is a verified owner of."""
+    mine = (select(VoteRightOwner.vote_id).join(Binding, (Binding.owner_id == VoteRightOwner.owner_id))
+            .where(Binding.user_id == user.id, Binding.status == "verified"))
+    query = select(Vote).where(Vote.state == "open", Vote.id.in_(mine)).order_by(Vote.closes_at, Vote.id)
+    result = paginate(query, page, per_page)
+    result["items"] = [view(user, v) for v in result["items"]]
+    return result
+
+
+def _my_rights(user, vote):
+    if vote.state == "draft":
+        return []
+    owner_ids = _verified_owner_ids(user.id, vote.community_id)
+    if not owner_ids:
+        return []
+    right_ids = select(VoteRightOwner.right_id).where(VoteRightOwner.vote_id == vote.id,
+                                                      VoteRightOwner.owner_id.in_(owner_ids))
+    rights = db.session.execute(select(VoteRight).where(VoteRight.vote_id == vote.id,
+                                                        VoteRight.right_id.in_(right_ids))
+                                .order_by(VoteRight.right_id)).scalars().all()
+    keys = {}
+    for right_id, public_key in db.session.execute(
+        select(VoteKey.right_id, VoteKey.public_key).where(
+            VoteKey.vote_id == vote.id, VoteKey.revoked_index.is_(None), VoteKey.right_id.in_([r.right_id for r in rights]))
+    ):
+        keys.setdefault(right_id, []).append(public_key)
+    return [{"right_id": r.right_id, "label": r.label, "area": r.area, "heads": r.heads,
+             "keys": sorted(keys.get(r.right_id, []))} for r in rights]
+
+
+def my_rights(user, vote_pk):
+    """The caller's rights in the roll, with the keys bound to them so far."""
+    vote = _visible_vote(user, vote_pk)
+    _require_opened(vote)
+    return _my_rights(user, vote)
+
+
+def tree_head(user, vote_pk):
+    """The latest signed tree head (§6)."""
+    vote = _visible_vote(user, vote_pk)
+    _require_opened(vote)
+    return _tree_head(vote)
+
+
+def _leaf_hashes(vote, size):
+    return [bytes(h) for h in db.session.execute(
+        select(VoteEntry.leaf_hash).where(VoteEntry.vote_id == vote.id, VoteEntry.idx < size)
+        .order_by(VoteEntry.idx)).scalars()]
+
+
+def inclusion(user, vote_pk, leaf_index, size=None):
+    """The audit path of entry leaf_index in the tree of `size` entries (default: the latest)."""
+    vote = _visible_vote(user, vote_pk)
+    _require_opened(vote)
+    current = _log_size(vote)
+    size = current if size is None else size
+    if not 1 <= size <= current:
+        raise Invalid({"size": [f"须在 1 到 {current} 之间"]})
+    if not 0 <= leaf_index < size:
+        raise Invalid({"leaf_index": [f"须在 0 到 {size - 1} 之间"]})
+    hashes = _leaf_hashes(vote, size)
+    return {"vote_id": vote.public_id, "leaf_index": leaf_index, "size": size,
+            "leaf_hash": hashes[leaf_index].hex(),
+            "inclusion_proof": [p.hex() for p in inclusion_proof(hashes, leaf_index, size)],
+            "tree_head": _tree_head(vote, size)}
+
+
+def consistency(user, vote_pk, first, second=None):
+    """RFC 9162 proof that the tree of `first` entries is a prefix of the tree of `second` (default: latest)."""
+    vote = _visible_vote(user, vote_pk)
+    _require_opened(vote)
+    current = _log_size(vote)
+    second = current if second is None else second
+    if not 1 <= second <= current:
+        raise Invalid({"second": [f"须在 1 到 {current} 之间"]})
+    if not 1 <= first <= second:
+        raise Invalid({"first": [f"须在 1 到 {second} 之间"]})
+    hashes = _leaf_hashes(vote, second)
+    return {"vote_id": vote.public_id, "first": first, "second": second,
+            "consistency_proof": [p.hex() for p in consistency_proof(hashes, first, second)],
+            "first_tree_head": _tree_head(vote, first), "second_tree_head": _tree_head(vote, second)}
+
+
+# ---------------------------------------------------------------- who may see vote media
+
+
+def _may_see_fund_media(user, vote_pk):
+    _visible_vote(user, vote_pk)
+    return True
+
+
+def _may_see_paper_evidence(user, vote_pk):
+    # Paper ballots are open to the owners' inspection (§6), like the bundle that names their hash.
+    require_community(user, _get_vote(vote_pk).community_id, "owner", "regulator", "committee")
+    return True
+
+
+media.register_visibility(MEDIA_FUND, _may_see_fund_media)
+media.register_visibility(MEDIA_PAPER, _may_see_paper_evidence)

@@ -1,0 +1,322 @@
+"""Votes: drafts, opening, casting with receipts, paper ballots, proofs, closing, tally and bundle.
+
+Objects of the protocol (definition, ballot envelope, tree head, receipt, tally, bundle) are in
+`linli-vote/1` form (handbook §6); docs/votes.md lists every refusal code.
+"""
+import marshmallow as ma
+from flask import Response
+
+from backend.models.vote import VOTE_STATES
+from backend.security import current_user
+from backend.services import votes as service
+from miniprogram_api.common import BEARER, NonBlank, PageArgs, Schema, UTCDateTime, blueprint, page_schema
+
+blp = blueprint("votes", "Votes and elections (linli-vote/1)")
+
+MAX_ID = 2**31 - 1
+
+
+# ---------------------------------------------------------------- arguments
+
+
+class ScopeArgs(Schema):
+    buildings = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=32)), required=True,
+                               validate=ma.validate.Length(min=1, max=200))
+
+
+class CandidateArgs(Schema):
+    name = NonBlank(max=60)
+    statement = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
+
+
+class FundArgs(Schema):
+    amount_fen = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=2**53 - 1),
+                                   metadata={"description": "fen (分)"})
+    purpose = NonBlank(max=1000)
+    attachment_ids = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID)),
+                                    load_default=list, validate=ma.validate.Length(max=20),
+                                    metadata={"description": "uploaded media (photos or PDFs with purpose=document)"})
+
+
+class VoteArgs(Schema):
+    title = NonBlank(max=200)
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=10000))
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(service.KINDS))
+    matter = ma.fields.String(load_default="ordinary", validate=ma.validate.OneOf(service.MATTERS))
+    opens_at = UTCDateTime(required=True)
+    closes_at = UTCDateTime(required=True)
+    scope = ma.fields.Nested(ScopeArgs, allow_none=True, load_default=None,
+                             metadata={"description": "null: the whole community"})
+    candidates = ma.fields.List(ma.fields.Nested(CandidateArgs), allow_none=True, load_default=None,
+                                validate=ma.validate.Length(max=100))
+    seats = ma.fields.Integer(allow_none=True, load_default=None, strict=True,
+                              validate=ma.validate.Range(min=1, max=100))
+    fund = ma.fields.Nested(FundArgs, allow_none=True, load_default=None,
+                            metadata={"description": "maintenance-fund spending"})
+
+
+class VoteUpdateArgs(VoteArgs):
+    """Any subset of the draft's fields; the rest stay as they are."""
+
+    def __init__(self, *args, **kwargs):
+        # partial: absent fields are skipped, defaults included, so they never overwrite the draft
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class VoteListArgs(PageArgs):
+    state = ma.fields.String(validate=ma.validate.OneOf(VOTE_STATES))
+
+
+class EnvelopeArgs(Schema):
+    ballot = ma.fields.Dict(required=True, metadata={
+        "description": '{"type":"ballot","vote_id","right_id","choice","nonce","signed_at"}'})
+    public_key = ma.fields.String(required=True, metadata={"description": "b64u Ed25519 public key"})
+    signature = ma.fields.String(required=True, metadata={"description": "b64u signature over canonical(ballot)"})
+
+
+class PaperBallotArgs(Schema):
+    right_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    choice = ma.fields.Dict(required=True, metadata={
+        "description": '{"option": "approve"|"reject"|"abstain"} or {"approve": [candidate ids]}'})
+    evidence_media_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID),
+                                          metadata={"description": "photo of the signed sheet"})
+
+
+class InclusionArgs(Schema):
+    leaf_index = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=MAX_ID))
+    size = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
+
+
+class ConsistencyArgs(Schema):
+    first = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
+    second = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
+
+
+# ---------------------------------------------------------------- responses
+
+
+class TreeHeadSchema(ma.Schema):
+    type = ma.fields.String(required=True)
+    vote_id = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+    root = ma.fields.String(required=True)
+    timestamp = ma.fields.String(required=True)
+    signature = ma.fields.String(required=True)
+
+
+class ReceiptSchema(ma.Schema):
+    vote_id = ma.fields.String(required=True)
+    leaf_index = ma.fields.Integer(required=True)
+    leaf_hash = ma.fields.String(required=True)
+    tree_head = ma.fields.Nested(TreeHeadSchema, required=True)
+    inclusion_proof = ma.fields.List(ma.fields.String(), required=True)
+
+
+class RollRightSchema(ma.Schema):
+    right_id = ma.fields.String(required=True)
+    label = ma.fields.String(required=True)
+    area = ma.fields.Integer(required=True, metadata={"description": "0.01 m²"})
+    heads = ma.fields.Integer(required=True)
+    keys = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "keys bound so far"})
+
+
+class CandidateSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    statement = ma.fields.String(required=True)
+
+
+class ScopeSchema(ma.Schema):
+    buildings = ma.fields.List(ma.fields.String(), required=True)
+
+
+class FundSchema(ma.Schema):
+    amount_fen = ma.fields.Integer(required=True)
+    purpose = ma.fields.String(required=True)
+    attachment_ids = ma.fields.List(ma.fields.Integer(), required=True)
+
+
+class VoteSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    community_id = ma.fields.Integer(required=True)
+    vote_id = ma.fields.String(allow_none=True, metadata={"description": "the protocol vote_id, once open"})
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    matter = ma.fields.String(required=True)
+    opens_at = UTCDateTime(required=True)
+    closes_at = UTCDateTime(required=True)
+    scope = ma.fields.Nested(ScopeSchema, allow_none=True)
+    candidates = ma.fields.List(ma.fields.Nested(CandidateSchema), allow_none=True)
+    seats = ma.fields.Integer(allow_none=True)
+    fund = ma.fields.Nested(FundSchema, allow_none=True)
+    state = ma.fields.String(required=True, metadata={"enum": list(VOTE_STATES)})
+    created_at = UTCDateTime(required=True)
+    opened_at = UTCDateTime(allow_none=True)
+    closed_at = UTCDateTime(allow_none=True)
+    definition = ma.fields.Dict(allow_none=True, metadata={"description": "entry 0 of the log, once open"})
+    tree_head = ma.fields.Nested(TreeHeadSchema, allow_none=True)
+    my_rights = ma.fields.List(ma.fields.Nested(RollRightSchema), required=True)
+
+
+class InclusionSchema(ma.Schema):
+    vote_id = ma.fields.String(required=True)
+    leaf_index = ma.fields.Integer(required=True)
+    size = ma.fields.Integer(required=True)
+    leaf_hash = ma.fields.String(required=True)
+    inclusion_proof = ma.fields.List(ma.fields.String(), required=True)
+    tree_head = ma.fields.Nested(TreeHeadSchema, allow_none=True)
+
+
+class ConsistencySchema(ma.Schema):
+    vote_id = ma.fields.String(required=True)
+    first = ma.fields.Integer(required=True)
+    second = ma.fields.Integer(required=True)
+    consistency_proof = ma.fields.List(ma.fields.String(), required=True)
+    first_tree_head = ma.fields.Nested(TreeHeadSchema, allow_none=True)
+    second_tree_head = ma.fields.Nested(TreeHeadSchema, allow_none=True)
+
+
+class ResultNoticeSchema(ma.Schema):
+    text = ma.fields.String(required=True)
+    notice_id = ma.fields.Integer(allow_none=True)
+
+
+class TallyResultSchema(ma.Schema):
+    vote_id = ma.fields.Integer(required=True)
+    tally = ma.fields.Dict(required=True, metadata={"description": "the signed §6 tally"})
+    notice = ma.fields.Nested(ResultNoticeSchema, required=True)
+
+
+VotePage = page_schema(VoteSchema, "VotePage")
+
+
+# ---------------------------------------------------------------- routes
+
+
+@blp.route("/communities/<int:cid>/votes", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(VoteArgs)
+@blp.response(201, VoteSchema)
+def create_vote(args, cid):
+    """Draft a resolution or an election (committee)."""
+    return service.create_vote(current_user(), cid, **args)
+
+
+@blp.route("/communities/<int:cid>/votes", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.arguments(VoteListArgs, location="query")
+@blp.response(200, VotePage)
+def list_votes(args, cid):
+    """The community's votes with the caller's rights in each roll (drafts: committee only)."""
+    return service.list_votes(current_user(), cid, **args)
+
+
+@blp.route("/me/votes", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, VotePage)
+def my_votes(args):
+    """Open votes of all the caller's communities in which the caller holds a right."""
+    return service.my_votes(current_user(), **args)
+
+
+@blp.route("/votes/<int:vid>", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, VoteSchema)
+def get_vote(vid):
+    """One vote, with `definition` (entry 0) and the latest tree head once open."""
+    return service.get_vote(current_user(), vid)
+
+
+@blp.route("/votes/<int:vid>", methods=["PATCH"])
+@blp.doc(security=BEARER)
+@blp.arguments(VoteUpdateArgs)
+@blp.response(200, VoteSchema)
+def update_vote(args, vid):
+    """Edit a draft (committee); only the fields sent change."""
+    return service.update_vote(current_user(), vid, **args)
+
+
+@blp.route("/votes/<int:vid>/open", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.response(200, VoteSchema)
+def open_vote(vid):
+    """Freeze the roll, write entry 0 and sign the first tree head (committee)."""
+    return service.open_vote(current_user(), vid)
+
+
+@blp.route("/votes/<int:vid>/my-rights", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, RollRightSchema(many=True))
+def my_rights(vid):
+    """The caller's rights in the roll, with the keys bound so far."""
+    return service.my_rights(current_user(), vid)
+
+
+@blp.route("/votes/<int:vid>/ballots", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(EnvelopeArgs)
+@blp.response(201, ReceiptSchema)
+def cast_ballot(args, vid):
+    """Cast a ballot signed on the owner's device; the receipt comes after the entry is committed."""
+    return service.cast_ballot(current_user(), vid, args)
+
+
+@blp.route("/votes/<int:vid>/paper-ballots", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(PaperBallotArgs)
+@blp.response(201, ReceiptSchema)
+def enter_paper_ballot(args, vid):
+    """Enter a paper ballot with the photo of the signed sheet (committee)."""
+    return service.enter_paper_ballot(current_user(), vid, **args)
+
+
+@blp.route("/votes/<int:vid>/tree-head", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, TreeHeadSchema)
+def tree_head(vid):
+    """The latest signed tree head."""
+    return service.tree_head(current_user(), vid)
+
+
+@blp.route("/votes/<int:vid>/proofs/inclusion", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.arguments(InclusionArgs, location="query")
+@blp.response(200, InclusionSchema)
+def inclusion_proof(args, vid):
+    """Audit path of an entry in the tree of `size` entries (default: the latest)."""
+    return service.inclusion(current_user(), vid, **args)
+
+
+@blp.route("/votes/<int:vid>/proofs/consistency", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.arguments(ConsistencyArgs, location="query")
+@blp.response(200, ConsistencySchema)
+def consistency_proof(args, vid):
+    """Proof that the tree of `first` entries is a prefix of the tree of `second` (default: the latest)."""
+    return service.consistency(current_user(), vid, **args)
+
+
+@blp.route("/votes/<int:vid>/close", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.response(200, TallyResultSchema)
+def close_vote(vid):
+    """Close at or after closes_at (committee): the close entry, the signed tally and the result notice."""
+    return service.close_vote(current_user(), vid)
+
+
+@blp.route("/votes/<int:vid>/tally", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, TallyResultSchema)
+def tally(vid):
+    """The signed tally and the result notice of a closed vote."""
+    return service.tally_of(current_user(), vid)
+
+
+@blp.route("/votes/<int:vid>/bundle", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, description="the §6 bundle (JSON), for `python -m voting.verify`")
+def bundle(vid):
+    """The audit bundle of a closed vote (the community's owners and regulators)."""
+    return Response(service.bundle_bytes(current_user(), vid), mimetype="application/json")
