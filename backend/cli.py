@@ -88,4 +88,29 @@ def tickets_escalate():
     click.echo(f"escalated {len(tickets.escalate_overdue())} tickets")
 
 
-commands = [create_admin, import_registry, demo, send_notifications, media_gc, tickets_auto_confirm, tickets_escalate]
+@click.command("close-due-votes")
+@click.option("--now", default=None, help="UTC time to act at, YYYY-MM-DDTHH:MM:SSZ (default: the clock)")
+@with_appcontext
+def close_due_votes(now):
+    """Close every open vote past its closes_at, with its tally and result notice (cron, every minute)."""
+    from backend.services import votes
+    from voting.canonical import parse_time
+
+    closed = votes.close_due_votes(parse_time(now) if now else None)
+    click.echo(f"closed {len(closed)} votes" + (f": {', '.join(map(str, closed))}" if closed else ""))
+
+
+@click.command("vote-reminders")
+@click.option("--now", default=None, help="UTC time to act at, YYYY-MM-DDTHH:MM:SSZ (default: the clock)")
+@with_appcontext
+def vote_reminders(now):
+    """Queue "closing in 24 hours" for owners who have not voted (cron, hourly)."""
+    from backend.services import votes
+    from voting.canonical import parse_time
+
+    result = votes.send_reminders(parse_time(now) if now else None)
+    click.echo(f"reminded {result['queued']} owners about {result['votes']} votes")
+
+
+commands = [create_admin, import_registry, demo, send_notifications, media_gc, tickets_auto_confirm, tickets_escalate,
+            close_due_votes, vote_reminders]

@@ -15,3 +15,5 @@ from backend.models.ticket import Ticket, TicketEvent, TicketReply  # noqa: F401
 from backend.models.media import Media, MediaUploadCounter  # noqa: F401
 from backend.models.disclosure import EmergencySpending, PublishedVersion  # noqa: F401
 from backend.models.notice import Notice, NoticeRead  # noqa: F401
+from backend.models.vote import (DeviceKey, Tally, TreeHead, Vote, VoteEntry, VoteEvent, VoteFrontier,  # noqa: F401
+                                 VoteKey, VoteRight, VoteRightOwner)
