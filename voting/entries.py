@@ -126,10 +126,13 @@ def _time_field(obj: dict, key: str, what: str) -> datetime:
         raise ProtocolError(f"{what}.{key} is not a UTC time YYYY-MM-DDTHH:MM:SS[.ffffff]Z") from None
 
 
-def _time_str(value: str | datetime) -> str:
+def _time_str(value: str | datetime, name: str) -> str:
     if isinstance(value, datetime):
         return format_time(value)
-    parse_time(value)  # validates
+    try:
+        parse_time(value)
+    except ValueError as exc:
+        raise ProtocolError(f"{name}: {exc}") from None
     return value
 
 
@@ -250,8 +253,8 @@ def make_definition(
         "options": None if election else list(OPTIONS),
         "candidates": [{"id": c["id"], "name": c["name"]} for c in candidates] if election and candidates else None,
         "seats": seats if election else None,
-        "opens_at": _time_str(opens_at),
-        "closes_at": _time_str(closes_at),
+        "opens_at": _time_str(opens_at, "opens_at"),
+        "closes_at": _time_str(closes_at, "closes_at"),
         "roll": roll_summary(roll),
         "server_key": server_key,
     }
@@ -374,7 +377,7 @@ def new_nonce() -> str:
 def make_ballot(vote_id: str, right_id: str, choice: dict, signed_at: str | datetime, nonce: str | None = None) -> dict:
     """B, the object an owner's device signs."""
     return {"type": "ballot", "vote_id": vote_id, "right_id": right_id, "choice": choice,
-            "nonce": nonce or new_nonce(), "signed_at": _time_str(signed_at)}  # fmt: skip
+            "nonce": nonce or new_nonce(), "signed_at": _time_str(signed_at, "signed_at")}  # fmt: skip
 
 
 def sign_ballot(private_key: Ed25519PrivateKey, ballot: dict) -> dict:
@@ -392,13 +395,13 @@ def sign_ballot(private_key: Ed25519PrivateKey, ballot: dict) -> dict:
 def make_key_binding(vote_id: str, right_id: str, public_key: str, bound_at: str | datetime) -> dict:
     """The server's attestation that a verified owner of right_id registered public_key."""
     return {"type": "key_binding", "vote_id": vote_id, "right_id": right_id, "public_key": public_key,
-            "bound_at": _time_str(bound_at)}  # fmt: skip
+            "bound_at": _time_str(bound_at, "bound_at")}  # fmt: skip
 
 
 def make_key_revocation(vote_id: str, right_id: str, public_key: str, revoked_at: str | datetime) -> dict:
     """The server's record that public_key may no longer cast for right_id."""
     return {"type": "key_revocation", "vote_id": vote_id, "right_id": right_id, "public_key": public_key,
-            "revoked_at": _time_str(revoked_at)}  # fmt: skip
+            "revoked_at": _time_str(revoked_at, "revoked_at")}  # fmt: skip
 
 
 def make_paper_ballot(
@@ -406,17 +409,17 @@ def make_paper_ballot(
 ) -> dict:
     """A paper ballot entered by a committee member; evidence is the hex SHA-256 of the sheet's photo."""
     return {"type": "paper_ballot", "vote_id": vote_id, "right_id": right_id, "choice": choice,
-            "evidence": evidence, "entered_by": entered_by, "received_at": _time_str(received_at)}  # fmt: skip
+            "evidence": evidence, "entered_by": entered_by, "received_at": _time_str(received_at, "received_at")}  # fmt: skip
 
 
 def make_ballot_entry(envelope: dict, received_at: str | datetime) -> dict:
     """The log entry of a signed ballot accepted at received_at."""
-    return {"type": "ballot", "received_at": _time_str(received_at), "envelope": envelope}
+    return {"type": "ballot", "received_at": _time_str(received_at, "received_at"), "envelope": envelope}
 
 
 def make_close(vote_id: str, closed_at: str | datetime) -> dict:
     """The last entry of a log."""
-    return {"type": "close", "vote_id": vote_id, "closed_at": _time_str(closed_at)}
+    return {"type": "close", "vote_id": vote_id, "closed_at": _time_str(closed_at, "closed_at")}
 
 
 def validate_entry(entry, definition: Definition) -> None:
@@ -477,7 +480,7 @@ def make_tree_head(server_private_key: Ed25519PrivateKey, vote_id: str, size: in
                    timestamp: str | datetime) -> dict:  # fmt: skip
     """A tree head signed by the server."""
     root_hex = root.hex() if isinstance(root, bytes) else root
-    head = {"type": "tree_head", "vote_id": vote_id, "size": size, "root": root_hex, "timestamp": _time_str(timestamp)}
+    head = {"type": "tree_head", "vote_id": vote_id, "size": size, "root": root_hex, "timestamp": _time_str(timestamp, "timestamp")}
     return sign_object(server_private_key, head)
 
 

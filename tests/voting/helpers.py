@@ -144,3 +144,36 @@ def log_mutations(bundle, attacker_entries):
     for k, injected in enumerate(attacker_entries):
         for pos in sorted({1, n // 2, n - 1, n}):
             yield f"inject attacker entry {k} ({injected['type']}) at {pos}", with_entries(entries[:pos] + [injected] + entries[pos:])
+
+
+# --- small votes with chosen areas ------------------------------------------------------------------
+
+
+def right_ids(areas):
+    """The right_id of make_rights(areas)[i] by input position i (make_rights gives owner o{i} part i)."""
+    from voting.rights import right_id_for
+
+    return [right_id_for({f"o{i}"}) for i in range(len(areas))]
+
+
+def run_vote(areas, ballots, *, matter="ordinary", kind="resolution", candidates=None, seats=None, paper=()):
+    """Cast signed ballots [(position, choice)] then paper ballots; return (tally, builder). Choice may be an option name."""
+    from voting.simulate import VoteBuilder, fast_key_factory, make_rights
+
+    ids = right_ids(areas)
+    cands = [{"id": c, "name": f"候选人 {c}"} for c in candidates] if candidates else None
+    builder = VoteBuilder(
+        make_rights(areas), kind=kind, matter=matter, candidates=cands, seats=seats, key_factory=fast_key_factory(1)
+    )
+
+    def as_choice(choice):
+        return {"option": choice} if isinstance(choice, str) else choice
+
+    for position, choice in paper:
+        builder.paper(ids[position], as_choice(choice))
+    for position, choice in ballots:
+        builder.cast(ids[position], as_choice(choice))
+    bundle = builder.close()
+    report = verify(bundle)
+    assert report.ok, [(c.key, c.details) for c in report.checks if not c.ok]
+    return bundle["tally"], builder
