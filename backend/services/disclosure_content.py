@@ -9,7 +9,7 @@ backend/services/disclosures.py.
 """
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 
 import marshmallow as ma
 
@@ -17,7 +17,7 @@ from backend.errors import Invalid
 from backend.models.base import utcnow
 from backend.models.disclosure import PUBLICATION_KINDS, REVENUE_KIND
 from backend.services.apportionment import METHODS, ROUNDING_RULE
-from voting.canonical import MAX_SAFE_INT
+from voting.canonical import MAX_SAFE_INT, CanonicalError, check_canonical
 
 BUILDING_TYPES = ("high_rise", "multi_storey", "villa", "shop")
 FEE_BASES = ("per_m2_month", "per_part_month", "per_use")
@@ -211,7 +211,7 @@ class Share(ContentSchema):
 
     part_id = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=2**31 - 1), error_messages=MESSAGES)
     label = Text(100, required=False)
-    area = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0), error_messages=MESSAGES)
+    area = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=2**31 - 1), error_messages=MESSAGES)
     amount_fen = Fen()
 
     @ma.validates_schema
@@ -310,8 +310,9 @@ class RevenueStatement(ContentSchema):
                   if field in data and data[field] != value}
         if errors:
             raise ma.ValidationError(errors)
-        if abs(computed["closing_balance_fen"]) > MAX_SAFE_INT:
-            raise ma.ValidationError({"closing_balance_fen": ["金额超出范围"]})
+        too_large = {field: ["金额超出范围"] for field, value in computed.items() if abs(value) > MAX_SAFE_INT}
+        if too_large:
+            raise ma.ValidationError(too_large)
         return {**data, **computed}
 
 
@@ -359,11 +360,11 @@ def load_content(kind, content):
     if not isinstance(content, dict):
         raise Invalid({"content": ["须为对象"]})
     try:
-        return SCHEMAS[kind]().load(nfc(content))
+        data = SCHEMAS[kind]().load(nfc(content))
+        check_canonical(data)
     except ma.ValidationError as exc:
         raise Invalid(flatten(exc.messages, "content")) from None
-
-
-def parse_date(value):
-    """A content date string as a date."""
-    return datetime.strptime(value, "%Y-%m-%d").date()
+    except CanonicalError as exc:
+        # e.g. a lone surrogate in a string: it has no canonical form, so it cannot be hashed or signed
+        raise Invalid({"content": [f"含有无法规范化的内容：{exc}"]}) from None
+    return data

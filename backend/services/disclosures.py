@@ -21,7 +21,7 @@ from backend.pagination import paginate
 from backend.security import require_community
 from backend.services import apportionment, content_diff, media
 from backend.services.disclosure_content import load_content, nfc, rounding_rule
-from voting.canonical import canonical, format_time
+from voting.canonical import CanonicalError, canonical, check_canonical, format_time
 
 KIND_TITLES = {
     "service_content": "服务内容",
@@ -78,6 +78,11 @@ def _latest(community_id, kind, series=""):
 
 def _publish(user, community_id, kind, series, content, note, attachment_ids):
     """Insert the next version of a series, attach its files, sign it, commit."""
+    note = nfc(note.strip()) if note and note.strip() else None
+    try:
+        check_canonical(note)
+    except CanonicalError:
+        raise Invalid({"note": ["含有无法识别的字符"]}) from None
     previous = _latest(community_id, kind, series)
     digest = content_sha256(content)
     if previous is not None and previous.content_sha256 == digest and not attachment_ids:
@@ -88,7 +93,7 @@ def _publish(user, community_id, kind, series, content, note, attachment_ids):
         community_id=community_id, kind=kind, series=series, content=content, content_sha256=digest,
         version=(previous.version + 1) if previous else 1,
         previous_sha256=previous.content_sha256 if previous else None,
-        note=nfc(note.strip()) if note and note.strip() else None, attachments=[], author_id=user.id,
+        note=note, attachments=[], author_id=user.id,
         published_at=utcnow().replace(microsecond=0), signature="",
     )
     db.session.add(version)

@@ -417,3 +417,25 @@ def test_emergency_spending_rules(client, place):
     assert "contractor" in fields(post(place["clerk"], spending(contractor=" ")))
     assert "photo_ids" in fields(post(place["clerk"], spending(photo_ids=[999999])))
     assert client.get(url(cid, "emergency-spending"), headers=place["clerk"]["headers"]).json["total"] == 0
+
+
+def test_text_is_nfc_normalised_and_unencodable_text_refused(client, place):
+    cid, clerk = place["cid"], place["clerk"]
+    decomposed = {"items": [{"name": "Cafe\u0301 保洁", "description": "x", "frequency": "每日"}]}
+    resp = publish(client, clerk, cid, "service_content", decomposed)
+    assert resp.status_code == 201 and resp.json["content"]["items"][0]["name"] == "Caf\u00e9 保洁"
+    assert resp.json["content_sha256"] == hashlib.sha256(canonical(resp.json["content"])).hexdigest()
+    surrogate = {"items": [{"name": "\ud800", "description": "x", "frequency": "每日"}]}
+    assert "content" in fields(publish(client, clerk, cid, "service_content", surrogate))
+    assert "note" in fields(publish(client, clerk, cid, "service_standard", CONTENT["service_standard"], note="\udfff"))
+
+
+def test_amounts_beyond_exact_json_integers_are_refused(client, place):
+    big = 2**53 - 1
+    statement = {**REVENUE, "income": [{"category": "other", "description": "a", "amount_fen": big},
+                                       {"category": "other", "description": "b", "amount_fen": big}]}
+    resp = client.post(url(place["cid"], "revenue-statements"), headers=place["committee"]["headers"],
+                       json={"content": statement})
+    assert "content.income_total_fen" in fields(resp)
+    too_big = {**APPORTIONMENT, "total_fen": 2**53}
+    assert "content.total_fen" in fields(publish(client, place["clerk"], place["cid"], "utility_apportionment", too_big))

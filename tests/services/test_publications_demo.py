@@ -1,0 +1,20 @@
+"""The demo content goes through the same use cases and validation as the API, once."""
+from backend.extensions import db
+from backend.models import Community, OutboxMessage
+from backend.models.disclosure import DISCLOSURE_KINDS, PublishedVersion
+from backend.models.notice import Notice
+from backend.services import demo, publications_demo
+
+
+def test_demo_publishes_everything_once(client):
+    demo.load_demo()
+    community = db.session.execute(db.select(Community).filter_by(name=demo.DEMO_NAME)).scalar_one()
+    lines = publications_demo.load(community.id, demo.OPENIDS["clerk"], demo.OPENIDS["committee"])
+    assert len(lines) == 7
+    kinds = db.session.execute(db.select(PublishedVersion.kind).filter_by(community_id=community.id)).scalars().all()
+    assert sorted(kinds) == sorted(DISCLOSURE_KINDS + ("revenue_statement",))
+    split = db.session.execute(db.select(PublishedVersion).filter_by(kind="utility_apportionment")).scalar_one()
+    assert sum(s["amount_fen"] for s in split.content["shares"]) == split.content["total_fen"]
+    assert publications_demo.load(community.id, demo.OPENIDS["clerk"], demo.OPENIDS["committee"]) == []
+    assert len(db.session.execute(db.select(Notice)).scalars().all()) == 2
+    assert db.session.execute(db.select(OutboxMessage)).first() is None
