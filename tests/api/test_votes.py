@@ -261,3 +261,521 @@ def _developer_right(vid):
 
     developer = db.session.execute(db.select(Owner.id).filter_by(kind="developer")).scalar_one()
     return db.session.execute(db.select(VoteRightOwner.right_id).filter_by(vote_id=vid, owner_id=developer)).scalar_one()
+
+
+# ---------------------------------------------------------------- every refusal leaves the log as it was
+
+
+def test_each_forbidden_cast_gets_its_code_and_leaves_the_log_unchanged(scene, client, world, clock):
+    zhang = scene.owner("张伟", "1", "1", "101")
+    scene.owner("赵敏", "2", "1", "103")
+    scene.register_key("张伟")
+    scene.register_key("赵敏")
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    other = scene.open(scene.draft(title="另一项表决")["id"])
+    zhang_right = scene.rights(vid, "张伟")[0]["right_id"]
+    phone_key, lost = scene.keys["张伟"], Ed25519PrivateKey.generate()
+    scene.register_key("张伟", lost)
+    assert client.delete(f"/api/v1/me/keys/{public(lost)}", headers=zhang["headers"]).status_code == 200
+    scene.keys["张伟"] = phone_key
+    stranger = world.login()
+    committee_only = scene.committee
+    size = scene.size(vid)
+
+    def refused(user, env, status, code, vote=vid):
+        resp = client.post(f"/api/v1/votes/{vote}/ballots", headers=user["headers"], json=env)
+        assert (resp.status_code, resp.json["error"]["code"]) == (status, code), resp.json
+        assert scene.size(vid) == size, f"{code} changed the log"
+        return resp.json["error"]
+
+    key = scene.keys["赵敏"]
+    zkey = Ed25519PrivateKey.generate()  # never registered
+    good = lambda k=None, **kw: envelope(k or scene.keys["张伟"], vote_id, zhang_right, {"option": "approve"}, **kw)  # noqa: E731
+
+    refused(stranger, good(), 403, "not_owner")
+    refused(committee_only, good(), 403, "not_owner")
+    refused(scene.owners["赵敏"], envelope(key, vote_id, zhang_right, {"option": "approve"}), 403, "not_your_right")
+    refused(zhang, good(zkey), 403, "key_not_bound")
+    refused(zhang, good(key), 403, "key_not_bound")  # 赵敏's key is bound to her right, not his
+    refused(zhang, good(lost), 403, "key_revoked")
+    err = refused(zhang, envelope(scene.keys["张伟"], other["vote_id"], zhang_right, {"option": "approve"}),
+                  422, "vote_id_mismatch")
+    assert "ballot.vote_id" in err["details"]["fields"]
+    refused(zhang, envelope(scene.keys["张伟"], vote_id, zhang_right, {"option": "maybe"}), 422, "invalid_choice")
+    refused(zhang, envelope(scene.keys["张伟"], vote_id, "r0000000000000000", {"option": "approve"}), 422,
+            "right_not_in_roll")
+    tampered = good()
+    tampered["ballot"]["choice"] = {"option": "reject"}  # signed approve, sent reject
+    refused(zhang, tampered, 422, "bad_signature")
+    wrong_key = good()
+    wrong_key["public_key"] = public(zkey)
+    refused(zhang, wrong_key, 422, "bad_signature")
+    # malformed envelopes, each naming the field
+    for mutate, field in (
+        (lambda e: e["ballot"].pop("nonce"), "ballot"),
+        (lambda e: e["ballot"].update(extra=1), "ballot"),
+        (lambda e: e["ballot"].update(nonce="short"), "ballot.nonce"),
+        (lambda e: e["ballot"].update(signed_at="2026-01-01 08:00"), "ballot.signed_at"),
+        (lambda e: e["ballot"].update(type="vote"), "ballot.type"),
+        (lambda e: e["ballot"].update(right_id="有空格 的 id"), "ballot.right_id"),
+        (lambda e: e.update(public_key="not-a-key"), "public_key"),
+        (lambda e: e.update(signature="AAAA"), "signature"),
+    ):
+        env = good()
+        mutate(env)
+        err = refused(zhang, env, 422, "malformed_envelope")
+        assert field in err["details"]["fields"], (field, err)
+    for body in ({"ballot": good()["ballot"], "public_key": public(scene.keys["张伟"])}, {"ballot": "x"}, []):
+        resp = client.post(f"/api/v1/votes/{vid}/ballots", headers=zhang["headers"], json=body)
+        assert resp.status_code == 422 and resp.json["error"]["code"] == "validation_error"
+    assert client.post("/api/v1/votes/999999/ballots", headers=zhang["headers"], json=good()).status_code == 404
+    assert client.post(f"/api/v1/votes/{vid}/ballots", json=good()).status_code == 401
+
+    # a replayed ballot (same nonce) is refused, whatever else changes
+    first = good()
+    assert client.post(f"/api/v1/votes/{vid}/ballots", headers=zhang["headers"], json=first).status_code == 201
+    size = scene.size(vid)
+    refused(zhang, first, 409, "nonce_used")
+    refused(zhang, envelope(scene.keys["张伟"], vote_id, zhang_right, {"option": "reject"},
+                            nonce=first["ballot"]["nonce"]), 409, "nonce_used")
+
+    # before opening: a draft, and an open vote whose opens_at is still ahead
+    draft = scene.draft(title="草稿")["id"]
+    refused(zhang, good(), 409, "vote_not_open", vote=draft)
+    now = datetime.now(timezone.utc)
+    later = scene.open(scene.draft(title="明天开始", opens_at=stamp(now + timedelta(hours=1)),
+                                   closes_at=stamp(now + timedelta(hours=3)))["id"])
+    resp = client.post(f"/api/v1/votes/{later['id']}/ballots", headers=zhang["headers"],
+                       json=envelope(scene.keys["张伟"], later["vote_id"], zhang_right, {"option": "approve"}))
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "vote_not_started"
+    assert client.get(f"/api/v1/votes/{later['id']}/tree-head", headers=zhang["headers"]).json["size"] == 1
+
+    # after closes_at, before and after the committee closes it
+    clock(datetime.now(timezone.utc) + timedelta(hours=2))
+    refused(zhang, good(), 409, "vote_closed")
+    assert client.post(f"/api/v1/votes/{vid}/close", headers=scene.committee["headers"]).status_code == 200
+    size = scene.size(vid)
+    refused(zhang, good(), 409, "vote_closed")
+
+
+def test_paper_ballots(scene, client, world, clock, tmp_path):
+    zhang = scene.owner("张伟", "1", "1", "101")
+    zhao = scene.owner("赵敏", "2", "1", "103")
+    scene.register_key("张伟")
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    zhang_right = scene.rights(vid, "张伟")[0]["right_id"]
+    zhao_right = scene.rights(vid, "赵敏")[0]["right_id"]
+    url = f"/api/v1/votes/{vid}/paper-ballots"
+    receipts = [scene.cast(vid, "张伟", vote_id, {"option": "approve"}).json]
+    size = scene.size(vid)
+
+    def refused(user, body, status, code):
+        resp = client.post(url, headers=user["headers"], json=body)
+        assert (resp.status_code, resp.json["error"]["code"]) == (status, code), resp.json
+        assert scene.size(vid) == size
+
+    photo = scene.upload_photo(scene.committee)
+    # §5: never over an owner's own signed ballot
+    refused(scene.committee, {"right_id": zhang_right, "choice": {"option": "reject"}, "evidence_media_id": photo},
+            409, "signed_ballot_exists")
+    # owners, staff and other communities' committees may not enter paper ballots
+    staff = world.member(scene.cid, "property_staff")
+    other_committee = world.member(world.community(), "committee")
+    for user in (zhao, staff, other_committee):
+        refused(user, {"right_id": zhao_right, "choice": {"option": "reject"},
+                       "evidence_media_id": scene.upload_photo(user)}, 403, "forbidden")
+    refused(scene.committee, {"right_id": zhao_right, "choice": {"option": "no"}, "evidence_media_id": photo},
+            422, "invalid_choice")
+    refused(scene.committee, {"right_id": "r0000000000000000", "choice": {"option": "reject"},
+                              "evidence_media_id": photo}, 422, "right_not_in_roll")
+    refused(scene.committee, {"right_id": zhao_right, "choice": {"option": "reject"}, "evidence_media_id": 999999},
+            422, "validation_error")
+    refused(scene.committee, {"right_id": zhao_right, "choice": {"option": "reject"},
+                              "evidence_media_id": scene.upload_photo(zhang)}, 422, "validation_error")  # not his own
+    resp = client.post(url, headers=scene.committee["headers"],
+                       json={"right_id": zhao_right, "choice": {"option": "reject"}, "evidence_media_id": photo})
+    assert resp.status_code == 201, resp.json
+    receipts.append(resp.json)
+    size = scene.size(vid)
+    # one sheet, one photo
+    refused(scene.committee, {"right_id": zhao_right, "choice": {"option": "approve"}, "evidence_media_id": photo},
+            422, "evidence_used")
+    # the evidence photo is open to the community's owners, not to other communities
+    assert client.get(f"/api/v1/media/{photo}", headers=zhao["headers"]).status_code == 200
+    outsider = world.login()
+    assert client.get(f"/api/v1/media/{photo}", headers=outsider["headers"]).status_code == 403
+    # the owner then votes herself: her signed ballot counts, not the paper one
+    scene.register_key("赵敏")
+    resp = scene.cast(vid, "赵敏", vote_id, {"option": "approve"})
+    assert resp.status_code == 201
+    receipts.append(resp.json)
+    clock(datetime.now(timezone.utc) + timedelta(hours=2))
+    tally = client.post(f"/api/v1/votes/{vid}/close", headers=scene.committee["headers"]).json["tally"]
+    assert tally["paper"] == 0 and tally["counts"]["approve"]["heads"] == 2 and tally["counts"]["reject"]["heads"] == 0
+    bundle = client.get(f"/api/v1/votes/{vid}/bundle", headers=zhao["headers"])
+    paper = [e for e in bundle.json["entries"] if e["type"] == "paper_ballot"]
+    from backend.services import media
+
+    assert len(paper) == 1 and paper[0]["evidence"] == media.media_sha256(photo)
+    from backend.models import User
+
+    member = db.session.get(User, scene.committee["id"])
+    assert paper[0]["entered_by"] == vote_service.staff_pseudonym(member)  # a pseudonym, not the openid
+    assert scene.committee["openid"] not in bundle.data.decode()
+    code, output = verify_bundle(tmp_path, bundle.data, receipts)
+    assert code == 0, output
+
+
+# ---------------------------------------------------------------- elections
+
+
+def test_election_with_tie_at_the_last_seat(scene, client, clock, tmp_path):
+    for name, room in (("张伟", ("1", "1", "101")), ("李娜", ("1", "1", "102")), ("赵敏", ("2", "1", "103"))):
+        scene.owner(name, *room)
+        scene.register_key(name)
+    draft = scene.draft(title="第二届业主委员会选举", kind="election", seats=2,
+                        candidates=[{"name": "陈静", "statement": "做过十年会计"}, {"name": "刘洋"},
+                                    {"name": "周杰", "statement": "退休工程师"}])
+    assert [c["id"] for c in draft["candidates"]] == ["c1", "c2", "c3"]
+    assert draft["candidates"][1]["statement"] == ""
+    opened = scene.open(draft["id"])
+    vid, vote_id = draft["id"], opened["vote_id"]
+    assert opened["definition"]["candidates"] == [{"id": "c1", "name": "陈静"}, {"id": "c2", "name": "刘洋"},
+                                                  {"id": "c3", "name": "周杰"}]
+    assert opened["definition"]["seats"] == 2 and opened["definition"]["options"] is None
+    for bad in ({"approve": ["c1", "c2", "c3"]}, {"approve": ["c1", "c1"]}, {"approve": ["c9"]}, {"option": "approve"}):
+        resp = scene.cast(vid, "张伟", vote_id, bad)
+        assert resp.status_code == 422 and resp.json["error"]["code"] == "invalid_choice", bad
+    receipts = []
+    for name, approve in (("张伟", ["c1", "c2"]), ("李娜", ["c1", "c3"]), ("赵敏", ["c2", "c3"]), ("张伟", ["c1"])):
+        resp = scene.cast(vid, name, vote_id, {"approve": approve})
+        assert resp.status_code == 201
+        receipts.append(resp.json)
+    clock(datetime.now(timezone.utc) + timedelta(hours=2))
+    result = client.post(f"/api/v1/votes/{vid}/close", headers=scene.committee["headers"]).json
+    tally = result["tally"]
+    # turnout 3 of 4 heads; each of c1 (张伟, 李娜) and c3 (李娜, 赵敏) has 2 heads of 3 — c2 only 1
+    assert tally["counts"]["c1"]["heads"] == 2 and tally["counts"]["c2"]["heads"] == 1
+    assert tally["counts"]["c3"]["heads"] == 2
+    assert tally["quorum"] is True and set(tally["elected"]) == {"c1", "c3"} and tally["tie"] == []
+    assert "陈静" in result["notice"]["text"] and "当选" in result["notice"]["text"]
+    bundle = client.get(f"/api/v1/votes/{vid}/bundle", headers=scene.owners["赵敏"]["headers"])
+    code, output = verify_bundle(tmp_path, bundle.data, receipts)
+    assert code == 0, output
+
+
+# ---------------------------------------------------------------- drafts
+
+
+def test_draft_validation_names_the_fields(scene, client, app):
+    now = datetime.now(timezone.utc)
+    url = f"/api/v1/communities/{scene.cid}/votes"
+    base = {"title": "表决", "kind": "resolution", "opens_at": stamp(now), "closes_at": stamp(now + timedelta(hours=2))}
+
+    def invalid(field, **changes):
+        resp = client.post(url, headers=scene.committee["headers"], json={**base, **changes})
+        assert resp.status_code == 422, resp.json
+        assert field in resp.json["error"]["details"]["fields"], resp.json
+        return resp
+
+    invalid("closes_at", closes_at=stamp(now - timedelta(hours=1)))
+    invalid("closes_at", opens_at=stamp(now - timedelta(hours=3)), closes_at=stamp(now - timedelta(hours=1)))
+    invalid("closes_at", closes_at="2026-01-01T08:00:00")  # no time zone
+    invalid("seats", kind="election", candidates=[{"name": "甲"}], seats=0)
+    invalid("candidates", kind="election", candidates=[{"name": "甲"}], seats=2)
+    invalid("candidates", kind="election", seats=1)
+    invalid("matter", kind="election", matter="special", candidates=[{"name": "甲"}], seats=1)
+    invalid("candidates", candidates=[{"name": "甲"}])
+    invalid("seats", seats=1)
+    invalid("scope.buildings", scope={"buildings": ["1", "9"]})
+    invalid("scope", scope={"buildings": []})
+    invalid("fund", fund={"amount_fen": 1.5, "purpose": "x"})
+    invalid("fund", fund={"amount_fen": 0, "purpose": "x"})
+    invalid("fund", kind="election", candidates=[{"name": "甲"}], seats=1, fund={"amount_fen": 100, "purpose": "x"})
+    invalid("title", title="   ")
+    invalid("unknown", unknown=1)
+    app.config["VOTE_MIN_HOURS"] = 72
+    try:
+        invalid("closes_at")
+    finally:
+        app.config["VOTE_MIN_HOURS"] = 0
+    assert not client.get(url, headers=scene.committee["headers"]).json["items"]
+    # only the committee drafts; a PATCH validates the merged draft
+    owner = scene.owner("张伟", "1", "1", "101")
+    assert client.post(url, headers=owner["headers"], json=base).status_code == 403
+    vote = client.post(url, headers=scene.committee["headers"], json=base).json
+    resp = client.patch(f"/api/v1/votes/{vote['id']}", headers=scene.committee["headers"],
+                        json={"opens_at": stamp(now + timedelta(hours=5))})
+    assert resp.status_code == 422 and "closes_at" in resp.json["error"]["details"]["fields"]
+    assert client.patch(f"/api/v1/votes/{vote['id']}", headers=owner["headers"], json={"title": "x"}).status_code == 403
+    assert client.get(f"/api/v1/votes/{vote['id']}", headers=scene.committee["headers"]).json["title"] == "表决"
+
+
+def test_scope_limits_the_roll_to_the_listed_buildings(scene, client):
+    scene.owner("张伟", "1", "1", "101")
+    scene.owner("赵敏", "2", "1", "103")
+    opened = scene.open(scene.draft(scope={"buildings": ["2"]})["id"])
+    assert opened["scope"] == {"buildings": ["2"]}
+    roll = opened["definition"]["roll"]
+    assert (roll["size"], roll["heads"], roll["area"]) == (2, 2, 7605 + 7605 + 14316)
+    assert scene.rights(opened["id"], "张伟") == []
+    assert [r["label"] for r in scene.rights(opened["id"], "赵敏")] == ["2-1-103"]
+
+
+def test_empty_scope_cannot_open(scene, client, world):
+    cid = world.community()
+    committee = world.member(cid, "committee")
+    now = datetime.now(timezone.utc)
+    vote = client.post(f"/api/v1/communities/{cid}/votes", headers=committee["headers"],
+                       json={"title": "无人表决", "kind": "resolution", "opens_at": stamp(now),
+                             "closes_at": stamp(now + timedelta(hours=1))}).json
+    resp = client.post(f"/api/v1/votes/{vote['id']}/open", headers=committee["headers"])
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "roll_empty"
+    assert client.get(f"/api/v1/votes/{vote['id']}", headers=committee["headers"]).json["state"] == "draft"
+
+
+# ---------------------------------------------------------------- device keys
+
+
+def test_device_keys_follow_into_open_logs(scene, client, world, tmp_path, clock):
+    zhang = scene.owner("张伟", "1", "1", "101")
+    resident = world.login()
+    key = Ed25519PrivateKey.generate()
+    resp = client.post("/api/v1/me/keys", headers=resident["headers"], json={"public_key": public(key)})
+    assert resp.status_code == 403 and resp.json["error"]["code"] == "not_owner"
+    for bad in ("short", public(key) + "=", b64u(b"x" * 31), "A" * 42 + "B", public(key).replace(public(key)[0], "+", 1)):
+        resp = client.post("/api/v1/me/keys", headers=zhang["headers"], json={"public_key": bad})
+        assert resp.status_code == 422 and resp.json["error"]["code"] == "invalid_public_key", bad
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    size = scene.size(vid)
+    first = scene.register_key("张伟", key)
+    assert len(first["entries"]) == 1 and first["entries"][0]["leaf_index"] == size
+    again = client.post("/api/v1/me/keys", headers=zhang["headers"], json={"public_key": public(key)})
+    assert again.status_code == 201 and again.json["entries"] == []  # a retry changes nothing
+    zhao = scene.owner("赵敏", "2", "1", "103")
+    resp = client.post("/api/v1/me/keys", headers=zhao["headers"], json={"public_key": public(key)})
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "key_taken"
+    receipts = [scene.cast(vid, "张伟", vote_id, {"option": "approve"}).json]
+    # lost phone: revoke; the log records it and the key can no longer cast or be registered again
+    revoked = client.delete(f"/api/v1/me/keys/{public(key)}", headers=zhang["headers"])
+    assert revoked.status_code == 200 and revoked.json["key"]["revoked_at"] is not None
+    assert [e["vote_id"] for e in revoked.json["entries"]] == [vid]
+    assert scene.rights(vid, "张伟")[0]["keys"] == []
+    resp = scene.cast(vid, "张伟", vote_id, {"option": "reject"})
+    assert resp.status_code == 403 and resp.json["error"]["code"] == "key_revoked"
+    resp = client.post("/api/v1/me/keys", headers=zhang["headers"], json={"public_key": public(key)})
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "key_revoked"
+    assert client.delete(f"/api/v1/me/keys/{public(key)}", headers=zhang["headers"]).json["error"]["code"] == "key_revoked"
+    assert client.delete(f"/api/v1/me/keys/{public(key)}", headers=zhao["headers"]).status_code == 404
+    # a new phone
+    scene.register_key("张伟")
+    receipts.append(scene.cast(vid, "张伟", vote_id, {"option": "reject"}).json)
+    listed = client.get("/api/v1/me/keys", headers=zhang["headers"]).json
+    assert listed["total"] == 2 and sum(1 for k in listed["items"] if k["revoked_at"] is None) == 1
+    for _ in range(4):
+        scene.register_key("张伟")
+    resp = client.post("/api/v1/me/keys", headers=zhang["headers"],
+                       json={"public_key": public(Ed25519PrivateKey.generate())})
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "too_many_keys"
+    clock(datetime.now(timezone.utc) + timedelta(hours=2))
+    tally = client.post(f"/api/v1/votes/{vid}/close", headers=scene.committee["headers"]).json["tally"]
+    assert tally["counts"]["reject"]["heads"] == 1 and tally["counts"]["approve"]["heads"] == 0
+    bundle = client.get(f"/api/v1/votes/{vid}/bundle", headers=zhang["headers"])
+    assert [e["type"] for e in bundle.json["entries"]][1:5] == ["key_binding", "ballot", "key_revocation", "key_binding"]
+    code, output = verify_bundle(tmp_path, bundle.data, receipts)
+    assert code == 0, output
+
+
+def test_key_of_an_owner_verified_after_it_was_registered_is_bound_when_it_casts(scene, client, world, clock,
+                                                                                 tmp_path):
+    # 张伟 (same phone in both registries) registers his key as an owner elsewhere, verifies here later
+    elsewhere, _ = world.standard_community()
+    zhang = world.owner(elsewhere, "1", "1", "101", "张伟", scene.phones["张伟"])
+    key = Ed25519PrivateKey.generate()
+    assert client.post("/api/v1/me/keys", headers=zhang["headers"], json={"public_key": public(key)}).status_code == 201
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    resp = client.post(f"/api/v1/communities/{scene.cid}/bindings", headers=zhang["headers"],
+                       json={"building": "1", "unit": "2", "room": "201", "name": "张伟"})
+    assert resp.json["status"] == "verified"
+    scene.owners["张伟"] = zhang
+    right = scene.rights(vid, "张伟")[0]
+    assert right["keys"] == []
+    size = scene.size(vid)
+    resp = scene.cast(vid, "张伟", vote_id, {"option": "approve"}, key=key)
+    assert resp.status_code == 201 and resp.json["leaf_index"] == size + 1  # after its key_binding
+    assert scene.rights(vid, "张伟")[0]["keys"] == [public(key)]
+    clock(datetime.now(timezone.utc) + timedelta(hours=2))
+    client.post(f"/api/v1/votes/{vid}/close", headers=scene.committee["headers"])
+    bundle = client.get(f"/api/v1/votes/{vid}/bundle", headers=zhang["headers"])
+    assert bundle.json["entries"][size]["type"] == "key_binding"
+    code, output = verify_bundle(tmp_path, bundle.data, [resp.json])
+    assert code == 0, output
+
+
+# ---------------------------------------------------------------- proofs
+
+
+def test_receipts_check_against_later_tree_heads(scene, client):
+    scene.owner("张伟", "1", "1", "101")
+    scene.owner("赵敏", "2", "1", "103")
+    scene.register_key("张伟")
+    scene.register_key("赵敏")
+    vid = scene.draft()["id"]
+    opened = scene.open(vid)
+    vote_id, server_key = opened["vote_id"], opened["definition"]["server_key"]
+    receipts = [scene.cast(vid, name, vote_id, {"option": "approve"}).json
+                for name in ("张伟", "赵敏", "张伟", "赵敏", "张伟")]
+    headers = scene.owners["赵敏"]["headers"]
+    latest = client.get(f"/api/v1/votes/{vid}/tree-head", headers=headers).json
+    assert server_signed(latest, server_key) and latest["size"] == 6
+    for receipt in receipts:
+        old = receipt["tree_head"]
+        proof = client.get(f"/api/v1/votes/{vid}/proofs/inclusion?leaf_index={receipt['leaf_index']}",
+                           headers=headers).json
+        assert proof["size"] == latest["size"] and proof["leaf_hash"] == receipt["leaf_hash"]
+        assert verify_inclusion(bytes.fromhex(receipt["leaf_hash"]), receipt["leaf_index"], latest["size"],
+                                [bytes.fromhex(p) for p in proof["inclusion_proof"]], bytes.fromhex(latest["root"]))
+        sized = client.get(f"/api/v1/votes/{vid}/proofs/inclusion?leaf_index={receipt['leaf_index']}"
+                           f"&size={old['size']}", headers=headers).json
+        assert sized["inclusion_proof"] == receipt["inclusion_proof"] and sized["tree_head"] == old
+        consistency = client.get(f"/api/v1/votes/{vid}/proofs/consistency?first={old['size']}", headers=headers).json
+        assert consistency["first_tree_head"] == old and consistency["second_tree_head"] == latest
+        assert verify_consistency(old["size"], latest["size"], bytes.fromhex(old["root"]),
+                                  bytes.fromhex(latest["root"]),
+                                  [bytes.fromhex(p) for p in consistency["consistency_proof"]])
+    for query in ("inclusion?leaf_index=6", "inclusion?leaf_index=0&size=7", "inclusion?leaf_index=-1",
+                  "inclusion", "consistency?first=0", "consistency?first=5&second=4", "consistency?first=2&second=9"):
+        resp = client.get(f"/api/v1/votes/{vid}/proofs/{query}", headers=headers)
+        assert resp.status_code == 422 and resp.json["error"]["details"]["fields"], query
+
+
+# ---------------------------------------------------------------- who sees what
+
+
+def test_other_communities_are_refused_everywhere(scene, client, world, clock):
+    scene.owner("张伟", "1", "1", "101")
+    scene.register_key("张伟")
+    vid = scene.draft()["id"]
+    other_cid, _ = world.standard_community()
+    outsiders = [world.member(other_cid, "committee"), world.member(other_cid, "regulator"),
+                 world.owner(other_cid, "2", "1", "103", "赵敏", scene.phones["赵敏"])]
+    for user in outsiders:
+        h = user["headers"]
+        assert client.post(f"/api/v1/votes/{vid}/open", headers=h).status_code == 403
+        assert client.patch(f"/api/v1/votes/{vid}", headers=h, json={"title": "x"}).status_code == 403
+        assert client.get(f"/api/v1/votes/{vid}", headers=h).status_code == 403
+    opened = scene.open(vid)
+    right = scene.rights(vid, "张伟")[0]["right_id"]
+    photo = scene.upload_photo(outsiders[0])
+    for user in outsiders:
+        h = user["headers"]
+        for path in ("", "/my-rights", "/tree-head", "/proofs/inclusion?leaf_index=0", "/proofs/consistency?first=1",
+                     "/tally", "/bundle"):
+            assert client.get(f"/api/v1/votes/{vid}{path}", headers=h).status_code == 403, path
+        assert client.get(f"/api/v1/communities/{scene.cid}/votes", headers=h).status_code == 403
+        assert client.post(f"/api/v1/votes/{vid}/close", headers=h).status_code == 403
+        assert client.post(f"/api/v1/votes/{vid}/paper-ballots", headers=h, json={
+            "right_id": right, "choice": {"option": "approve"}, "evidence_media_id": photo}).status_code == 403
+        resp = client.post(f"/api/v1/votes/{vid}/ballots", headers=h,
+                           json=envelope(scene.keys["张伟"], opened["vote_id"], right, {"option": "approve"}))
+        assert resp.status_code == 403 and resp.json["error"]["code"] == "not_owner"
+    clock(datetime.now(timezone.utc) + timedelta(hours=2))
+    assert client.post(f"/api/v1/votes/{vid}/close", headers=outsiders[0]["headers"]).status_code == 403
+    assert client.post(f"/api/v1/votes/{vid}/close", headers=scene.committee["headers"]).status_code == 200
+    assert client.get(f"/api/v1/votes/{vid}/bundle", headers=outsiders[1]["headers"]).status_code == 403
+
+
+def test_bundle_for_owners_and_regulators_only(scene, client, world, clock):
+    zhang = scene.owner("张伟", "1", "1", "101")
+    vid = scene.draft()["id"]
+    scene.open(vid)
+    clock(datetime.now(timezone.utc) + timedelta(hours=2))
+    assert client.post(f"/api/v1/votes/{vid}/close", headers=scene.committee["headers"]).status_code == 200
+    regulator = world.member(scene.cid, "regulator")
+    staff = world.member(scene.cid, "property_staff")
+    pending = world.login()
+    client.post(f"/api/v1/communities/{scene.cid}/bindings", headers=pending["headers"],
+                json={"building": "2", "unit": "1", "room": "103", "name": "赵敏"})  # no phone: pending
+    for user, status in ((zhang, 200), (regulator, 200), (staff, 403), (pending, 403), (scene.committee, 403)):
+        resp = client.get(f"/api/v1/votes/{vid}/bundle", headers=user["headers"])
+        assert resp.status_code == status, resp.json
+    # everyone with a role sees the tally and its notice
+    for user in (zhang, regulator, staff, pending, scene.committee):
+        resp = client.get(f"/api/v1/votes/{vid}/tally", headers=user["headers"])
+        assert resp.status_code == 200 and resp.json["tally"]["quorum"] is False
+
+
+def test_owners_list_open_votes_with_their_rights(scene, client):
+    zhang = scene.owner("张伟", "1", "1", "101")
+    scene.owner("赵敏", "2", "1", "103")
+    first = scene.open(scene.draft(title="一")["id"])
+    scene.open(scene.draft(title="二", scope={"buildings": ["2"]})["id"])
+    scene.draft(title="草稿")
+    mine = client.get("/api/v1/me/votes", headers=zhang["headers"]).json
+    assert [v["title"] for v in mine["items"]] == ["一"] and mine["total"] == 1
+    assert mine["items"][0]["my_rights"][0]["label"] == "1-1-101,1-2-201"
+    listed = client.get(f"/api/v1/communities/{scene.cid}/votes", headers=zhang["headers"]).json
+    assert sorted(v["title"] for v in listed["items"]) == ["一", "二"]
+    assert client.get(f"/api/v1/communities/{scene.cid}/votes?state=draft",
+                      headers=scene.committee["headers"]).json["total"] == 1
+    assert client.get(f"/api/v1/communities/{scene.cid}/votes?state=draft", headers=zhang["headers"]).json["total"] == 0
+    assert client.get(f"/api/v1/votes/{first['id']}", headers=zhang["headers"]).json["my_rights"][0]["heads"] == 1
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def _outbox(event):
+    return db.session.execute(db.select(OutboxMessage).filter_by(event=event).order_by(OutboxMessage.id)).scalars().all()
+
+
+def test_vote_notifications_opened_closing_result(scene, client, app, wechat):
+    zhang = scene.owner("张伟", "1", "1", "101")
+    zhao = scene.owner("赵敏", "2", "1", "103")
+    li = scene.owner("李娜", "1", "1", "102")
+    scene.register_key("张伟")
+    vid = scene.draft()["id"]
+    opened = scene.open(vid)
+    assert sorted(m.user_id for m in _outbox("vote_opened")) == sorted(u["id"] for u in (zhang, zhao, li))
+    wechat.declined.add(zhao["openid"])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["send-notifications"])
+    assert result.exit_code == 0, result.output
+    assert sorted(m.status for m in _outbox("vote_opened")) == ["declined", "sent", "sent"]
+    assert len(wechat.messages) == 2 and all(m["page"] == f"pages/votes/detail?id={vid}" for m in wechat.messages)
+
+    assert scene.cast(vid, "张伟", opened["vote_id"], {"option": "approve"}).status_code == 201
+    closes_at = datetime.strptime(opened["closes_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    early = runner.invoke(args=["vote-reminders", "--now", stamp(closes_at - timedelta(hours=30))])
+    assert early.exit_code == 0 and _outbox("vote_closing") == []
+    due = runner.invoke(args=["vote-reminders", "--now", stamp(closes_at - timedelta(hours=23))])
+    assert due.exit_code == 0, due.output
+    # only those who have not voted yet, and only once
+    assert sorted(m.user_id for m in _outbox("vote_closing")) == sorted(u["id"] for u in (zhao, li))
+    runner.invoke(args=["vote-reminders", "--now", stamp(closes_at - timedelta(hours=22))])
+    assert len(_outbox("vote_closing")) == 2
+    assert runner.invoke(args=["send-notifications"]).exit_code == 0
+    assert sorted(m.status for m in _outbox("vote_closing")) == ["declined", "sent"]
+
+    assert "closed 0 votes" in runner.invoke(args=["close-due-votes", "--now", stamp(closes_at - timedelta(seconds=1))]).output
+    result = runner.invoke(args=["close-due-votes", "--now", stamp(closes_at)])
+    assert result.exit_code == 0 and f"closed 1 votes: {vid}" in result.output
+    assert client.get(f"/api/v1/votes/{vid}", headers=zhang["headers"]).json["state"] == "tallied"
+    results = _outbox("vote_result")
+    assert len(results) == 3 and {m.data["result"]["value"] for m in results} == {"未通过"}
+    wechat.fail("cgi-bin/message/subscribe/send", -1)
+    sent = runner.invoke(args=["send-notifications"])
+    assert sent.exit_code == 0
+    statuses = sorted(m.status for m in _outbox("vote_result"))
+    assert statuses == ["declined", "pending", "sent"]  # the failed one waits for its back-off
+    retry = next(m for m in _outbox("vote_result") if m.status == "pending")
+    assert retry.attempts == 1 and retry.next_attempt_at > retry.created_at
+    tally = client.get(f"/api/v1/votes/{vid}/tally", headers=zhang["headers"]).json
+    assert tally["notice"]["notice_id"] is not None
+    notice = client.get(f"/api/v1/communities/{scene.cid}/notices/{tally['notice']['notice_id']}",
+                        headers=zhang["headers"])
+    assert notice.status_code == 200 and notice.json["body"] == tally["notice"]["text"]
