@@ -113,7 +113,7 @@ def can_view(user, ticket):
 def _load(user, ticket_id, lock=False):
     query = db.select(Ticket).filter_by(id=ticket_id)
     if lock:
-        query = query.with_for_update()  # one transition at a time per ticket (PostgreSQL)
+        query = query.with_for_update(of=Ticket)  # one change at a time per ticket (PostgreSQL)
     ticket = db.session.execute(query).scalar_one_or_none()
     # A ticket the caller may not see does not exist for them (no probing of other communities).
     if ticket is None or not can_view(user, ticket):
@@ -398,7 +398,7 @@ def auto_confirm(now=None):
         db.select(Ticket)
         .where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff, Ticket.last_activity_at <= cutoff)
         .order_by(Ticket.id)
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=Ticket, skip_locked=True)
     ).scalars().all()
     for ticket in due:
         _apply(ticket, "confirmed", None, check_transition(ticket, "confirmed", {SYSTEM}), now)
@@ -414,7 +414,7 @@ def escalate_overdue(now=None):
         db.select(Ticket)
         .where(Ticket.escalated_at.is_(None), _overdue_clause(now))
         .order_by(Ticket.id)
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=Ticket, skip_locked=True)
     ).scalars().all()
     for ticket in due:
         ticket.escalated_at = now
