@@ -22,8 +22,8 @@ def build_bundle(roll: Sequence[dict], entries: Sequence[dict], tree_head: dict,
 
 def dump_json(obj, pretty: bool = False) -> bytes:
     """UTF-8 JSON for files people download; the verifier re-canonicalises, so layout is free."""
-    if pretty:
-        return (json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    if pretty:  # field order as built (type first) reads better; any order verifies the same
+        return (json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 

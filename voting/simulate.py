@@ -67,6 +67,7 @@ class VoteBuilder:
         server_key: Ed25519PrivateKey | None = None,
         step: timedelta = timedelta(seconds=1),
         key_factory=generate_key,
+        roll_keys: dict[str, list[Ed25519PrivateKey]] | None = None,
     ):
         self.server_key = server_key or generate_key()
         self.vote_id = vote_id
@@ -75,9 +76,12 @@ class VoteBuilder:
         self.step = step
         self.key_factory = key_factory
         self.keys: dict[str, list[Ed25519PrivateKey]] = {}
-        with_keys = [r.right_id for r in rights] if roll_key_rights is None else roll_key_rights
-        for right_id in with_keys:
-            self.keys[right_id] = [key_factory()]
+        if roll_keys is not None:
+            self.keys = {rid: list(keys) for rid, keys in roll_keys.items()}
+        else:
+            with_keys = [r.right_id for r in rights] if roll_key_rights is None else roll_key_rights
+            for right_id in with_keys:
+                self.keys[right_id] = [key_factory()]
         self.roll = build_roll(rights, {rid: [pub(k) for k in ks] for rid, ks in self.keys.items()})
         self.definition = make_definition(
             vote_id=vote_id, community_id=community_id, title=title, kind=kind, matter=matter,
@@ -139,7 +143,8 @@ class VoteBuilder:
 
     def close(self, at: datetime | None = None, verify_signatures: bool = False) -> dict:
         """Append the close entry, sign the final tree head and the tally; returns the bundle."""
-        self.append(make_close(self.vote_id, format_time(at or max(self.now, self.closes_at))))
+        self.now = at or max(self.now, self.closes_at)
+        self.append(make_close(self.vote_id, format_time(self.now)))
         return self.bundle(verify_signatures)
 
     def bundle(self, verify_signatures: bool = False) -> dict:
@@ -204,6 +209,60 @@ def simulate_vote(
             builder.bind(rid)
         issued(builder.cast(rid, choice()))
     return builder.close(), out_receipts, builder
+
+
+def example_vote() -> tuple[dict, dict, dict]:
+    """The worked example of docs/protocol.md, fully deterministic: (bundle, a voter's receipt, the close receipt)."""
+    rng = random.Random(2025)
+    parts = [
+        PartInput("p1", "3-1-101", 8950, frozenset({"o-zhang"})),
+        PartInput("p2", "3-1-102", 9012, frozenset({"o-wang", "o-li"})),  # co-owners: one right
+        PartInput("p3", "3-1-201", 8950, frozenset({"o-zhang"})),  # Zhang's second flat: same right
+        PartInput("p4", "3-1-202", 10020, frozenset({"o-zhang", "o-sun"})),  # Zhang with his wife: another right
+        PartInput("p5", "3-2-101", 12034, frozenset({"o-zhao"})),
+        PartInput("p6", "3-2-102", 9876, frozenset({"o-developer"})),  # unsold: all the developer's parts, one right
+        PartInput("p7", "3-2-201", 9876, frozenset({"o-developer"})),
+        PartInput("p8", "3-2-202", 9876, frozenset({"o-chen"})),
+    ]
+    rights = compute_rights(parts)
+    rid = {r.owners: r.right_id for r in rights}
+    zhang, wang_li = rid[frozenset({"o-zhang"})], rid[frozenset({"o-wang", "o-li"})]
+    zhang_sun, zhao = rid[frozenset({"o-zhang", "o-sun"})], rid[frozenset({"o-zhao"})]
+    developer, chen = rid[frozenset({"o-developer"})], rid[frozenset({"o-chen"})]
+    keys = fast_key_factory(2025)
+    zhang_key, wang_key, zhao_key = keys(), keys(), keys()
+    builder = VoteBuilder(
+        rights,
+        vote_id="v-3f9a2c",
+        community_id="c-demo",
+        title="使用住宅专项维修资金更换3号楼1单元电梯",
+        opens_at=datetime(2025, 3, 1, 0, 0, tzinfo=timezone.utc),
+        closes_at=datetime(2025, 3, 15, 12, 0, tzinfo=timezone.utc),
+        server_key=Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"linli example server key").digest()),
+        step=timedelta(minutes=47),
+        key_factory=keys,
+        # Zhang registered one phone for both of his rights before the roll froze.
+        roll_keys={zhang: [zhang_key], zhang_sun: [zhang_key], wang_li: [wang_key], zhao: [zhao_key]},
+    )
+
+    def nonce() -> str:
+        return b64u_nonce(rng)
+
+    builder.bind(chen)  # Chen verified his flat after the roll froze
+    builder.cast(zhang, {"option": "approve"}, nonce=nonce())
+    builder.cast(wang_li, {"option": "reject"}, nonce=nonce())
+    builder.cast(zhao, {"option": "approve"}, nonce=nonce())
+    builder.paper(developer, {"option": "abstain"}, staff="staff-7f3a")
+    chen_index = builder.cast(chen, {"option": "approve"}, nonce=nonce())
+    voter_receipt = builder.receipt(chen_index)
+    builder.cast(wang_li, {"option": "approve"}, nonce=nonce())  # a change of mind: this one counts
+    builder.revoke(zhao, zhao_key)  # lost phone
+    builder.bind(zhao)
+    builder.cast(zhao, {"option": "reject"}, nonce=nonce())
+    builder.cast(zhang_sun, {"option": "approve"}, key=zhang_key, nonce=nonce())
+    bundle = builder.close(at=datetime(2025, 3, 15, 12, 0, 3, tzinfo=timezone.utc), verify_signatures=True)
+    close_receipt = builder.receipt(len(builder.entries) - 1)
+    return bundle, voter_receipt, close_receipt
 
 
 def fast_key_factory(seed: int = 7):
