@@ -3,13 +3,32 @@ import io
 
 import marshmallow as ma
 from flask import send_file
+from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
 from backend.security import current_user
 from backend.services import media as service
-from miniprogram_api.common import BEARER, Schema, blueprint
+from miniprogram_api.common import BEARER, Schema
 
-blp = blueprint("media", "Photos and attachments")
+
+class MultipartParser(FlaskParser):
+    """location="files" sees the whole multipart body: the file and the form fields that wx.uploadFile
+    sends beside it, so that one schema parses (and the OpenAPI spec documents) them together; unknown
+    fields are refused like everywhere else (webargs would silently drop them for files)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "files": None}
+
+    def load_files(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
+
+class MultipartBlueprint(Blueprint):
+    ARGUMENTS_PARSER = MultipartParser()
+
+
+blp = MultipartBlueprint("media", __name__, url_prefix="/api/v1", description="Photos and attachments")
 
 
 @blp.before_request
@@ -18,11 +37,14 @@ def _authenticate():
     current_user()
 
 
-class UploadFiles(Schema):
-    file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP; a PDF when purpose=document"})
+def _is_file(value):
+    if not isinstance(value, FileStorage):
+        raise ma.ValidationError("须以文件方式上传（multipart 文件字段）")
 
 
-class UploadForm(Schema):
+class UploadArgs(Schema):
+    file = Upload(required=True, validate=_is_file,
+                  metadata={"description": "JPEG, PNG or WebP; a PDF when purpose=document"})
     purpose = ma.fields.String(load_default="photo", validate=ma.validate.OneOf(service.PURPOSES),
                                metadata={"description": "photo (images only, default) or document (images or PDF)"})
 
@@ -49,13 +71,12 @@ FILE_RESPONSE = {"200": {"description": "the stored bytes", "content": {
 
 @blp.route("/media", methods=["POST"])
 @blp.doc(security=BEARER)
-@blp.arguments(UploadFiles, location="files")
-@blp.arguments(UploadForm, location="form")
+@blp.arguments(UploadArgs, location="files")
 @blp.response(201, MediaSchema)
-def upload(files, form):
+def upload(args):
     """Upload one photo (or a PDF with purpose=document); it is re-encoded, stripped of metadata and
     kept unattached (visible to the uploader only) until a ticket, notice, vote… references it."""
-    return service.upload(current_user(), files["file"].read(), purpose=form["purpose"])
+    return service.upload(current_user(), args["file"].read(), purpose=args["purpose"])
 
 
 @blp.route("/media/<int:mid>/info", methods=["GET"])

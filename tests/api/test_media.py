@@ -150,6 +150,14 @@ def test_bad_requests_name_the_field(world, client):
     assert resp.status_code == 422 and "purpose" in resp.json["error"]["details"]["fields"]
     resp = upload(client, user, b"")
     assert resp.status_code == 422 and "file" in resp.json["error"]["details"]["fields"]
+    resp = client.post("/api/v1/media", headers=user["headers"], data={"file": "not a file part"},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 422 and "file" in resp.json["error"]["details"]["fields"]
+    resp = client.post("/api/v1/media", headers=user["headers"], json={"file": "x"})
+    assert resp.status_code == 422 and "file" in resp.json["error"]["details"]["fields"]
+    resp = client.post("/api/v1/media", headers=user["headers"], content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(image_bytes("PNG")), "a.png"), "caption": "x"})
+    assert resp.status_code == 422 and "caption" in resp.json["error"]["details"]["fields"]
 
 
 class CountingStream(io.BytesIO):

@@ -131,3 +131,14 @@ def test_fake_or_active_pdfs_refused(data, code):
     with pytest.raises(Refused) as info:
         check_pdf(data)
     assert info.value.code == code
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_animations_keep_their_first_frame_only(fmt):
+    frames = [Image.new("RGB", (64, 48), colour) for colour in ((250, 0, 0), (0, 0, 250))]
+    buf = io.BytesIO()
+    frames[0].save(buf, fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    img = reopen(sanitise(buf.getvalue()).data)
+    assert getattr(img, "n_frames", 1) == 1
+    red, _, blue = img.convert("RGB").getpixel((10, 10))
+    assert red > 200 and blue < 50
