@@ -70,6 +70,15 @@ def Fen(minimum=0, required=True):
     )
 
 
+class StrictBoolean(ma.fields.Boolean):
+    """Only JSON true/false: 1, "yes" and "true" are refused (1 == True in Python's sets)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def Choice(choices, required=True):
     return ma.fields.String(required=required, validate=ma.validate.OneOf(choices, error="须为以下之一：{choices}"),
                             error_messages=MESSAGES)
@@ -144,7 +153,7 @@ class FeeItem(ContentSchema):
         r"^[a-z][a-z0-9_]{0,31}$", error="须为小写字母开头的字母、数字或下划线（最长 32）"), error_messages=MESSAGES)
     name = Text(60)
     basis = Choice(FEE_BASES)
-    mandatory = ma.fields.Boolean(required=True, truthy={True}, falsy={False}, error_messages={**MESSAGES, "invalid": "须为 true 或 false"})
+    mandatory = StrictBoolean(required=True, error_messages={**MESSAGES, "invalid": "须为 true 或 false"})
     description = Text(500, required=False)
 
 

@@ -158,6 +158,7 @@ def test_another_community_sees_nothing(client, world, place):
     ("fee_items", {"items": [{**FEE_ITEMS["items"][0], "basis": "per_year"}]}, "content.items.0.basis"),
     ("fee_items", {"items": FEE_ITEMS["items"] + [FEE_ITEMS["items"][0]]}, "content.items.3.code"),
     ("fee_items", {"items": [{**FEE_ITEMS["items"][0], "mandatory": "yes"}]}, "content.items.0.mandatory"),
+    ("fee_items", {"items": [{**FEE_ITEMS["items"][0], "mandatory": 1}]}, "content.items.0.mandatory"),
     ("service_content", {"items": []}, "content.items"),
     ("service_content", {"items": [{"name": "保洁", "description": "  ", "frequency": "每日"}]},
      "content.items.0.description"),
