@@ -107,10 +107,19 @@ def main() -> int:
         f"{len(bundle['entries'])} entries, {len(data) / 1e6:.1f} MB in {time.perf_counter() - t0:.1f} s"
     )
 
-    floor, n_sigs = bare_floor(bundle)
-    print(f"floor: {n_sigs} bare Ed25519 verifications, one process: {floor:.2f} s ({floor / n_sigs * 1e6:.1f} µs each)")
-    verifier, ok = time_verifier(data, None)
-    print(f"verifier (all cores, from file bytes to report): {verifier:.2f} s, all checks passed: {ok}")
+    # Best of two, alternating, so that a burst of other work on the machine hits both sides alike.
+    floors, verifiers, ok = [], [], True
+    for _ in range(2):
+        floor, n_sigs = bare_floor(bundle)
+        floors.append(floor)
+        seconds, passed = time_verifier(data, None)
+        verifiers.append(seconds)
+        ok = ok and passed
+    floor, verifier = min(floors), min(verifiers)
+    print(f"floor: {n_sigs} bare Ed25519 verifications, one process: {floor:.2f} s ({floor / n_sigs * 1e6:.1f} µs each)"
+          f"  [runs: {', '.join(f'{x:.2f}' for x in floors)}]")
+    print(f"verifier (all cores, from file bytes to report): {verifier:.2f} s, all checks passed: {ok}"
+          f"  [runs: {', '.join(f'{x:.2f}' for x in verifiers)}]")
     print(f"ratio verifier / floor: {verifier / floor:.2f}  (target <= 1.00)")
     single, ok1 = time_verifier(data, 1)
     print(f"verifier, one process (for comparison): {single:.2f} s, ratio {single / floor:.2f}, passed: {ok1}")

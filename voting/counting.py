@@ -109,9 +109,23 @@ def intrinsic_problem(
     return scan_entry(entry, definition, rights, signatures, want_leaf=False)[1]
 
 
+def _ballot_bytes(ballot: dict) -> bytes:
+    # canonical(B) for a validated B: every value is an identifier, base64url, a time or an
+    # option/candidate id, none of which JSON escapes, so plain formatting in sorted-key order is
+    # byte-identical and several times faster than the general encoder. Tests hold it equal.
+    choice = ballot["choice"]
+    if "option" in choice:
+        choice_json = f'{{"option":"{choice["option"]}"}}'
+    else:
+        choice_json = '{"approve":[' + ",".join(f'"{c}"' for c in choice["approve"]) + "]}"
+    return (
+        f'{{"choice":{choice_json},"nonce":"{ballot["nonce"]}","right_id":"{ballot["right_id"]}",'
+        f'"signed_at":"{ballot["signed_at"]}","type":"ballot","vote_id":"{ballot["vote_id"]}"}}'
+    ).encode("ascii")
+
+
 def _ballot_leaf(entry: dict, ballot_bytes: bytes) -> bytes:
-    # canonical(entry) for a validated ballot entry, reusing canonical(B): the other values are
-    # base64url and time strings, which JSON never escapes. Tests hold this equal to canonical().
+    # canonical(entry) for a validated ballot entry, reusing canonical(B) (same reasoning as above).
     envelope = entry["envelope"]
     return b"".join((
         b'{"envelope":{"ballot":', ballot_bytes,
@@ -135,7 +149,7 @@ def scan_entry(
         return (dumps(entry) if want_leaf else None), _other_problem(entry, kind, definition, rights)
     envelope = entry["envelope"]
     ballot = envelope["ballot"]
-    ballot_bytes = dumps(ballot)
+    ballot_bytes = _ballot_bytes(ballot)
     leaf = _ballot_leaf(entry, ballot_bytes) if want_leaf else None
     if ballot["right_id"] not in rights:
         return leaf, (BALLOTS, f"ballot for right {ballot['right_id']} which is not in the roll")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from voting import PROTOCOL
 from voting.canonical import canonical
-from voting.counting import scan_entry
+from voting.counting import SignatureChecker, _ballot_bytes, scan_entry
 from voting.entries import (
     ProtocolError,
     build_roll,
@@ -198,27 +198,28 @@ def test_tree_head_problem():
     assert tree_head_problem({**head, "size": 6}, "v1", PUB) is not None
 
 
-@settings(max_examples=60, deadline=None)
+ELECTION = definition(kind="election", candidates=[{"id": f"c{i}", "name": f"候选人{i}"} for i in range(5)], seats=3)
+
+
+@settings(max_examples=80, deadline=None)
 @given(
-    option=st.sampled_from(["approve", "reject", "abstain"]),
+    choice=st.one_of(
+        st.sampled_from(["approve", "reject", "abstain"]).map(lambda o: {"option": o}),
+        st.lists(st.sampled_from([f"c{i}" for i in range(5)]), unique=True, max_size=3).map(lambda a: {"approve": a}),
+    ),
     micro=st.booleans(),
     second=st.integers(0, 59),
     right=st.sampled_from([r["right_id"] for r in ROLL]),
+    vote_id=st.from_regex(r"[A-Za-z0-9._:-]{1,64}", fullmatch=True),
 )
-def test_ballot_leaf_shortcut_equals_canonical(option, micro, second, right):
-    """The verifier builds a ballot entry's leaf around canonical(B); it must equal canonical(entry)."""
+def test_ballot_shortcuts_equal_canonical(choice, micro, second, right, vote_id):
+    """The verifier formats canonical(B) and the entry's leaf directly; both must equal canonical()."""
     when = f"2025-03-02T00:00:{second:02d}" + (".123456Z" if micro else "Z")
-    entry = make_ballot_entry(sign_ballot(KEY, make_ballot("v1", right, {"option": option}, when)), when)
-    leaf, problem = scan_entry(entry, parse_definition(definition()), {r["right_id"]: r for r in ROLL}, None)
-    assert problem is None
+    election = "approve" in choice
+    d = dict(ELECTION if election else definition(), vote_id=vote_id)
+    ballot = make_ballot(vote_id, right, choice, when)
+    entry = make_ballot_entry(sign_ballot(KEY, ballot), when)
+    leaf, problem = scan_entry(entry, parse_definition(d), {r["right_id"]: r for r in ROLL}, SignatureChecker())
+    assert problem is None  # so the signature over the shortcut bytes verified
     assert leaf == canonical(entry)
-
-
-def test_election_ballot_leaf_shortcut_equals_canonical():
-    d = definition(kind="election", candidates=[{"id": f"c{i}", "name": f"候选人{i}"} for i in range(4)], seats=3)
-    entry = make_ballot_entry(
-        sign_ballot(KEY, make_ballot("v1", ROLL[1]["right_id"], {"approve": ["c3", "c0"]}, "2025-03-02T00:00:00Z")),
-        "2025-03-02T00:00:00Z",
-    )
-    leaf, problem = scan_entry(entry, parse_definition(d), {r["right_id"]: r for r in ROLL}, None)
-    assert problem is None and leaf == canonical(entry)
+    assert _ballot_bytes(ballot) == canonical(ballot)
