@@ -84,19 +84,28 @@ def sanitise_image(data, max_pixels=40_000_000, max_side=2560, thumb_side=360):
             raise Refused("image_too_large", "图片像素过大", width=width, height=height, max_pixels=max_pixels)
         try:
             out = _decode_and_fit(img, fmt, max_side)
+            main = _encode(out, fmt)
+            # the thumbnail comes from the already decoded and shrunk image, never from a second decode
+            scale = min(1.0, thumb_side / max(out.size))
+            thumb = out.resize((max(1, round(out.width * scale)), max(1, round(out.height * scale))),
+                               Image.Resampling.BICUBIC, reducing_gap=2.0)
+            thumbnail = _encode(_flatten(thumb), "JPEG", quality=THUMB_QUALITY)
         except Image.DecompressionBombError:
             raise Refused("image_too_large", "图片像素过大", max_pixels=max_pixels) from None
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, ZeroDivisionError) as exc:
             # LOAD_TRUNCATED_IMAGES stays False: a cut-off upload is an error, not a grey stripe.
             raise Refused("image_damaged", "图片已损坏或不完整，请重新上传", reason=str(exc)[:200]) from None
     content_type, ext = IMAGE_FORMATS[fmt]
-    main = _encode(out, fmt)
-    # the thumbnail comes from the already decoded and shrunk image, never from a second decode
-    scale = min(1.0, thumb_side / max(out.size))
-    thumb = out.resize((max(1, round(out.width * scale)), max(1, round(out.height * scale))),
-                       Image.Resampling.BICUBIC, reducing_gap=2.0)
-    thumbnail = _encode(_flatten(thumb), "JPEG", quality=THUMB_QUALITY)
     return Sanitised(content_type, ext, main, out.width, out.height, thumbnail)
+
+
+def _orientation(img):
+    """The EXIF orientation, 1 when absent or unreadable (broken EXIF must not cost a good photo)."""
+    try:
+        value = img.getexif().get(ImageOps.ExifTags.Base.Orientation, 1)
+        return value if isinstance(value, int) else 1
+    except Exception:  # noqa: BLE001 — any parse failure of the EXIF block means "no orientation"
+        return 1
 
 
 TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -109,7 +118,7 @@ def _decode_and_fit(img, fmt, max_side):
     and a savable mode, then turn upright. Only the first frame of an animation is decoded.
     The result carries no metadata at all."""
     width, height = img.size
-    orientation = img.getexif().get(ImageOps.ExifTags.Base.Orientation, 1)
+    orientation = _orientation(img)
     icc = img.info.get("icc_profile")
     if fmt == "JPEG" and max(width, height) >= 2 * max_side:
         # libjpeg scales by 1/2, 1/4, 1/8 while decoding; draft never goes below the requested size

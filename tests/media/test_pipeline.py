@@ -2,6 +2,8 @@
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
 from backend.services.media import Refused, check_pdf, sanitise
@@ -142,3 +144,35 @@ def test_animations_keep_their_first_frame_only(fmt):
     assert getattr(img, "n_frames", 1) == 1
     red, _, blue = img.convert("RGB").getpixel((10, 10))
     assert red > 200 and blue < 50
+
+
+def test_broken_exif_does_not_cost_a_good_photo():
+    data = bytearray(jpeg_with_gps(orientation=6))
+    start = data.index(b"Exif\x00\x00") + 6
+    data[start:start + 8] = b"XX\x00\x2a\xff\xff\xff\xff"  # neither II nor MM, offset past the end
+    out = sanitise(bytes(data))
+    assert (out.width, out.height) == (640, 480)  # kept as stored: the orientation could not be read
+    assert dict(reopen(out.data).getexif()) == {}
+
+
+SAMPLES = {fmt: image_bytes(fmt, size=(40, 30), colour=(90, 140, 200)) for fmt in ("JPEG", "PNG", "WEBP")}
+SAMPLES["PDF"] = minimal_pdf()
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(fmt=st.sampled_from(sorted(SAMPLES)), cut=st.integers(min_value=0, max_value=2000),
+       flips=st.lists(st.tuples(st.integers(min_value=0, max_value=2000), st.integers(min_value=0, max_value=255)),
+                      max_size=6),
+       purpose=st.sampled_from(["photo", "document"]))
+def test_damaged_files_are_refused_never_crash(fmt, cut, flips, purpose):
+    data = bytearray(SAMPLES[fmt])
+    for position, value in flips:
+        data[position % len(data)] = value
+    data = bytes(data[: max(1, len(data) - cut)])
+    try:
+        out = sanitise(data, purpose=purpose)
+    except Refused as refusal:
+        assert refusal.code in ("unsupported_file", "image_damaged", "image_too_large", "document_damaged",
+                                "document_active_content")
+    else:
+        assert out.data and (out.content_type == "application/pdf" or reopen(out.data).size == (out.width, out.height))
