@@ -70,22 +70,39 @@ def media_gc(older_than_hours):
     click.echo(f"removed {media.collect_garbage(max_age=timedelta(hours=older_than_hours))} unattached media")
 
 
+def _utc_time(ctx, param, value):
+    """--now as an aware UTC datetime (ISO 8601 with a zone), None for the clock."""
+    from datetime import datetime, timezone
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise click.BadParameter("expected ISO 8601 with a zone, e.g. 2026-03-01T08:00:00Z")
+    return moment.astimezone(timezone.utc)
+
+
 @click.command("tickets-auto-confirm")
+@click.option("--now", callback=_utc_time, help="act as if at this UTC time (default: the clock)")
 @with_appcontext
-def tickets_auto_confirm():
+def tickets_auto_confirm(now):
     """Confirm resolved tickets after 7 days of silence (run from cron hourly)."""
     from backend.services import tickets
 
-    click.echo(f"auto-confirmed {len(tickets.auto_confirm())} tickets")
+    click.echo(f"auto-confirmed {len(tickets.auto_confirm(now))} tickets")
 
 
 @click.command("tickets-escalate")
+@click.option("--now", callback=_utc_time, help="act as if at this UTC time (default: the clock)")
 @with_appcontext
-def tickets_escalate():
+def tickets_escalate(now):
     """Escalate overdue tickets to the street office (run from cron every few minutes)."""
     from backend.services import tickets
 
-    click.echo(f"escalated {len(tickets.escalate_overdue())} tickets")
+    click.echo(f"escalated {len(tickets.escalate_overdue(now))} tickets")
 
 
 @click.command("close-due-votes")

@@ -119,7 +119,8 @@ def hot_spots(community_ids, start, end):
                Ticket.created_at >= start, Ticket.created_at < end)
     ).all()
     counts = Counter((r.community_id, r.subject, iso_week(r.created_at)) for r in rows)
-    names = dict(db.session.execute(db.select(Community.id, Community.name).where(Community.id.in_(community_ids))).all())
+    names = dict(db.session.execute(
+        db.select(Community.id, Community.name).where(Community.id.in_(community_ids))).all())
     return [
         {"community_id": cid, "community_name": names[cid], "subject": subject, "week": week, "complaints": n}
         for (cid, subject, week), n in sorted(counts.items(), key=lambda item: (item[0][2], item[0][0], item[0][1]))

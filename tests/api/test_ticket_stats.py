@@ -110,7 +110,8 @@ def expected(records, cid, names, hot_spot_communities, start=START, end=END):
         return round(a / b, 4) if b else None
 
     spots = Counter((r["cid"], r["subject"], week_of(r["created"])) for r in records
-                    if r["cid"] in hot_spot_communities and r["category"] == "complaint" and start <= r["created"] < end)
+                    if r["cid"] in hot_spot_communities and r["category"] == "complaint"
+                    and start <= r["created"] < end)
     return {
         "total": len(cohort),
         "by_status": {s: sum(r["status"] == s for r in cohort) for s in STATUSES},
@@ -204,7 +205,8 @@ def test_figures_match_an_independent_computation(data, client):
     assert not any(h["subject"] == "pets" for h in got["hot_spots"])
     assert stats(client, data["committee"], a)["hot_spots"] == got["hot_spots"]
     # B's figures, asked with explicit UTC times rather than dates
-    got_b = stats(client, data["people"][b]["staff"], b, **{"from": "2026-03-01T16:00:00Z", "to": "2026-03-29T16:00:00Z"})
+    got_b = stats(client, data["people"][b]["staff"], b,
+                  **{"from": "2026-03-01T16:00:00Z", "to": "2026-03-29T16:00:00Z"})
     check(got_b, expected(data["records"], b, data["names"], {b}))
     assert {"community_id": b, "community_name": "小区B", "subject": "pets", "week": "2026-W12",
             "complaints": 2} in got_b["hot_spots"]

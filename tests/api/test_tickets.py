@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from backend.config import ConfigError, Config
+from backend.config import Config, ConfigError
 from backend.extensions import db
 from backend.models import OutboxMessage, Ticket, TicketEvent, User
 from backend.models.base import utcnow
@@ -353,7 +353,8 @@ def test_replies_both_ways(scene, client):
                        json={"body": "", "photo_ids": [upload(client, scene.reporter)]})
     assert resp.status_code == 201 and resp.json["author_role"] == "reporter"
     # unassigned: every staff member hears of the resident's reply
-    assert {u for u, _ in messages(event="ticket_reply")} == {scene.reporter["id"], scene.staff["id"], scene.staff2["id"]}
+    assert {u for u, _ in messages(event="ticket_reply")} == {
+        scene.reporter["id"], scene.staff["id"], scene.staff2["id"]}
     assert client.post(url, headers=scene.reporter["headers"], json={"body": "  "}).status_code == 422
     assert client.post(url, headers=scene.committee["headers"], json={"body": "业委会关注"}).status_code == 403
     assert client.post(url, headers=scene.regulator["headers"], json={"body": "街道办"}).status_code == 404
@@ -485,8 +486,16 @@ def test_escalate_command_with_controlled_times(scene, app):
     # once only; and the work goes on
     assert "escalated 0 tickets" in app.test_cli_runner().invoke(args=["tickets-escalate"]).output
     assert scene.move(unaccepted, "accepted", scene.staff).status_code == 200
-    # a controlled clock further on: the young ticket is still not accepted, the garden one passes 168 h
-    assert service.escalate_overdue(now=now + timedelta(hours=69)) == [young, slow_garden]
+    # the command on a controlled clock further on: the young ticket is still not accepted, the garden
+    # one passes its 168 h
+    later = (now + timedelta(hours=69)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    result = app.test_cli_runner().invoke(args=["tickets-escalate", "--now", later])
+    assert "escalated 2 tickets" in result.output, result.output
+    db.session.expire_all()
+    marked_later = db.select(Ticket.id).where(Ticket.escalated_at > now + timedelta(hours=1))
+    assert set(db.session.execute(marked_later).scalars()) == {young, slow_garden}
+    bad = app.test_cli_runner().invoke(args=["tickets-escalate", "--now", "2026-03-01T08:00:00"])
+    assert bad.exit_code != 0 and "zone" in bad.output
 
 
 def test_resolution_deadline_is_configurable(scene, app, monkeypatch):
@@ -532,7 +541,12 @@ def test_auto_confirm_command_after_seven_silent_days(scene, app):
     assert (last["actor_id"], last["actor_role"], last["to_status"]) == (None, "system", "confirmed")
     assert messages(scene.reporter)[before:] == [(scene.reporter["id"], "ticket_status")]
     # with the clock moved on, the conversation has fallen silent too
-    assert service.auto_confirm(now=now + timedelta(days=4, minutes=1)) == [talking, recent]
+    assert service.auto_confirm(now=now + timedelta(days=4, minutes=-1)) == [recent]
+    later = (now + timedelta(days=4, minutes=1)).isoformat()
+    result = app.test_cli_runner().invoke(args=["tickets-auto-confirm", "--now", later])
+    assert "auto-confirmed 1 tickets" in result.output, result.output
+    db.session.expire_all()
+    assert db.session.get(Ticket, talking).status == "confirmed"
 
 
 def test_events_are_append_only(scene):
