@@ -359,8 +359,11 @@ def attach(user, media_ids, community_id, attached_type, attached_id, allow_pdf=
     ids = list(dict.fromkeys(media_ids or []))
     if not ids:
         return []
+    # ids that cannot be a row (not an int, or past the INTEGER column) are simply not found: PostgreSQL
+    # would otherwise fail the whole query with an out-of-range error
+    queryable = [i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31]
     rows = {m.id: m for m in db.session.execute(
-        db.select(Media).where(Media.id.in_(ids)).with_for_update()).scalars()}
+        db.select(Media).where(Media.id.in_(queryable)).with_for_update()).scalars()}
     problems = {mid: _problem(rows.get(mid), mid, user, (attached_type, attached_id, community_id), allow_pdf)
                 for mid in ids}
     bad = [mid for mid, problem in problems.items() if problem]

@@ -282,7 +282,7 @@ def test_attach_contract(world, client):
     db.session.rollback()
 
     for ids, kwargs, bad in (([photo], {}, [photo]),  # already on ticket 5
-                             ([bobs, 424242], {}, [bobs, 424242]),  # someone else's, unknown
+                             ([bobs, 424242, 2**40], {}, [bobs, 424242, 2**40]),  # someone else's, unknown
                              ([pdf], {}, [pdf])):  # a PDF where an image is expected
         with pytest.raises(Invalid) as info:
             media_service.attach(user, ids, cid, "ticket", 6, field="photo_ids", **kwargs)
