@@ -89,10 +89,10 @@ def info(mid):
 
 def _file(mid, thumbnail):
     media, data, content_type = service.read_media(current_user(), mid, thumbnail=thumbnail)
-    ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}[content_type]
+    name = media.thumbnail_key if thumbnail else media.storage_key  # "2026/11/<hex>[-thumb].<ext>"
     response = send_file(io.BytesIO(data), mimetype=content_type, conditional=True, max_age=3600,
                          etag=media.sha256 + ("-thumb" if thumbnail else ""),
-                         download_name=f"{mid}{'-thumb' if thumbnail else ''}.{ext}",
+                         download_name=name.rsplit("/", 1)[-1],
                          as_attachment=content_type == "application/pdf")
     response.cache_control.private = True  # per-user access: shared caches must not keep it
     response.headers["X-Content-Type-Options"] = "nosniff"
