@@ -58,6 +58,9 @@ def test_gps_exif_upload_is_served_without_any_exif(world, client, store):
     assert "exif" not in img.info and b"TestCam" not in served.data
     assert len(served.data) == body["size"]
     assert hashlib.sha256(served.data).hexdigest() == media_service.media_sha256(body["id"])
+    assert served.headers["ETag"] == f'"{media_service.media_sha256(body["id"])}"'
+    again = client.get(body["url"], headers={**user["headers"], "If-None-Match": served.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
 
     thumb = client.get(body["thumbnail_url"], headers=user["headers"])
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
