@@ -13,7 +13,8 @@ import unicodedata
 from datetime import timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from backend import signing
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -144,12 +145,41 @@ def _split_nodes(blob):
     return [bytes(blob[i:i + 32]) for i in range(0, len(blob), 32)]
 
 
+# The statements of the append path, built once (a cast runs them on every request).
+_FRONTIER = VoteFrontier.__table__
+_LOCK_ROW = (select(_FRONTIER.c.size, _FRONTIER.c.nodes, _FRONTIER.c.closed)
+             .where(_FRONTIER.c.vote_id == bindparam("vote")).with_for_update())
+# SQLite has no row locks: an UPDATE takes the database's write lock, and RETURNING reads the row
+# inside it, so no other writer can append between the read and the write.
+_LOCK_DATABASE = (update(_FRONTIER).where(_FRONTIER.c.vote_id == bindparam("vote")).values(size=_FRONTIER.c.size)
+                  .returning(_FRONTIER.c.size, _FRONTIER.c.nodes, _FRONTIER.c.closed))
+_SAVE_FRONTIER = (update(_FRONTIER).where(_FRONTIER.c.vote_id == bindparam("vote"))
+                  .values(size=bindparam("size"), nodes=bindparam("nodes"), closed=bindparam("closed")))
+_ADD_ENTRIES = insert(VoteEntry.__table__)
+_ADD_HEADS = insert(TreeHead.__table__)
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO off")
+_BINDINGS, _RIGHT_OWNERS, _KEYS = Binding.__table__, VoteRightOwner.__table__, VoteKey.__table__
+# (user, right) pairs among those asked for where the user is a verified owner of the roll right.
+_OWNED = (select(_BINDINGS.c.user_id, _RIGHT_OWNERS.c.right_id).distinct()
+          .join(_RIGHT_OWNERS, _RIGHT_OWNERS.c.owner_id == _BINDINGS.c.owner_id)
+          .where(_RIGHT_OWNERS.c.vote_id == bindparam("vote"), _BINDINGS.c.status == "verified",
+                 _BINDINGS.c.community_id == bindparam("community"),
+                 _BINDINGS.c.user_id.in_(bindparam("users", expanding=True)),
+                 _RIGHT_OWNERS.c.right_id.in_(bindparam("rights", expanding=True))))
+_KEY_STATES = (select(_KEYS.c.right_id, _KEYS.c.public_key, _KEYS.c.revoked_index)
+               .where(_KEYS.c.vote_id == bindparam("vote"), _KEYS.c.public_key.in_(bindparam("keys", expanding=True))))
+
+
+def _postgresql():
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 class _Log:
     """One vote's log inside the current transaction, holding the per-vote lock (handbook §3).
 
     Every append signs the tree head of the new size, so each entry's receipt has a head of exactly
-    its own size; its audit path is the frontier before the append (the right edge of the tree).
-    Rows are written by flush(), in the same transaction as the frontier update.
+    its own size; its audit path is the frontier before the append (the right edge of the tree), so
+    an append never reads other leaves: O(log n) whatever the size of the log.
     """
 
     def __init__(self, vote, fresh=False):
@@ -157,17 +187,11 @@ class _Log:
         if fresh:
             self.frontier = Frontier()
         else:
-            table = VoteFrontier.__table__
-            if db.session.get_bind().dialect.name == "sqlite":
-                # SQLite has no row locks: an UPDATE first takes the database's write lock, so the
-                # read below cannot be interleaved with another writer's append.
-                db.session.execute(update(table).where(table.c.vote_id == vote.id).values(size=table.c.size))
-            row = db.session.execute(
-                select(table.c.size, table.c.nodes, table.c.closed).where(table.c.vote_id == vote.id).with_for_update()
-            ).one()
+            row = db.session.execute(_LOCK_ROW if _postgresql() else _LOCK_DATABASE, {"vote": vote.id}).one()
             if row.closed:
                 raise Conflict("vote_closed", "表决已结束")
             self.frontier = Frontier(row.size, _split_nodes(row.nodes))
+        self.first = self.frontier.size
         self.key = signing.server_key()
         self.entry_rows, self.head_rows = [], []
 
@@ -175,9 +199,9 @@ class _Log:
     def size(self):
         return self.frontier.size
 
-    def append(self, entry, right_id=None, nonce=None, user_id=None, timestamp=None):
-        """Add one entry; returns its receipt (tree head of size index + 1 and the audit path)."""
-        leaf = canonical(entry)
+    def append(self, entry, right_id=None, nonce=None, user_id=None, timestamp=None, leaf=None):
+        """Add one entry (`leaf`: its canonical bytes, if already made); returns its receipt."""
+        leaf = leaf or canonical(entry)
         digest = leaf_hash(leaf)
         proof = self.frontier.nodes()[::-1]
         index = self.frontier.size
@@ -190,20 +214,42 @@ class _Log:
                                "root": head["root"], "timestamp": head["timestamp"], "signature": head["signature"]})
         return make_receipt(self.vote.public_id, index, digest.hex(), head, proof)
 
-    def flush(self, closed=False):
-        """Write the new entries, their tree heads and the frontier."""
+    def flush(self, closed=False, heads=True):
+        """Write the new entries, their tree heads (unless heads=False) and the frontier."""
         if self.entry_rows:
-            db.session.execute(insert(VoteEntry.__table__), self.entry_rows)
-            db.session.execute(insert(TreeHead.__table__), self.head_rows)
+            db.session.execute(_ADD_ENTRIES, self.entry_rows)
+            if heads:
+                db.session.execute(_ADD_HEADS, self.head_rows)
+                self.head_rows = []
         nodes = b"".join(self.frontier.nodes())
-        table = VoteFrontier.__table__
-        if self.entry_rows and self.entry_rows[0]["idx"] == 0:
-            db.session.execute(insert(table).values(vote_id=self.vote.id, community_id=self.vote.community_id,
-                                                    size=self.size, nodes=nodes, closed=closed))
+        if self.first == 0:
+            db.session.execute(insert(_FRONTIER).values(vote_id=self.vote.id, community_id=self.vote.community_id,
+                                                        size=self.size, nodes=nodes, closed=closed))
         else:
-            db.session.execute(update(table).where(table.c.vote_id == self.vote.id)
-                               .values(size=self.size, nodes=nodes, closed=closed))
-        self.entry_rows, self.head_rows = [], []
+            db.session.execute(_SAVE_FRONTIER, {"vote": self.vote.id, "size": self.size, "nodes": nodes,
+                                                "closed": closed})
+        self.entry_rows = []
+
+    def commit(self):
+        """Write and commit the appends; only then may their receipts be handed out.
+
+        On PostgreSQL the appends commit asynchronously, so the vote's lock is not held while the
+        WAL is flushed to disk; the tree heads are then committed synchronously, in a second
+        transaction whose flush covers the appends too (the WAL is written in order). Only after
+        that flush does the caller answer — acknowledged means durable — and concurrent requests
+        share their flushes instead of queueing one fsync each behind the lock. On SQLite, whose
+        write lock is database-wide anyway, it is one transaction.
+        """
+        if not _postgresql():
+            self.flush()
+            db.session.commit()
+            return
+        self.flush(heads=False)
+        db.session.execute(_ASYNC_COMMIT)
+        db.session.commit()
+        db.session.execute(_ADD_HEADS, self.head_rows)
+        self.head_rows = []
+        db.session.commit()
 
 
 def _roll(vote):
@@ -535,6 +581,7 @@ def _envelope_problem(envelope):
 
 
 def _check_envelope(envelope, definition):
+    """Form, vote id and choice (§6); the signature is checked once the caller is known to own the right."""
     problem = _envelope_problem(envelope)
     if problem:
         raise Invalid({problem[0]: [problem[1]]}, message="选票格式不正确", code="malformed_envelope")
@@ -545,8 +592,28 @@ def _check_envelope(envelope, definition):
     problem = choice_problem(ballot["choice"], definition)
     if problem:
         raise Invalid({"ballot.choice": [problem]}, message="选择不符合本表决", code="invalid_choice")
-    if not verify_bytes(envelope["public_key"], envelope["signature"], dumps(ballot)):
+
+
+def _check_signature(envelope):
+    if not verify_bytes(envelope["public_key"], envelope["signature"], dumps(envelope["ballot"])):
         raise Invalid({"signature": ["签名与选票内容不符"]}, message="选票签名无效", code="bad_signature")
+
+
+def _check_owners(vote, items):
+    """Each caller is a verified owner of the right they cast for: one query when all is well, and
+    the precise refusal (not an owner at all, right not in the roll, someone else's right) otherwise."""
+    wanted = {(user.id, envelope["ballot"]["right_id"]) for user, envelope in items}
+    owned = set(tuple(row) for row in db.session.execute(_OWNED, {
+        "vote": vote.id, "community": vote.community_id, "users": sorted({u for u, _ in wanted}),
+        "rights": sorted({r for _, r in wanted})}))
+    for user_id, right_id in sorted(wanted - owned):
+        if not _verified_owner_ids(user_id, vote.community_id):
+            raise Forbidden("not_owner", "仅本小区已认证的业主可以投票")
+        if not db.session.execute(select(VoteRight.id).where(VoteRight.vote_id == vote.id,
+                                                             VoteRight.right_id == right_id)).first():
+            raise Invalid({"ballot.right_id": ["该表决权不在本表决的名册中"]}, message="表决权不在名册中",
+                          code="right_not_in_roll")
+        raise Forbidden("not_your_right", "您不是该表决权的业主，不能代为投票")
 
 
 def cast_ballot(user, vote_pk, envelope, now=None):
@@ -557,53 +624,42 @@ def cast_ballot(user, vote_pk, envelope, now=None):
 def cast_ballots(vote_pk, items, now=None):
     """Accept signed ballots [(user, envelope)] in one transaction (all or none); returns the receipts.
 
-    Checks, in order: the caller owns something in the community, the vote is open, the envelope's
-    form, its vote id, the choice, the signature, the right is in the roll and the caller is one of
-    its owners; then, under the vote's lock: the key is bound to the right and not revoked at this
-    point of the log, the nonce is unused, and the time is inside the window. A caller's own
-    registered key that the log does not know for this right yet (e.g. the ownership was verified
-    after the key was registered) is bound first by a key_binding entry.
+    Checks, in order: the vote is open and inside its window, the envelope's form, its vote id and
+    choice, the caller is a verified owner of the right, the signature; then, under the vote's lock:
+    the key is bound to the right and not revoked at this point of the log; the nonce is unused
+    (the log's unique index decides, so a replay racing its original cannot slip through). A
+    caller's own registered key that the log does not know for this right yet (e.g. the ownership
+    was verified after the key was registered) is bound first by a key_binding entry.
     """
     vote = _get_vote(vote_pk)
-    owner_ids = {}
-    for user, _ in items:
-        if user.id not in owner_ids:
-            owner_ids[user.id] = _verified_owner_ids(user.id, vote.community_id)
-            if not owner_ids[user.id]:
-                raise Forbidden("not_owner", "仅本小区已认证的业主可以投票")
-    _check_open_for_ballots(vote, now or utcnow())
+    now = now or utcnow()
+    _check_open_for_ballots(vote, now)
     definition = _definition(vote)
     for _, envelope in items:
         _check_envelope(envelope, definition)
-    right_ids = {envelope["ballot"]["right_id"] for _, envelope in items}
-    right_owners = {}
-    for right_id, owner_id in db.session.execute(
-        select(VoteRightOwner.right_id, VoteRightOwner.owner_id)
-        .where(VoteRightOwner.vote_id == vote.id, VoteRightOwner.right_id.in_(right_ids))
-    ):
-        right_owners.setdefault(right_id, set()).add(owner_id)
+    _check_owners(vote, items)
+    for _, envelope in items:
+        _check_signature(envelope)
+    nonces = [envelope["ballot"]["nonce"] for _, envelope in items]
+    if len(set(nonces)) != len(nonces):
+        raise Conflict("nonce_used", "同一随机数的选票只能提交一次", details={"nonces": sorted(set(nonces))})
+    # The time the server received the ballot: entries are ordered by the log, not by their times.
+    when = _received(now, definition)
+    rights = {envelope["ballot"]["right_id"]: None for _, envelope in items}
+    ballots = []
     for user, envelope in items:
-        right_id = envelope["ballot"]["right_id"]
-        if right_id not in right_owners:
-            raise Invalid({"ballot.right_id": ["该表决权不在本表决的名册中"]}, message="表决权不在名册中",
-                          code="right_not_in_roll")
-        if not right_owners[right_id] & owner_ids[user.id]:
-            raise Forbidden("not_your_right", "您不是该表决权的业主，不能代为投票")
+        entry = make_ballot_entry({k: envelope[k] for k in ("ballot", "public_key", "signature")}, when)
+        # The verifier's own per-entry rules, as a last guard: never append what it would reject.
+        problem = intrinsic_problem(entry, definition, rights, None)
+        if problem:
+            raise Invalid({"ballot": [problem[1]]}, message="选票无效", code="invalid_ballot")
+        ballots.append((user, envelope, entry, canonical(entry)))
 
     book = _Log(vote)
-    when = _received(now or utcnow(), definition)
     keys = {(r.right_id, r.public_key): r.revoked_index for r in db.session.execute(
-        select(VoteKey.right_id, VoteKey.public_key, VoteKey.revoked_index)
-        .where(VoteKey.vote_id == vote.id, VoteKey.public_key.in_({e["public_key"] for _, e in items})))}
-    nonces = [e["ballot"]["nonce"] for _, e in items]
-    used = set(db.session.execute(
-        select(VoteEntry.nonce).where(VoteEntry.vote_id == vote.id, VoteEntry.nonce.in_(set(nonces)))).scalars())
-    if used or len(set(nonces)) != len(nonces):
-        raise Conflict("nonce_used", "该选票已提交过（随机数重复），请重新签署选票",
-                       details={"nonces": sorted(used) or sorted({n for n in nonces if nonces.count(n) > 1})})
-    rights = dict.fromkeys(right_ids)
+        _KEY_STATES, {"vote": vote.id, "keys": sorted({e["public_key"] for _, e in items})})}
     receipts = []
-    for user, envelope in items:
+    for user, envelope, entry, leaf in ballots:
         ballot, public_key = envelope["ballot"], envelope["public_key"]
         right_id = ballot["right_id"]
         state = keys.get((right_id, public_key), "unbound")
@@ -614,16 +670,17 @@ def cast_ballots(vote_pk, items, now=None):
             raise Forbidden("key_not_bound", "该设备密钥未绑定到此表决权，请先登记密钥")
         if state is not None:
             raise Forbidden("key_revoked", "该设备密钥已撤销，不能再投票")
-        entry = make_ballot_entry({"ballot": ballot, "public_key": public_key, "signature": envelope["signature"]},
-                                  when)
-        # The verifier's own per-entry rules, as a last guard: never append what it would reject.
-        problem = intrinsic_problem(entry, definition, rights, None)
-        if problem:
-            raise Invalid({"ballot": [problem[1]]}, message="选票无效", code="invalid_ballot")
         receipts.append(book.append(entry, right_id=right_id, nonce=ballot["nonce"], user_id=user.id,
-                                    timestamp=when))
-    book.flush()
-    db.session.commit()
+                                    timestamp=when, leaf=leaf))
+    try:
+        book.commit()
+    except IntegrityError:
+        db.session.rollback()
+        used = db.session.execute(select(VoteEntry.nonce).where(VoteEntry.vote_id == vote.id,
+                                                                VoteEntry.nonce.in_(nonces))).scalars().all()
+        if not used:
+            raise
+        raise Conflict("nonce_used", "该选票已提交过（随机数重复），请重新签署选票", details={"nonces": sorted(used)})
     return receipts
 
 
