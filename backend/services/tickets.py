@@ -101,12 +101,12 @@ def roles_on(user, ticket):
     return roles
 
 
-def can_view(user, ticket):
+def can_view(user, ticket, roles=None):
     """The reporter, the community's staff and committee, platform admins, and the community's
     regulators once the ticket is escalated."""
     if user.is_platform_admin:
         return True
-    roles = roles_on(user, ticket)
+    roles = roles_on(user, ticket) if roles is None else roles
     return bool(roles & {REPORTER, STAFF, COMMITTEE}) or (REGULATOR in roles and ticket.escalated_at is not None)
 
 
@@ -115,10 +115,11 @@ def _load(user, ticket_id, lock=False):
     if lock:
         query = query.with_for_update(of=Ticket)  # one change at a time per ticket (PostgreSQL)
     ticket = db.session.execute(query).scalar_one_or_none()
+    roles = roles_on(user, ticket) if ticket else set()
     # A ticket the caller may not see does not exist for them (no probing of other communities).
-    if ticket is None or not can_view(user, ticket):
+    if ticket is None or not can_view(user, ticket, roles):
         raise NotFound("ticket_not_found", "工单不存在")
-    return ticket, roles_on(user, ticket)
+    return ticket, roles
 
 
 def get_ticket(user, ticket_id):
