@@ -1,17 +1,19 @@
 """Benchmark: casting signed ballots into one vote vs. a bare JSON endpoint, on the same gunicorn.
 
 Run: .venv/bin/python bench/cast_bench.py [--clients 16] [--requests 2000] [--sizes 1000,10000,50000]
-                                          [--workers 2] [--rights 200] [--db sqlite,pg]
+                                          [--workers 2] [--threads 1] [--rights 200] [--db sqlite,pg]
 
-For each database (SQLite in a temporary directory; PostgreSQL when DATABASE_URL names one or a local
-cluster answers — a temporary database is created on that server and dropped afterwards):
+For each database — SQLite (a file in a temporary directory) and PostgreSQL when DATABASE_URL names
+one or a local cluster answers (a temporary database is created on that server and dropped after):
   1. builds a community, verified owners with device keys and an open vote through the service layer;
   2. starts `gunicorn -w WORKERS wsgi:app` on 127.0.0.1;
   3. at each log size in --sizes: pre-fills the log to that size through the service layer
      (votes.cast_ballots, 1,000 real signed ballots per transaction), then sends --requests requests
-     from --clients threads to GET /api/v1/health (the baseline) and then as many real signed ballots
-     to POST /api/v1/votes/<id>/ballots (ballots are signed before the clock starts, as phones do);
-  4. prints throughput, p50/p99 latency of both, the ratio, and gunicorn's own time per request.
+     from --clients threads to GET /api/v1/health (the baseline), then as many real signed ballots to
+     POST /api/v1/votes/<id>/ballots (signed before the clock starts, as phones sign before sending);
+  4. prints for both: throughput, p50/p99 latency, gunicorn's own time per request, and the CPU time
+     per request of the gunicorn workers and (PostgreSQL) of the database backends — the cost per
+     cast, which is what must stay flat as the log grows — and the throughput ratio.
 Prints figures and exits 0; it is not a test and asserts nothing about time.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ import csv
 import http.client
 import io
 import json
+import logging
 import os
 import random
 import shutil
@@ -42,24 +45,24 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from voting.canonical import b64u_encode, dumps, format_time  # noqa: E402
 
 PREFILL_BATCH = 1000
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------- databases
 
 
 def _pg_server_url():
-    """A PostgreSQL URL to create the bench database on, or None."""
+    """A PostgreSQL URL (DATABASE_URL or the local cluster) to create the bench database on, or None."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgresql"):
-        return url
-    candidate = "postgresql+psycopg:///postgres"
+        return url, "DATABASE_URL"
     try:
         import psycopg
 
         psycopg.connect("dbname=postgres", connect_timeout=3).close()
-        return candidate
-    except Exception:  # noqa: BLE001 — no local cluster: the PostgreSQL run is skipped
-        return None
+        return "postgresql+psycopg:///postgres", "local cluster"
+    except Exception:  # noqa: BLE001 — no cluster: the PostgreSQL run is skipped
+        return None, None
 
 
 class PgDatabase:
@@ -73,23 +76,58 @@ class PgDatabase:
         self.url = self.server.set(database=self.name).render_as_string(hide_password=False)
         self._admin(f'CREATE DATABASE "{self.name}"')
 
-    def _admin(self, sql):
+    def _connect(self, database):
         import psycopg
 
-        url = self.server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-        with psycopg.connect(url, autocommit=True) as conn:
+        url = self.server.set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+        return psycopg.connect(url, autocommit=True)
+
+    def _admin(self, sql):
+        with self._connect("postgres") as conn:
             conn.execute(sql)
+
+    def backend_pids(self):
+        """Server processes connected to the bench database (the gunicorn workers' pool)."""
+        with self._connect("postgres") as conn:
+            return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.name,))]
 
     def drop(self):
         self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
+def cpu_seconds(pids):
+    """utime + stime of each process, by pid (from /proc)."""
+    result = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            result[pid] = (int(fields[11]) + int(fields[12])) / TICK
+        except (OSError, IndexError, ValueError):
+            pass
+    return result
+
+
+def children(pid):
+    """Processes whose parent is pid (gunicorn's workers)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
 # ---------------------------------------------------------------- the scene, through the service layer
 
 
-def build_scene(app, n_rights):
-    """A community of n_rights single-owner flats, each owner verified with a device key, and an open
-    vote. Returns (vote id, vote public id, [(user, token, right_id, private key)])."""
+def build_scene(n_rights):
+    """A community of n_rights single-owner flats, each owner verified with a device key registered
+    before the vote opened, and the open vote. Returns (vote pk, protocol vote id, owners)."""
     from backend.extensions import db
     from backend.models import User
     from backend.models.base import utcnow
@@ -99,8 +137,7 @@ def build_scene(app, n_rights):
 
     admin = identity.make_platform_admin("bench-admin")
     community = communities.create_community(admin, "基准小区", "朝阳区", "基准路 1 号")
-    member = communities.add_member(admin, community.id, "committee", openid="bench-committee")
-    committee = db.session.get(User, member.user_id)
+    committee_id = communities.add_member(admin, community.id, "committee", openid="bench-committee").user_id
     rows = io.StringIO()
     writer = csv.writer(rows)
     writer.writerow(registry.COLUMNS)
@@ -120,50 +157,51 @@ def build_scene(app, n_rights):
         db.session.commit()
         assert bindings.request_binding(user, community.id, building, unit, room, name).status == "verified"
         key = Ed25519PrivateKey.generate()
-        keys.register_key(user, b64u_encode(key.public_key().public_bytes_raw()))
+        public = b64u_encode(key.public_key().public_bytes_raw())
+        keys.register_key(user, public)
         token, _ = issue_token(user)
         db.session.commit()
-        owners.append([user, token, None, key])
+        owners.append({"user_id": user.id, "token": token, "key": key, "public": public})
     now = utcnow()
+    committee = db.session.get(User, committee_id)
     draft = votes.create_vote(committee, community.id, title="基准表决", kind="resolution",
                               opens_at=now, closes_at=now + timedelta(days=7))
     opened = votes.open_vote(committee, draft["id"])
     for owner in owners:
-        owner[2] = votes.my_rights(owner[0], opened["id"])[0]["right_id"]
+        owner["right_id"] = votes.my_rights(db.session.get(User, owner["user_id"]), opened["id"])[0]["right_id"]
     return opened["id"], opened["vote_id"], owners
 
 
-def signed_envelope(key, public_key, vote_id, right_id, option, signed_at):
+def signed_envelope(owner, vote_id, option, signed_at):
     """A ballot signed as the owner's phone signs it."""
-    ballot = {"type": "ballot", "vote_id": vote_id, "right_id": right_id, "choice": {"option": option},
+    ballot = {"type": "ballot", "vote_id": vote_id, "right_id": owner["right_id"], "choice": {"option": option},
               "nonce": b64u_encode(os.urandom(16)), "signed_at": signed_at}
-    return {"ballot": ballot, "public_key": public_key, "signature": b64u_encode(key.sign(dumps(ballot)))}
+    return {"ballot": ballot, "public_key": owner["public"], "signature": b64u_encode(owner["key"].sign(dumps(ballot)))}
 
 
-def prefill(app, vote_pk, vote_id, owners, target, log_size):
-    """Append signed ballots through votes.cast_ballots until the log has `target` entries.
-    Returns (ballots added, seconds) so that the service-layer cost per ballot can be shown too."""
+def prefill(vote_pk, vote_id, owners, start, target):
+    """Append real signed ballots through votes.cast_ballots (1,000 per transaction) from `start`
+    entries to `target`. Returns (ballots added, seconds in the service layer)."""
     from backend.extensions import db
+    from backend.models import User
     from backend.services import votes
 
     options = ("approve", "reject", "abstain")
-    added, spent, n = 0, 0.0, log_size
-    publics = [b64u_encode(o[3].public_key().public_bytes_raw()) for o in owners]
+    n, spent = start, 0.0
     while n < target:
         count = min(PREFILL_BATCH, target - n)
         signed_at = format_time(datetime.now(timezone.utc))
+        users = {o["user_id"]: db.session.get(User, o["user_id"]) for o in owners}
         items = []
-        for j in range(count):
-            user, _, right_id, key = owners[(n + j) % len(owners)]
-            items.append((user, signed_envelope(key, publics[(n + j) % len(owners)], vote_id, right_id,
-                                                options[(n + j) % 3], signed_at)))
+        for j in range(n, n + count):
+            owner = owners[j % len(owners)]
+            items.append((users[owner["user_id"]], signed_envelope(owner, vote_id, options[j % 3], signed_at)))
         started = time.perf_counter()
         votes.cast_ballots(vote_pk, items)
         spent += time.perf_counter() - started
         db.session.remove()
         n += count
-        added += count
-    return added, spent
+    return n - start, spent
 
 
 # ---------------------------------------------------------------- the load generator
@@ -187,14 +225,14 @@ def run_load(port, jobs_per_client):
         barrier.wait()
         for method, path, body, headers in jobs:
             started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
             conn.close()
             mine.append(time.perf_counter() - started)
             if resp.status >= 300:
-                bad.append((resp.status, data[:200]))
+                bad.append((resp.status, data[:300]))
         with lock:
             latencies.extend(mine)
             errors.extend(bad)
@@ -223,11 +261,63 @@ def server_micros(access_log, offset, path_prefix):
     return statistics.mean(times) if times else float("nan")
 
 
+class Server:
+    """gunicorn serving wsgi:app on the bench database, with CPU accounting of its workers."""
+
+    def __init__(self, env, instance, args, pg):
+        self.port = _free_port()
+        self.access_log = os.path.join(instance, "access.log")
+        self.pg = pg
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),
+             "-b", f"127.0.0.1:{self.port}", "--access-logfile", self.access_log,
+             "--access-logformat", "%(U)s %(D)s", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/api/v1/health")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+
+    def measure(self, jobs, path_prefix):
+        """Run the jobs; returns the figures of this phase."""
+        workers = children(self.proc.pid)
+        backends = self.pg.backend_pids() if self.pg else []
+        offset = os.path.getsize(self.access_log)
+        before_w, before_b = cpu_seconds(workers), cpu_seconds(backends)
+        seconds, latencies, errors = run_load(self.port, jobs)
+        after_w = cpu_seconds(workers)
+        after_b = cpu_seconds(set(backends) | set(self.pg.backend_pids() if self.pg else []))
+        n = len(latencies)
+        return {
+            "n": n, "rps": n / seconds, "p50": percentile(latencies, 50) * 1e3, "p99": percentile(latencies, 99) * 1e3,
+            "server_ms": server_micros(self.access_log, offset, path_prefix) / 1e3,
+            "worker_cpu_ms": sum(after_w[p] - before_w.get(p, 0) for p in after_w) / n * 1e3,
+            "db_cpu_ms": sum(after_b[p] - before_b.get(p, 0) for p in after_b) / n * 1e3 if self.pg else None,
+            "errors": errors,
+        }
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 # ---------------------------------------------------------------- one database
 
 
-def bench_database(label, database_url, args):
+def bench_database(database_url, args, pg=None):
+    """All measurements on one database; returns one row per log size."""
     from backend import create_app
+    from backend.extensions import db
 
     instance = tempfile.mkdtemp(prefix="linli-bench-")
     config = {"ENV": "development", "INSTANCE_PATH": instance, "SQLALCHEMY_DATABASE_URI": database_url,
@@ -235,147 +325,123 @@ def bench_database(label, database_url, args):
               "MEDIA_ROOT": os.path.join(instance, "media"), "WECHAT_API_BASE": "http://127.0.0.1:9/",
               "WECHAT_DEV_FAKE": False}
     app = create_app(config)
-    proc = None
+    server = None
     try:
         with app.app_context():
             from flask_migrate import upgrade
 
+            logging.disable(logging.WARNING)  # alembic's progress lines
             upgrade(revision="heads")
-            t0 = time.perf_counter()
-            vote_pk, vote_id, owners = build_scene(app, args.rights)
-            print(f"  scene: {args.rights} verified owners with keys, vote {vote_id} open "
-                  f"({time.perf_counter() - t0:.1f} s)", flush=True)
-            from backend.extensions import db
+            logging.disable(logging.NOTSET)
+            started = time.perf_counter()
+            vote_pk, vote_id, owners = build_scene(args.rights)
             db.session.remove()
-
-        port = _free_port()
-        access_log = os.path.join(instance, "access.log")
+        print(f"  {args.rights} verified owners with device keys, vote {vote_id} open "
+              f"(set up in {time.perf_counter() - started:.1f} s)", flush=True)
         env = dict(os.environ, DATABASE_URL=database_url, INSTANCE_PATH=instance,
                    SIGNING_KEY_FILE=config["SIGNING_KEY_FILE"], MEDIA_ROOT=config["MEDIA_ROOT"],
                    WECHAT_API_BASE=config["WECHAT_API_BASE"], WECHAT_DEV_FAKE="0", LINLI_ENV="development")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),
-             "-b", f"127.0.0.1:{port}",
-             "--access-logfile", access_log, "--access-logformat", "%(U)s %(D)s", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_ready(port, proc)
-
+        server = Server(env, instance, args, pg)
         clients = owners[: args.clients]
         per_client = max(1, args.requests // len(clients))
         path = f"/api/v1/votes/{vote_pk}/ballots"
-        log_size = 1  # the definition; the keys were registered before opening, so they are in the roll
+
+        def cast_jobs(count):
+            signed_at = format_time(datetime.now(timezone.utc))
+            jobs = []
+            for owner in clients:
+                headers = {"Authorization": f"Bearer {owner['token']}", "Content-Type": "application/json"}
+                jobs.append([("POST", path, json.dumps(signed_envelope(owner, vote_id, "approve", signed_at)).encode(),
+                              headers) for _ in range(count)])
+            return jobs
+
+        # warm up both paths (connection pools, caches) outside the figures
+        server.measure([[("GET", "/api/v1/health", None, {})] * 5 for _ in clients], "/api/v1/health")
+        warm = server.measure(cast_jobs(3), path)
+        log_size = 1 + warm["n"] - len(warm["errors"])  # the definition (keys were in the roll) + warm-up
         rows = []
         for target in args.sizes:
             with app.app_context():
-                added, spent = prefill(app, vote_pk, vote_id, owners, target, log_size)
+                added, spent = prefill(vote_pk, vote_id, owners, log_size, target)
             log_size += added
-            bare_jobs = [[("GET", "/api/v1/health", None, {})] * per_client for _ in clients]
-            offset = os.path.getsize(access_log) if os.path.exists(access_log) else 0
-            bare_s, bare_lat, bare_err = run_load(port, bare_jobs)
-            bare_server = server_micros(access_log, offset, "/api/v1/health")
-            signed_at = format_time(datetime.now(timezone.utc))
-            cast_jobs = []
-            for user, token, right_id, key in clients:
-                public = b64u_encode(key.public_key().public_bytes_raw())
-                headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-                cast_jobs.append([("POST", path, json.dumps(signed_envelope(key, public, vote_id, right_id, "approve",
-                                                                            signed_at)).encode(), headers)
-                                  for _ in range(per_client)])
-            offset = os.path.getsize(access_log)
-            cast_s, cast_lat, cast_err = run_load(port, cast_jobs)
-            cast_server = server_micros(access_log, offset, path)
-            n = per_client * len(clients)
-            start_size = log_size
-            log_size += n - len(cast_err)
-            rows.append({
-                "size": start_size, "prefill_us": spent / added * 1e6 if added else float("nan"),
-                "bare_rps": n / bare_s, "bare_p50": percentile(bare_lat, 50) * 1e3,
-                "bare_p99": percentile(bare_lat, 99) * 1e3, "bare_server": bare_server,
-                "cast_rps": n / cast_s, "cast_p50": percentile(cast_lat, 50) * 1e3,
-                "cast_p99": percentile(cast_lat, 99) * 1e3, "cast_server": cast_server,
-                "errors": len(bare_err) + len(cast_err), "sample_error": (bare_err + cast_err)[:1],
-            })
-            _print_row(rows[-1], n)
+            bare = server.measure([[("GET", "/api/v1/health", None, {})] * per_client for _ in clients],
+                                  "/api/v1/health")
+            cast = server.measure(cast_jobs(per_client), path)
+            rows.append({"size": log_size, "bare": bare, "cast": cast,
+                         "prefill_us": spent / added * 1e6 if added else None})
+            log_size += cast["n"] - len(cast["errors"])
+            print_row(rows[-1])
         return rows
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        if server is not None:
+            server.stop()
         with app.app_context():
-            from backend.extensions import db
             db.session.remove()
             db.engine.dispose()
         shutil.rmtree(instance, ignore_errors=True)
 
 
-def _wait_ready(port, proc):
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
+def _side(label, f):
+    db = f" + database {f['db_cpu_ms']:5.2f}" if f["db_cpu_ms"] is not None else ""
+    return (f"    {label:22s} {f['rps']:7.1f} req/s   p50 {f['p50']:6.1f} ms   p99 {f['p99']:6.1f} ms   "
+            f"gunicorn {f['server_ms']:5.2f} ms/req   CPU per request: workers {f['worker_cpu_ms']:5.2f}{db} ms")
 
 
-def _print_row(r, n):
-    print(f"  log size {r['size']:>6,}: {n} requests from each side")
-    print(f"    bare  GET /health     {r['bare_rps']:8.1f} req/s   p50 {r['bare_p50']:6.1f} ms   "
-          f"p99 {r['bare_p99']:6.1f} ms   server {r['bare_server'] / 1e3:5.2f} ms/req")
-    print(f"    cast  POST /ballots   {r['cast_rps']:8.1f} req/s   p50 {r['cast_p50']:6.1f} ms   "
-          f"p99 {r['cast_p99']:6.1f} ms   server {r['cast_server'] / 1e3:5.2f} ms/req")
-    print(f"    ratio cast/bare {r['cast_rps'] / r['bare_rps'] * 100:5.1f} %   "
-          f"service-layer pre-fill {r['prefill_us']:.0f} µs/ballot"
-          + (f"   ERRORS {r['errors']}: {r['sample_error']}" if r["errors"] else ""), flush=True)
+def print_row(row):
+    bare, cast = row["bare"], row["cast"]
+    print(f"  log size {row['size']:>6,} ({cast['n']} requests each side)")
+    print(_side("bare GET /health", bare))
+    print(_side("cast POST /ballots", cast))
+    prefill = f"   (pre-fill through the service layer: {row['prefill_us']:.0f} µs per ballot)" if row["prefill_us"] else ""
+    print(f"    casting at {cast['rps'] / bare['rps'] * 100:.1f} % of bare throughput{prefill}")
+    for label, errors in (("bare", bare["errors"]), ("cast", cast["errors"])):
+        if errors:
+            print(f"    {label}: {len(errors)} ERRORS, first: {errors[0]}")
+    sys.stdout.flush()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=2000, help="requests per measurement (each side)")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per measurement, each side")
     parser.add_argument("--sizes", default="1000,10000,50000", help="log sizes to measure at")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per gunicorn worker (1: sync workers; more: gthread)")
-    parser.add_argument("--rights", type=int, default=200, help="owners (rights) in the community")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers)")
+    parser.add_argument("--rights", type=int, default=200, help="owners (voting rights) in the community")
     parser.add_argument("--db", default="sqlite,pg", help="sqlite, pg or both")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.clients = min(args.clients, args.rights)
-    print(f"cast_bench: {args.clients} clients, gunicorn -w {args.workers}, {args.requests} requests per "
-          f"measurement, log sizes {args.sizes}, {os.cpu_count()} CPUs shared by server, database and clients")
+    print(f"cast_bench: {args.clients} clients, gunicorn -w {args.workers} --threads {args.threads}, "
+          f"{args.requests} requests per measurement, log sizes {args.sizes}; {os.cpu_count()} CPUs shared by "
+          f"gunicorn, the database and the load generator (load average {os.getloadavg()[0]:.1f} at start)")
     summary = []
     if "sqlite" in args.db:
         tmp = tempfile.mkdtemp(prefix="linli-bench-sqlite-")
-        print("\nSQLite (file in a temporary directory)", flush=True)
-        summary.append(("SQLite", bench_database("SQLite", f"sqlite:///{tmp}/bench.db", args)))
-        shutil.rmtree(tmp, ignore_errors=True)
+        print("\nSQLite (WAL, synchronous=FULL; a file in a temporary directory)", flush=True)
+        try:
+            summary.append(("SQLite", bench_database(f"sqlite:///{tmp}/bench.db", args)))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     if "pg" in args.db:
-        server = _pg_server_url()
-        if server is None:
+        server_url, origin = _pg_server_url()
+        if server_url is None:
             print("\nPostgreSQL: no DATABASE_URL and no local cluster reachable — skipped")
         else:
-            database = PgDatabase(server)
-            print(f"\nPostgreSQL ({'DATABASE_URL' if os.environ.get('DATABASE_URL', '').startswith('postgresql') else 'local cluster'}, "
-                  f"temporary database {database.name})", flush=True)
+            pg = PgDatabase(server_url)
+            print(f"\nPostgreSQL ({origin}; temporary database {pg.name})", flush=True)
             try:
-                summary.append(("PostgreSQL", bench_database("PostgreSQL", database.url, args)))
+                summary.append(("PostgreSQL", bench_database(pg.url, args, pg)))
             finally:
-                database.drop()
-    print("\nsummary (cast throughput as % of bare; p99 of casting; server time per cast by log size)")
+                pg.drop()
+    print(f"\nsummary (load average {os.getloadavg()[0]:.1f} at the end)")
     for label, rows in summary:
-        cells = "  ".join(f"@{r['size']:,}: {r['cast_rps'] / r['bare_rps'] * 100:.0f} %, p99 {r['cast_p99']:.0f} ms, "
-                          f"{r['cast_server'] / 1e3:.2f} ms" for r in rows)
-        print(f"  {label:10s} {cells}")
+        for r in rows:
+            c = r["cast"]
+            cpu = c["worker_cpu_ms"] + (c["db_cpu_ms"] or 0)
+            print(f"  {label:10s} log {r['size']:>6,}: casting {c['rps']:6.1f}/s = {c['rps'] / r['bare']['rps'] * 100:4.1f} % "
+                  f"of bare {r['bare']['rps']:6.1f}/s; cast p50 {c['p50']:5.1f} ms p99 {c['p99']:6.1f} ms; "
+                  f"server+database CPU {cpu:5.2f} ms per cast")
     return 0
 
 
