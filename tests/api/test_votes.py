@@ -257,7 +257,7 @@ def test_whole_vote_open_cast_revote_paper_close_tally_bundle_verify(scene, clie
 
 
 def _developer_right(vid):
-    from backend.models import VoteRight, VoteRightOwner, Owner
+    from backend.models import Owner, VoteRightOwner
 
     developer = db.session.execute(db.select(Owner.id).filter_by(kind="developer")).scalar_one()
     return db.session.execute(db.select(VoteRightOwner.right_id).filter_by(vote_id=vid, owner_id=developer)).scalar_one()
