@@ -25,7 +25,6 @@ import io
 import json
 import logging
 import os
-import random
 import shutil
 import socket
 import statistics
@@ -133,7 +132,10 @@ def build_scene(n_rights):
     from backend.models.base import utcnow
     from backend.security import encrypt_pii, issue_token, pii_hash
     from backend.services import bindings, communities, identity, keys, registry, votes
-    from backend.services.demo import id_number
+
+    def id_number(seq):  # a valid GB 11643 ID-card number, distinct per seq
+        body = f"110105{1950 + seq // 1000}0101{seq % 1000:03d}"
+        return body + registry.ID_CHECK[sum(int(d) * w for d, w in zip(body, registry.ID_WEIGHTS)) % 11]
 
     admin = identity.make_platform_admin("bench-admin")
     community = communities.create_community(admin, "基准小区", "朝阳区", "基准路 1 号")
@@ -142,11 +144,10 @@ def build_scene(n_rights):
     writer = csv.writer(rows)
     writer.writerow(registry.COLUMNS)
     flats = []
-    rng = random.Random(7)
     for i in range(n_rights):
         building, unit, room = str(1 + i // 100), str(1 + (i // 10) % 10), str(101 + i % 10)
         name, phone = f"业主{i:04d}", f"139{i:08d}"
-        writer.writerow([building, unit, room, "89.52", name, phone, id_number(rng, 1960 + i % 40), "person"])
+        writer.writerow([building, unit, room, "89.52", name, phone, id_number(i), "person"])
         flats.append((building, unit, room, name, phone))
     registry.import_registry(admin, community.id, "bench.csv", rows.getvalue().encode())
     owners = []
