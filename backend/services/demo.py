@@ -6,7 +6,7 @@ import random
 from backend.extensions import db
 from backend.models import Community, Membership, User
 from backend.security import encrypt_pii, pii_hash
-from backend.services import bindings, identity, registry
+from backend.services import bindings, identity, publications_demo, registry
 from backend.models.base import utcnow
 
 DEMO_NAME = "阳光花园"
@@ -88,6 +88,7 @@ def load_demo():
         db.session.commit()
         for room in ("101", "102"):
             bindings.request_binding(owner, community.id, "3", "1", room, "林晓梅")
+        publications_demo.load(community.id, OPENIDS["clerk"], OPENIDS["committee"])
     lines = [f"demo community: {community.name} (id {community.id})"]
     lines += [f"  {role:10s} openid {openid:14s} → log in with code 'code-{openid}'" for role, openid in OPENIDS.items()]
     lines.append("  (the built-in fake WeChat takes login codes 'code-<openid>', phone codes 'phone-<number>')")
