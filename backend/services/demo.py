@@ -88,8 +88,10 @@ def load_demo():
         db.session.commit()
         for room in ("101", "102"):
             bindings.request_binding(owner, community.id, "3", "1", room, "林晓梅")
-        publications_demo.load(community.id, OPENIDS["clerk"], OPENIDS["committee"])
-    lines = [f"demo community: {community.name} (id {community.id})"]
+        published = publications_demo.load(community.id, OPENIDS["clerk"], OPENIDS["committee"])
+    else:
+        published = []
+    lines = [f"demo community: {community.name} (id {community.id})"] + published
     lines += [f"  {role:10s} openid {openid:14s} → log in with code 'code-{openid}'" for role, openid in OPENIDS.items()]
     lines.append("  (the built-in fake WeChat takes login codes 'code-<openid>', phone codes 'phone-<number>')")
     return lines
