@@ -26,13 +26,23 @@ TICKET_RESOLUTION_HOURS = {
 }
 
 
+def _pairs(name, value):
+    """"a=1, b=2" → {"a": "1", "b": "2"}; a malformed item stops the start."""
+    result = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, sep, val = (s.strip() for s in item.partition("="))
+        if not sep or not key or not val:
+            raise ConfigError(f"{name}: bad item {item!r} (expected key=value)")
+        result[key] = val
+    return result
+
+
 def _hours_by_subject(value):
     """The defaults above with "elevator=24, noise=48" applied on top."""
     result = dict(TICKET_RESOLUTION_HOURS)
-    for item in filter(None, (part.strip() for part in value.split(","))):
-        key, _, hours = (s.strip() for s in item.partition("="))
+    for key, hours in _pairs("TICKET_RESOLUTION_HOURS", value).items():
         if key not in result or not hours.isdigit() or int(hours) < 1:
-            raise ConfigError(f"TICKET_RESOLUTION_HOURS: bad item {item!r} (subject=positive hours)")
+            raise ConfigError(f"TICKET_RESOLUTION_HOURS: bad item {key}={hours} (subject=positive hours)")
         result[key] = int(hours)
     return result
 
@@ -63,6 +73,9 @@ class Config:
             env.get("WECHAT_DEV_FAKE"),
             default=self.ENV == "development" and "WECHAT_API_BASE" not in env,
         )
+        # Subscribe-message template ids per notification event ("ticket_reply=AbC…,vote_opened=XyZ…");
+        # an event without one is sent with its event name as the template id (the fake accepts any).
+        self.WECHAT_TEMPLATES = _pairs("WECHAT_TEMPLATES", env.get("WECHAT_TEMPLATES", ""))
         self.WECHAT_TIMEOUT = float(env.get("WECHAT_TIMEOUT", "5"))
         self.TOKEN_TTL_SECONDS = int(env.get("TOKEN_TTL_SECONDS", str(7 * 24 * 3600)))
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024)))

@@ -73,3 +73,13 @@ def test_development_default_needs_nothing():
     assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///") and config.SQLALCHEMY_DATABASE_URI.endswith(
         "instance/linli.db")
     assert config.MEDIA_ROOT.endswith("instance/media") and config.WECHAT_DEV_FAKE
+
+
+def test_template_ids_and_deadlines_from_the_environment():
+    config = Config(env={"WECHAT_TEMPLATES": "ticket_reply=T1, vote_opened=T2",
+                         "TICKET_RESOLUTION_HOURS": "noise=12"})
+    assert config.WECHAT_TEMPLATES == {"ticket_reply": "T1", "vote_opened": "T2"}
+    assert config.TICKET_RESOLUTION_HOURS["noise"] == 12 and config.TICKET_RESOLUTION_HOURS["elevator"] == 48
+    for bad in ({"WECHAT_TEMPLATES": "ticket_reply"}, {"TICKET_RESOLUTION_HOURS": "dragons=3"}):
+        with pytest.raises(ConfigError):
+            Config(env=bad)

@@ -61,3 +61,12 @@ def test_outbox_sends_declines_and_backs_off(world, client, wechat):
 def test_backoff_grows_and_is_capped():
     assert [outbox.backoff(n) for n in (1, 2, 3)] == [30, 60, 120]
     assert outbox.backoff(20) == 3600
+
+
+def test_outbox_uses_the_configured_template(app, world, wechat, monkeypatch):
+    user = world.login("dora")
+    monkeypatch.setitem(app.config, "WECHAT_TEMPLATES", {"vote_opened": "TPL-VOTE-1"})
+    outbox.enqueue(user["id"], None, "vote_opened", {"thing1": "维修资金表决"})
+    db.session.commit()
+    assert outbox.send_due()["sent"] == 1
+    assert wechat.messages[-1]["template_id"] == "TPL-VOTE-1"
