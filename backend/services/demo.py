@@ -2,11 +2,12 @@
 import csv
 import io
 import random
+from datetime import timedelta
 
 from backend.extensions import db
 from backend.models import Community, Membership, User
 from backend.security import encrypt_pii, pii_hash
-from backend.services import bindings, identity, publications_demo, registry
+from backend.services import bindings, identity, publications_demo, registry, tickets, votes
 from backend.models.base import utcnow
 
 DEMO_NAME = "阳光花园"
@@ -69,6 +70,28 @@ def _user(openid):
     return user
 
 
+def _demo_vote_and_tickets(community_id, owner):
+    """An open maintenance-fund vote of the whole community and a few tickets at different stages."""
+    committee, clerk = _user(OPENIDS["committee"]), _user(OPENIDS["clerk"])
+    now = utcnow().replace(microsecond=0)
+    draft = votes.create_vote(
+        committee, community_id, title="小区监控与门禁系统更新（使用专项维修资金）", kind="resolution",
+        matter="ordinary", description="现有监控设备已使用 12 年，拟使用住宅专项维修资金整体更新。", opens_at=now,
+        closes_at=now + timedelta(days=14), scope=None,
+        fund={"amount_fen": 38_600_000, "purpose": "更新全部监控摄像头、门禁主机及存储设备"})
+    votes.open_vote(committee, draft["id"])
+    lift = tickets.file_ticket(owner, community_id, "repair", "elevator", "3 号楼 1 单元电梯按钮失灵",
+                               location="3 号楼 1 单元电梯")
+    tickets.transition(clerk, lift.id, "accepted")
+    tickets.transition(clerk, lift.id, "in_progress")
+    tickets.transition(clerk, lift.id, "resolved", comment="已更换按钮面板，请试用")
+    tickets.file_ticket(owner, community_id, "complaint", "fire_lane", "消防通道被私家车长期占用",
+                        location="3 号楼北侧消防通道")
+    tickets.file_ticket(owner, community_id, "suggestion", "greenery", "建议在儿童游乐区增加遮阳树",
+                        location="中心花园")
+    return ["  an open maintenance-fund vote (the whole community) and three tickets"]
+
+
 def load_demo():
     """Create the demo community once; returns lines describing how to log in."""
     admin = identity.make_platform_admin(OPENIDS["admin"])
@@ -89,6 +112,7 @@ def load_demo():
         for room in ("101", "102"):
             bindings.request_binding(owner, community.id, "3", "1", room, "林晓梅")
         published = publications_demo.load(community.id, OPENIDS["clerk"], OPENIDS["committee"])
+        published += _demo_vote_and_tickets(community.id, owner)
     else:
         published = []
     lines = [f"demo community: {community.name} (id {community.id})"] + published

@@ -23,6 +23,11 @@ def test_demo_loads_once_and_its_owner_can_log_in(app, client, world):
     rights = me["communities"][0]["rights"]
     assert len(rights) == 1 and rights[0]["label"] == "3-1-101,3-1-102"  # an owner with two flats: one right
     assert db.session.execute(db.select(db.func.count()).select_from(Binding)).scalar_one() == 2
+    open_votes = client.get("/api/v1/me/votes", headers=owner["headers"]).json
+    assert open_votes["total"] == 1 and open_votes["items"][0]["state"] == "open"
+    cid = me["communities"][0]["id"]
+    tickets = client.get(f"/api/v1/communities/{cid}/tickets", headers=owner["headers"]).json
+    assert sorted(t["status"] for t in tickets["items"]) == ["resolved", "submitted", "submitted"]
 
 
 def test_import_registry_command(app, client, world, tmp_path):

@@ -16,4 +16,4 @@ def test_demo_publishes_everything_once(client):
     assert sum(s["amount_fen"] for s in split.content["shares"]) == split.content["total_fen"]
     assert publications_demo.load(community.id, demo.OPENIDS["clerk"], demo.OPENIDS["committee"]) == []
     assert len(db.session.execute(db.select(Notice)).scalars().all()) == 2
-    assert db.session.execute(db.select(OutboxMessage)).first() is None
+    assert db.session.execute(db.select(OutboxMessage).filter_by(event="notice_published")).first() is None
