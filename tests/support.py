@@ -1,31 +1,18 @@
 """Helpers for building test situations through the API (used by every test package)."""
-import csv
 import io
 import itertools
 
 from backend.extensions import db
 from backend.services import identity
+from backend.services.registry import id_check_digit, registry_csv
 
 _ids = itertools.count(1)
 
 
-def registry_csv(rows, header=("building", "unit", "room", "area_m2", "owner_name", "owner_phone",
-                               "owner_id_number", "owner_kind")):
-    """CSV bytes of a registry; each row a tuple in `header` order."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
-
-
 def id_number(seq):
     """A valid GB 11643 ID-card number, distinct for each seq."""
-    from backend.services.registry import ID_CHECK, ID_WEIGHTS
-
     body = f"11010519800101{seq:03d}"
-    total = sum(int(d) * w for d, w in zip(body, ID_WEIGHTS))
-    return body + ID_CHECK[total % 11]
+    return body + id_check_digit(body)
 
 
 class World:

@@ -1,6 +1,4 @@
 """The demo community for the development run (`flask --app wsgi demo`)."""
-import csv
-import io
 import random
 from datetime import timedelta
 
@@ -26,14 +24,12 @@ OWNER_PHONE = "13800000001"
 def id_number(rng, birth_year):
     """A random ID-card number with a valid GB 11643 check digit."""
     body = f"110105{birth_year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
-    total = sum(int(d) * w for d, w in zip(body, registry.ID_WEIGHTS))
-    return body + registry.ID_CHECK[total % 11]
+    return body + registry.id_check_digit(body)
 
 
 def demo_registry_rows(seed=278):
     """About 200 parts in four buildings: unsold developer flats, co-owners, one owner of two flats."""
     rng = random.Random(seed)
-    header = list(registry.COLUMNS)
     rows = []
     for building, floors, units, doors in ((1, 11, 2, 3), (2, 11, 2, 3), (3, 6, 2, 2), (5, 6, 2, 4)):
         for unit in range(1, units + 1):
@@ -54,11 +50,7 @@ def demo_registry_rows(seed=278):
     for room in ("101", "102"):
         rows = [r for r in rows if not (r[0] == 3 and r[1] == 1 and r[2] == room)]
         rows.append([3, 1, room, "95.30", "林晓梅", OWNER_PHONE, "110105198001010016", "person"])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
+    return registry.registry_csv(rows)
 
 
 def _user(openid):

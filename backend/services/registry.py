@@ -41,12 +41,23 @@ AREA_RE = re.compile(r"^\d+(\.\d{1,2})?$")
 MAX_ROWS = 50_000
 
 
+def id_check_digit(body):
+    """The GB 11643-1999 check character of the first 17 digits of an ID-card number."""
+    return ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
+
+
 def id_number_valid(number):
     """GB 11643-1999: 18 characters, the last a check digit over the first 17 (mod 11)."""
-    if not ID_RE.match(number):
-        return False
-    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS))
-    return ID_CHECK[total % 11] == number[17]
+    return bool(ID_RE.match(number)) and id_check_digit(number[:17]) == number[17]
+
+
+def registry_csv(rows, header=COLUMNS):
+    """CSV bytes (UTF-8) of registry rows in `header` order: what a committee's sheet exports."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
 
 
 def area_to_int(value):
