@@ -48,7 +48,7 @@ def test_known_bytes_for_chinese_emoji_escapes_and_line_separator():
 
 @pytest.mark.parametrize("value", [MAX_SAFE_INT, -MAX_SAFE_INT, 0, True, False, None, "", [], {}])
 def test_accepted_edge_values(value):
-    canonical(value)
+    assert canonical(value) == json.dumps(value, separators=(",", ":")).encode()
 
 
 @pytest.mark.parametrize(
