@@ -9,12 +9,13 @@ from voting.simulate import fast_key_factory, simulate_vote
 from .helpers import ATTACKER_KEY, clone, failed, field_mutations, log_mutations, resign, verify
 
 
-@pytest.fixture(scope="module")
-def honest():
-    """A small honest resolution: late key bindings, paper ballots, re-votes, a revoked key; all receipts."""
+@pytest.fixture(scope="module", params=["resolution", "election"])
+def honest(request):
+    """A small honest vote: late key bindings, paper ballots, re-votes, a revoked key; all receipts."""
     bundle, receipts, builder = simulate_vote(
-        8, 11, seed=5, paper=2, bindings=1, revocations=1, key_factory=fast_key_factory(21)
-    )
+        8, 11, seed=5, kind=request.param, candidates=3, seats=2, paper=2, bindings=1, revocations=1,
+        key_factory=fast_key_factory(21),
+    )  # fmt: skip
     # The committee keeps the receipt of the close entry (returned by the close request).
     close_receipt = builder.receipt(len(builder.entries) - 1)
     return bundle, receipts, close_receipt, builder
@@ -24,11 +25,12 @@ def attacker_entries(bundle):
     """Entries an attacker might inject into the log."""
     definition = bundle["entries"][0]
     right = bundle["roll"][0]["right_id"]
-    forged = make_ballot(definition["vote_id"], right, {"option": "reject"}, "2025-03-01T00:30:00Z")
+    choice = {"approve": ["c1"]} if definition["kind"] == "election" else {"option": "reject"}
+    forged = make_ballot(definition["vote_id"], right, choice, "2025-03-01T00:30:00Z")
     return [
         make_ballot_entry(sign_ballot(ATTACKER_KEY, forged), "2025-03-01T00:30:00Z"),
         make_key_binding(definition["vote_id"], right, public_key_b64u(ATTACKER_KEY), "2025-03-01T00:30:00Z"),
-        make_paper_ballot(definition["vote_id"], bundle["roll"][-1]["right_id"], {"option": "reject"}, "ab" * 32,
+        make_paper_ballot(definition["vote_id"], bundle["roll"][-1]["right_id"], choice, "ab" * 32,
                           "staff-9", "2025-03-01T00:30:00Z"),  # fmt: skip
         make_close(definition["vote_id"], "2025-03-15T00:00:00Z"),
         clone(definition),
@@ -64,10 +66,11 @@ def test_signed_content_changes_are_caught_with_the_server_key_and_no_receipt(ho
     entries = bundle["entries"]
     roll_ids = [r["right_id"] for r in bundle["roll"]]
     checked = 0
+    cands = [c["id"] for c in entries[0]["candidates"] or []]
     for i, entry in enumerate(entries):
         if entry["type"] != "ballot":
             continue
-        for desc, altered in field_mutations(entry["envelope"], roll_ids, []):
+        for desc, altered in field_mutations(entry["envelope"], roll_ids, cands):
             mutated = clone(bundle)
             mutated["entries"][i]["envelope"] = altered
             report = verify(resign(mutated, builder.server_key))
@@ -134,7 +137,8 @@ def test_every_tally_change_is_caught(honest):
     bundle, _, _, builder = honest
     roll_ids = [r["right_id"] for r in bundle["roll"]]
     count = 0
-    for desc, tally in field_mutations(bundle["tally"], roll_ids, []):
+    cands = [c["id"] for c in bundle["entries"][0]["candidates"] or []]
+    for desc, tally in field_mutations(bundle["tally"], roll_ids, cands):
         mutated = clone(bundle)
         mutated["tally"] = tally
         assert not verify(mutated).ok, desc
