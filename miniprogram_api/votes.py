@@ -185,6 +185,8 @@ class ResultNoticeSchema(ma.Schema):
 class TallyResultSchema(ma.Schema):
     vote_id = ma.fields.Integer(required=True)
     tally = ma.fields.Dict(required=True, metadata={"description": "the signed §6 tally"})
+    close_receipt = ma.fields.Nested(ReceiptSchema, required=True,
+                                     metadata={"description": "receipt of the close entry: keep it to pin the final log"})
     notice = ma.fields.Nested(ResultNoticeSchema, required=True)
 
 

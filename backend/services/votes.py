@@ -853,8 +853,17 @@ def tally_of(user, vote_pk):
     record = db.session.get(Tally, vote.id)
     if record is None:
         raise Conflict("vote_not_closed", "表决尚未结束计票")
-    return {"vote_id": vote.id, "tally": record.body,
+    return {"vote_id": vote.id, "tally": record.body, "close_receipt": _close_receipt(vote),
             "notice": {"text": record.notice_text, "notice_id": record.notice_id}}
+
+
+def _close_receipt(vote):
+    """The receipt of the close entry (the last leaf): whoever keeps it holds the whole final log
+    fixed, so that not even the server key can rewrite the close entry afterwards (docs/protocol.md)."""
+    size = _log_size(vote)
+    hashes = _leaf_hashes(vote, size)
+    return make_receipt(vote.public_id, size - 1, hashes[-1].hex(), _tree_head(vote, size),
+                        inclusion_proof(hashes, size - 1, size))
 
 
 def bundle_bytes(user, vote_pk):

@@ -245,6 +245,11 @@ def test_whole_vote_open_cast_revote_paper_close_tally_bundle_verify(scene, clie
     assert "350.00 m²" not in notice and "352.66 m²" in notice and "600.06 m²" in notice
     assert tally["root"] in notice and "表决结果公告" in notice
 
+    # the committee keeps the close entry's receipt: it pins the final log, close entry included
+    close_receipt = resp.json["close_receipt"]
+    assert close_receipt["leaf_index"] == tally["size"] - 1 and close_receipt["tree_head"]["root"] == tally["root"]
+    receipts.append(close_receipt)
+
     bundle = client.get(f"/api/v1/votes/{vid}/bundle", headers=zhang["headers"])
     assert bundle.status_code == 200 and bundle.mimetype == "application/json"
     code, output = verify_bundle(tmp_path, bundle.data, receipts)
