@@ -102,7 +102,8 @@ def _http_error(exc):
         fields = {}
         for location_errors in data["messages"].values():
             if isinstance(location_errors, dict):
-                fields.update(location_errors)
+                # keys as strings: webargs may report an unnamed multipart part under None
+                fields.update({"_schema" if key is None else str(key): msgs for key, msgs in location_errors.items()})
         details["fields"] = fields
     if status == 405:
         details["allowed"] = sorted(exc.valid_methods or []) if hasattr(exc, "valid_methods") else []

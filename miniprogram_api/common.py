@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 
 BEARER = [{"bearerAuth": []}]
+MIN_YEAR = 1970
 
 
 def blueprint(name, description):
@@ -14,18 +15,26 @@ def blueprint(name, description):
 
 
 class UTCDateTime(ma.fields.DateTime):
-    """ISO 8601 UTC with a trailing Z, as §7 wants; accepts any offset and converts to UTC."""
+    """ISO 8601 UTC with a trailing Z, as §7 wants; accepts any offset and converts to UTC.
+    Years are 1970–9999: nothing in Linli happens earlier, and strftime would not pad a year < 1000."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.astimezone(timezone.utc)
+        return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}Z"
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
         if result.tzinfo is None:
             raise ma.ValidationError("时间须带时区（例如 2026-01-01T08:00:00Z）")
-        return result.astimezone(timezone.utc)
+        try:
+            result = result.astimezone(timezone.utc)
+        except OverflowError:
+            raise ma.ValidationError("时间超出范围") from None
+        if not MIN_YEAR <= result.year:
+            raise ma.ValidationError(f"时间须在 {MIN_YEAR} 年之后")
+        return result
 
 
 class Schema(ma.Schema):
