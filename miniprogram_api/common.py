@@ -37,11 +37,31 @@ class UTCDateTime(ma.fields.DateTime):
         return result
 
 
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Schema(ma.Schema):
-    """Base schema: unknown fields are refused so that typos surface as 422."""
+    """Base schema of every input: unknown fields are refused so that typos surface as 422, and so is
+    a NUL character anywhere (no text means one, and PostgreSQL cannot store it)."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load(pass_collection=True)
+    def _refuse_nul(self, data, **kwargs):
+        if hasattr(data, "items"):  # webargs hands query strings and forms over as MultiDicts
+            bad = sorted(str(k) for k in data if _has_nul(k) or _has_nul(data.getlist(k) if hasattr(data, "getlist")
+                                                                             else data[k]))
+            if bad:
+                raise ma.ValidationError({k: ["不能包含空字符 (NUL)"] for k in bad})
+        return data
 
 
 class PageArgs(Schema):

@@ -3,7 +3,7 @@ emergency maintenance-fund spending records (handbook §5)."""
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.extensions import db
@@ -49,7 +49,7 @@ class EmergencySpending(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    amount_fen: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     contractor: Mapped[str] = mapped_column(String(120))
     location: Mapped[Optional[str]] = mapped_column(String(120))

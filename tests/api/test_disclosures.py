@@ -417,7 +417,11 @@ def test_emergency_spending_rules(client, place):
     assert "amount_fen" in fields(post(place["clerk"], spending(amount_fen=12.5)))
     assert "contractor" in fields(post(place["clerk"], spending(contractor=" ")))
     assert "photo_ids" in fields(post(place["clerk"], spending(photo_ids=[999999])))
+    assert "reason" in fields(post(place["clerk"], spending(reason="电梯\x00故障")))  # PostgreSQL cannot store NUL
     assert client.get(url(cid, "emergency-spending"), headers=place["clerk"]["headers"]).json["total"] == 0
+    # found by schemathesis on PostgreSQL: more than 2^31 fen (21 million yuan) overflowed an int4 column
+    big = post(place["clerk"], spending(amount_fen=62_846_270_893))
+    assert big.status_code == 201 and big.json["amount_fen"] == 62_846_270_893
 
 
 def test_text_is_nfc_normalised_and_unencodable_text_refused(client, place):

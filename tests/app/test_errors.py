@@ -105,3 +105,14 @@ def test_unnamed_multipart_part_is_422_not_500(world, client):
     resp = client.post("/api/v1/media", data=body, headers={**user["headers"],
                                                             "Content-Type": "multipart/form-data; boundary=b"})
     assert resp.status_code == 422
+
+
+def test_nul_characters_are_422_everywhere(world, client):
+    """Found by schemathesis on PostgreSQL, which cannot store NUL: body, query and nested values."""
+    admin = world.platform_admin()
+    resp = client.post("/api/v1/communities", headers=admin["headers"],
+                       json={"name": "a", "district": "b", "address": "幸福路\x00"})
+    assert resp.status_code == 422 and "address" in resp.json["error"]["details"]["fields"]
+    cid = world.community()
+    resp = client.get(f"/api/v1/communities/{cid}/parts?building=1%00", headers=admin["headers"])
+    assert resp.status_code == 422 and "building" in resp.json["error"]["details"]["fields"]
