@@ -45,7 +45,7 @@ def test_api_conforms_to_its_spec(app, world, mode):
         headers = world.login(admin["openid"])["headers"]  # a fresh token: the logout operation revokes its own
 
         @given(case=operation.as_strategy(generation_mode=generation_mode))
-        @settings(max_examples=20, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=40, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def run(case):
             case.call_and_validate(headers=headers, checks=CHECKS)
