@@ -999,14 +999,20 @@ def _leaf_hashes(vote, size):
         .order_by(VoteEntry.idx)).scalars()]
 
 
-def inclusion(user, vote_pk, leaf_index, size=None):
-    """The audit path of entry leaf_index in the tree of `size` entries (default: the latest)."""
+def _proof_tree(user, vote_pk, size, field):
+    """The vote (visible to the caller, opened) and a tree size within its log: `size`, or the latest."""
     vote = _visible_vote(user, vote_pk)
     _require_opened(vote)
     current = _log_size(vote)
     size = current if size is None else size
     if not 1 <= size <= current:
-        raise Invalid({"size": [f"须在 1 到 {current} 之间"]})
+        raise Invalid({field: [f"须在 1 到 {current} 之间"]})
+    return vote, size
+
+
+def inclusion(user, vote_pk, leaf_index, size=None):
+    """The audit path of entry leaf_index in the tree of `size` entries (default: the latest)."""
+    vote, size = _proof_tree(user, vote_pk, size, "size")
     if not 0 <= leaf_index < size:
         raise Invalid({"leaf_index": [f"须在 0 到 {size - 1} 之间"]})
     hashes = _leaf_hashes(vote, size)
@@ -1018,12 +1024,7 @@ def inclusion(user, vote_pk, leaf_index, size=None):
 
 def consistency(user, vote_pk, first, second=None):
     """RFC 9162 proof that the tree of `first` entries is a prefix of the tree of `second` (default: latest)."""
-    vote = _visible_vote(user, vote_pk)
-    _require_opened(vote)
-    current = _log_size(vote)
-    second = current if second is None else second
-    if not 1 <= second <= current:
-        raise Invalid({"second": [f"须在 1 到 {current} 之间"]})
+    vote, second = _proof_tree(user, vote_pk, second, "second")
     if not 1 <= first <= second:
         raise Invalid({"first": [f"须在 1 到 {second} 之间"]})
     hashes = _leaf_hashes(vote, second)
