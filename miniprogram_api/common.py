@@ -9,9 +9,17 @@ BEARER = [{"bearerAuth": []}]
 MIN_YEAR = 1970
 
 
+class _Blueprint(Blueprint):
+    """flask-smorest's Blueprint, given each argument schema as one instance made at import: webargs
+    would otherwise build a new instance of a schema class (deep-copying its fields) on every request."""
+
+    def arguments(self, schema, **kwargs):
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
+
+
 def blueprint(name, description):
     """A blueprint under /api/v1."""
-    return Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    return _Blueprint(name, __name__, url_prefix="/api/v1", description=description)
 
 
 class UTCDateTime(ma.fields.DateTime):
