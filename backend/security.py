@@ -95,9 +95,10 @@ def issue_token(user):
     return _serializer().dumps({"sid": session.id}), session
 
 
-_SESSION = select(AuthSession.revoked_at, AuthSession.expires_at, AuthSession.user_id).where(
-    AuthSession.id == bindparam("sid"))
-_SESSION_USER = _SESSION.add_columns(User).join(User, User.id == AuthSession.user_id)
+_SESSIONS = AuthSession.__table__
+_SESSION = select(_SESSIONS.c.revoked_at, _SESSIONS.c.expires_at, _SESSIONS.c.user_id).where(
+    _SESSIONS.c.id == bindparam("sid"))  # table columns: a Core statement, no ORM overhead
+_SESSION_USER = _SESSION.add_columns(User).join(User, User.id == _SESSIONS.c.user_id)
 
 
 def resolve_token(token, with_user=True):
