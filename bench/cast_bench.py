@@ -1,12 +1,13 @@
 """Benchmark: casting signed ballots into one vote vs. a bare JSON endpoint, on the same gunicorn.
 
 Run: .venv/bin/python bench/cast_bench.py [--clients 16] [--requests 2000] [--sizes 1000,10000,50000]
-                                          [--workers 2] [--threads 1] [--rights 200] [--db sqlite,pg]
+                                          [--workers 2] [--threads N] [--rights 200] [--db sqlite,pg]
 
 For each database — SQLite (a file in a temporary directory) and PostgreSQL when DATABASE_URL names
 one or a local cluster answers (a temporary database is created on that server and dropped after):
   1. builds a community, verified owners with device keys and an open vote through the service layer;
-  2. starts `gunicorn -w WORKERS wsgi:app` on 127.0.0.1;
+  2. starts `gunicorn -c gunicorn.conf.py -w WORKERS wsgi:app` on 127.0.0.1 (the production settings:
+     threads per worker as gunicorn.conf.py chooses for the database, unless --threads says);
   3. at each log size in --sizes: pre-fills the log to that size through the service layer
      (votes.cast_ballots, 1,000 real signed ballots per transaction), then sends --requests requests
      from --clients threads to GET /api/v1/health (the baseline), then as many real signed ballots to
@@ -262,8 +263,12 @@ class Server:
         self.port = _free_port()
         self.access_log = os.path.join(instance, "access.log")
         self.pg = pg
+        # The production settings (gunicorn.conf.py: threads per worker by database), with the
+        # bench's workers, port and access log.
+        if args.threads:
+            env = dict(env, LINLI_THREADS=str(args.threads))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(args.workers),
              "-b", f"127.0.0.1:{self.port}", "--access-logfile", self.access_log,
              "--access-logformat", "%(U)s %(D)s", "wsgi:app"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -400,13 +405,15 @@ def main():
     parser.add_argument("--requests", type=int, default=2000, help="requests per measurement, each side")
     parser.add_argument("--sizes", default="1000,10000,50000", help="log sizes to measure at")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="threads per worker (1: sync workers; default: gunicorn.conf.py's choice by database)")
     parser.add_argument("--rights", type=int, default=200, help="owners (voting rights) in the community")
     parser.add_argument("--db", default="sqlite,pg", help="sqlite, pg or both")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.clients = min(args.clients, args.rights)
-    print(f"cast_bench: {args.clients} clients, gunicorn -w {args.workers} --threads {args.threads}, "
+    threads = args.threads or "as gunicorn.conf.py chooses (SQLite 8, PostgreSQL 1)"
+    print(f"cast_bench: {args.clients} clients, gunicorn -c gunicorn.conf.py -w {args.workers}, threads {threads}, "
           f"{args.requests} requests per measurement, log sizes {args.sizes}; {os.cpu_count()} CPUs shared by "
           f"gunicorn, the database and the load generator (load average {os.getloadavg()[0]:.1f} at start)")
     summary = []

@@ -11,13 +11,14 @@ import json
 import logging
 import os
 import secrets
+import threading
 import unicodedata
 from datetime import timedelta, timezone
 from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import bindparam, event, exists, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from backend import signing
@@ -679,8 +680,9 @@ def _accept(user_id, vote_pk, envelope, now):
     """The receipt of a ballot that passes every check of cast_ballots, or None for cast_ballots to
     decide. It may only ever accept what cast_ballots would accept (tests/api/test_votes.py runs every
     refusal through it); it is the common case made cheap: the vote's definition comes from the
-    per-process cache under the public id the ballot names, and the vote's state, the ownership and
-    the key's standing are read in one statement under the vote's lock."""
+    per-process cache under the public id the ballot names, everything that needs no lock is checked
+    here, and the rest — the vote's state, the ownership and the key's standing, in one statement —
+    under the vote's lock, in a transaction shared with the casts that arrive meanwhile (_GroupCommit)."""
     if _envelope_problem(envelope):
         return None
     ballot = envelope["ballot"]
@@ -695,28 +697,98 @@ def _accept(user_id, vote_pk, envelope, now):
     if choice_problem(ballot["choice"], definition) or not verify_bytes(
             envelope["public_key"], envelope["signature"], dumps(ballot)):
         return None
-    right_id = ballot["right_id"]
     entry = make_ballot_entry(envelope, when)
-    if intrinsic_problem(entry, definition, {right_id: None}, None):
+    if intrinsic_problem(entry, definition, {ballot["right_id"]: None}, None):
         return None
+    return _group_commit.submit(opened, _Cast(user_id, envelope, entry, when))
+
+
+class _Cast:
+    """A checked ballot waiting to be appended; `receipt` is set once its transaction has committed."""
+
+    __slots__ = ("user_id", "envelope", "entry", "when", "receipt", "batch", "done")
+
+    def __init__(self, user_id, envelope, entry, when):
+        self.user_id, self.envelope, self.entry, self.when = user_id, envelope, entry, when
+        self.receipt = None
+        self.batch = None  # set on the cast whose thread appends this batch
+        self.done = threading.Event()
+
+
+def _append_casts(opened, casts):
+    """Append, in one transaction under the vote's lock, each cast whose vote is open, whose caller
+    owns the right and whose key is bound to it and not revoked; their receipts are set after the
+    commit. Any cast that does not stand is left out (None: cast_ballots will say why); if the
+    transaction fails — a nonce already used, the vote closed meanwhile, a database error — every
+    receipt stays None and each cast is tried again on its own by cast_ballots."""
     try:
         book = _Log(opened)
-    except Conflict:  # closed meanwhile
-        db.session.rollback()
-        return None
-    standing = book.conn.execute(_STANDING, {"vote": vote_pk, "right": right_id, "user": user_id,
-                                              "key": envelope["public_key"]}).one_or_none()
-    if standing is None or (standing.state, standing.public_id, standing.owned, standing.key_active) != (
-            "open", opened.public_id, True, True):
-        db.session.rollback()
-        return None
-    receipt = book.append(entry, right_id=right_id, nonce=ballot["nonce"], user_id=user_id, timestamp=when)
-    try:
+        appended = []
+        for cast in casts:
+            ballot = cast.envelope["ballot"]
+            standing = book.conn.execute(_STANDING, {"vote": opened.id, "right": ballot["right_id"],
+                                                      "user": cast.user_id, "key": cast.envelope["public_key"]}).one_or_none()
+            if standing is not None and (standing.state, standing.public_id, standing.owned, standing.key_active) == (
+                    "open", opened.public_id, True, True):
+                appended.append((cast, book.append(cast.entry, right_id=ballot["right_id"], nonce=ballot["nonce"],
+                                                   user_id=cast.user_id, timestamp=cast.when)))
+        if not appended:
+            db.session.rollback()
+            return
         book.commit()
-    except IntegrityError:  # the nonce was used: cast_ballots says so
+    except (DomainError, SQLAlchemyError):
         db.session.rollback()
-        return None
-    return receipt
+        log.info("a batch of %d casts fell back to one transaction each", len(casts), exc_info=True)
+        return
+    for cast, receipt in appended:
+        cast.receipt = receipt
+
+
+class _GroupCommit:
+    """Group commit of casts within one process (gunicorn's threads; handbook §3's per-vote lock).
+
+    The first cast of a vote to arrive leads: it appends itself. Casts of that vote that arrive
+    while a batch is being appended queue; when the batch has committed, the leader wakes its batch
+    and hands the queue, as the next batch, to the first cast in it, which leads that one. So each
+    thread only ever appends a batch that holds its own cast, a cast waits for at most the batch
+    before its own, and the lock, the writes and the durable commit are paid once per batch. With
+    one thread per worker every batch is a single cast.
+    """
+
+    def __init__(self):
+        self._mutex = threading.Lock()
+        self._queues = {}  # vote pk → the casts waiting for the next batch, while a batch is appended
+
+    def submit(self, opened, cast):
+        with self._mutex:
+            queue = self._queues.get(opened.id)
+            if queue is None:
+                self._queues[opened.id] = []
+                cast.batch = [cast]
+            else:
+                queue.append(cast)
+        if cast.batch is None:
+            cast.done.wait()
+        if cast.batch is not None:
+            self._lead(opened, cast)
+        return cast.receipt
+
+    def _lead(self, opened, leader):
+        try:
+            _append_casts(opened, leader.batch)
+        finally:
+            with self._mutex:
+                queue = self._queues.pop(opened.id)
+                if queue:
+                    self._queues[opened.id] = []
+                    queue[0].batch = queue
+            for cast in leader.batch:
+                cast.done.set()
+            if queue:
+                queue[0].done.set()
+
+
+_group_commit = _GroupCommit()
 
 
 def cast_ballots(vote_pk, items, now=None):

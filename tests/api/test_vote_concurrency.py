@@ -1,6 +1,7 @@
-"""Concurrent casting against a real multi-worker gunicorn on the test database (handbook §3): appends
-to one vote are serialised by its row lock (PostgreSQL SELECT … FOR UPDATE; the write lock on SQLite),
-each acknowledged only after commit. Runs on whatever DATABASE_URL the suite runs on."""
+"""Concurrent casting against a real multi-worker gunicorn (handbook §3), with sync workers and with
+threaded ones, whose casts arriving together share a transaction (group commit): appends to one vote
+are serialised by its row lock (PostgreSQL SELECT … FOR UPDATE; the write lock on SQLite), each
+acknowledged only after commit. Runs on whatever DATABASE_URL the suite runs on."""
 import os
 import socket
 import subprocess
@@ -31,17 +32,20 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def gunicorn(app, tmp_path):
-    """gunicorn -w 4 serving wsgi:app on the test database, signing key and fake WeChat."""
+@pytest.fixture(params=[1, 8], ids=["sync", "threads"])
+def gunicorn(app, tmp_path, request):
+    """gunicorn -w 4 with the production settings (gunicorn.conf.py) serving wsgi:app on the test
+    database, signing key and fake WeChat: sync workers, and 8 threads each (group commit)."""
     port = _free_port()
     cfg = app.config
     env = dict(os.environ, DATABASE_URL=cfg["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=cfg["INSTANCE_PATH"],
                SIGNING_KEY_FILE=cfg["SIGNING_KEY_FILE"], MEDIA_ROOT=cfg["MEDIA_ROOT"],
                WECHAT_API_BASE=cfg["WECHAT_API_BASE"], WECHAT_APPID=cfg["WECHAT_APPID"],
-               WECHAT_SECRET=cfg["WECHAT_SECRET"], WECHAT_DEV_FAKE="0", LINLI_ENV="testing")
+               WECHAT_SECRET=cfg["WECHAT_SECRET"], WECHAT_DEV_FAKE="0", LINLI_ENV="testing",
+               LINLI_THREADS=str(request.param))
     log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "4",
+                             "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

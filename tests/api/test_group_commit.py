@@ -1,0 +1,123 @@
+"""Group commit (backend/services/votes.py _GroupCommit): casts into one vote that reach a process
+while a batch is being appended are appended together, in one transaction, by the first of them;
+a cast that does not stand is left out and refused on its own, with its precise code; a batch that
+cannot commit is retried one cast at a time. The batches are made deterministic here by holding the
+first leader until the other casts have queued behind it."""
+import threading
+import time
+
+import pytest
+
+from backend.extensions import db
+from backend.models import VoteEntry
+from backend.services import votes as vote_service
+from tests.api.test_votes import envelope, receipt_holds, scene  # noqa: F401 — the fixture
+from voting.merkle import leaf_hash, root_from_leaf_hashes
+
+QUEUED = 5  # casts that queue behind the first one
+
+
+class Batches(list):
+    """The size of every batch appended; once `hold` is set, the next leader waits until QUEUED
+    casts have queued behind it."""
+
+    hold = False
+
+
+@pytest.fixture
+def batches(monkeypatch):
+    sizes = Batches()
+    append = vote_service._append_casts
+
+    def held(opened, casts):
+        sizes.append(len(casts))
+        if sizes.hold:
+            sizes.hold = False
+            deadline = time.monotonic() + 20
+            while len(vote_service._group_commit._queues.get(opened.id, ())) < QUEUED:
+                assert time.monotonic() < deadline, "the other casts never queued"
+                time.sleep(0.002)
+        append(opened, casts)
+
+    monkeypatch.setattr(vote_service, "_append_casts", held)
+    return sizes
+
+
+def _post_in_order(app, jobs):
+    """POST each (headers, path, body) from its own thread and test client, starting them one after
+    another so that the first leads; returns the responses in job order."""
+    answers = [None] * len(jobs)
+
+    def post(i, headers, path, body):
+        answers[i] = app.test_client().post(path, headers=headers, json=body)
+
+    threads = []
+    for i, job in enumerate(jobs):
+        threads.append(threading.Thread(target=post, args=(i, *job)))
+        threads[-1].start()
+        if i == 0:  # the leader first: it holds its batch open until the rest queue
+            deadline = time.monotonic() + 20
+            while not vote_service._group_commit._queues:
+                assert time.monotonic() < deadline
+                time.sleep(0.002)
+    for t in threads:
+        t.join(60)
+    return answers
+
+
+@pytest.mark.parametrize("odd", ["none", "someone_elses_right", "replayed_nonce"])
+def test_casts_that_arrive_together_share_one_transaction(scene, app, batches, odd):
+    zhang, zhao = scene.owner("张伟", "1", "1", "101"), scene.owner("赵敏", "2", "1", "103")
+    scene.owner("李娜", "1", "1", "102")
+    for name in ("张伟", "赵敏", "李娜"):
+        scene.register_key(name)
+    vid = scene.draft()["id"]
+    opened = scene.open(vid)
+    vote_id, server_key = opened["vote_id"], opened["definition"]["server_key"]
+    rights = {name: scene.rights(vid, name)[0]["right_id"] for name in ("张伟", "赵敏", "李娜")}
+    # a cast on its own is a batch of one
+    assert scene.cast(vid, "李娜", vote_id, {"option": "abstain"}).status_code == 201
+    assert batches == [1]
+    batches.clear()
+    batches.hold = True
+    size = scene.size(vid)
+
+    path = f"/api/v1/votes/{vid}/ballots"
+    names = ["张伟", "赵敏", "李娜", "张伟", "赵敏", "李娜"]
+    jobs = [(scene.owners[n]["headers"], path, envelope(scene.keys[n], vote_id, rights[n], {"option": "approve"}))
+            for n in names]
+    expected = [201] * len(jobs)
+    if odd == "someone_elses_right":  # 赵敏 signs a ballot for 张伟's right with her own key
+        jobs[3] = (zhao["headers"], path, envelope(scene.keys["赵敏"], vote_id, rights["张伟"], {"option": "reject"}))
+        expected[3] = 403
+    if odd == "replayed_nonce":  # the same signed ballot sent twice within one batch
+        jobs[4] = jobs[2]
+        expected[4] = 409
+    answers = _post_in_order(app, jobs)
+
+    # the first cast led a batch of its own; the other five queued and went in as one batch
+    assert batches == [1, QUEUED]
+    statuses = [r.status_code for r in answers]
+    if odd == "replayed_nonce":  # the batch failed on the unique nonce; each cast was retried alone
+        assert sorted(statuses[2::2]) == [201, 409] and [statuses[i] for i in (0, 1, 3, 5)] == [201] * 4
+        refused = answers[2] if statuses[2] == 409 else answers[4]
+        assert refused.json["error"]["code"] == "nonce_used"
+    else:
+        assert statuses == expected, [r.json for r in answers]
+    if odd == "someone_elses_right":
+        assert answers[3].json["error"]["code"] == "not_your_right"
+    receipts = [r.json for r in answers if r.status_code == 201]
+    assert all(receipt_holds(r, server_key) for r in receipts)
+    assert sorted(r["leaf_index"] for r in receipts) == list(range(size, size + len(receipts)))
+
+    db.session.remove()
+    leaves = db.session.execute(db.select(VoteEntry.leaf).filter_by(vote_id=vid).order_by(VoteEntry.idx)).scalars()
+    hashes = [leaf_hash(bytes(leaf)) for leaf in leaves]
+    assert len(hashes) == size + len(receipts)
+    head = scene.client.get(f"/api/v1/votes/{vid}/tree-head", headers=zhang["headers"]).json
+    assert (head["size"], head["root"]) == (len(hashes), root_from_leaf_hashes(hashes).hex())
+    # every receipt's own head is the one stored for its size
+    for receipt in receipts:
+        stored = scene.client.get(f"/api/v1/votes/{vid}/proofs/inclusion", headers=zhang["headers"], query_string={
+            "leaf_index": receipt["leaf_index"], "size": receipt["tree_head"]["size"]}).json
+        assert stored["tree_head"] == receipt["tree_head"]
