@@ -56,6 +56,10 @@ class Config:
         instance = Path(env.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
         self.INSTANCE_PATH = str(instance)
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or f"sqlite:///{instance / 'linli.db'}"
+        # Threads per gunicorn worker (gunicorn.conf.py; gunicorn's gthread worker when more than 1).
+        # Casts into one vote that reach a worker together share one transaction and one durable
+        # commit (votes._GroupCommit): docs/votes.md "Figures" has the measurements.
+        self.WORKER_THREADS = int(env.get("LINLI_THREADS") or 8)
         self.SECRET_KEY = env.get("SECRET_KEY", DEV_SECRET)
         self.PII_KEY = env.get("PII_KEY", DEV_PII_KEY)
         self.SIGNING_KEY_FILE = env.get("SIGNING_KEY_FILE", str(instance / "signing_key.pem"))
@@ -122,4 +126,10 @@ class Config:
 
     def as_mapping(self):
         """The settings as a dict for app.config."""
-        return {k: v for k, v in vars(self).items() if k.isupper()}
+        mapping = {k: v for k, v in vars(self).items() if k.isupper()}
+        if ":memory:" not in self.SQLALCHEMY_DATABASE_URI and self.SQLALCHEMY_DATABASE_URI != "sqlite://":
+            # Each of a worker's threads holds at most one connection at a time: keep that many in
+            # the pool, or every request beyond its size would open and close a connection of its own
+            # (on PostgreSQL, a new server process each time).
+            mapping.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": max(5, self.WORKER_THREADS + 2)})
+        return mapping

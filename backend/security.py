@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives import hashes
 from flask import current_app, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from backend.errors import Forbidden, NotFound, Unauthorized
@@ -95,19 +95,30 @@ def issue_token(user):
     return _serializer().dumps({"sid": session.id}), session
 
 
-_SESSIONS = AuthSession.__table__
+SESSIONS = _SESSIONS = AuthSession.__table__
 _SESSION = select(_SESSIONS.c.revoked_at, _SESSIONS.c.expires_at, _SESSIONS.c.user_id).where(
     _SESSIONS.c.id == bindparam("sid"))  # table columns: a Core statement, no ORM overhead
 _SESSION_USER = _SESSION.add_columns(User).join(User, User.id == _SESSIONS.c.user_id)
 
 
+# A session that may be used now, as a condition for statements that check it along with other
+# things (the cast path: votes.accept_ballot); parameters "sid" and "now".
+LIVE_SESSION = and_(_SESSIONS.c.id == bindparam("sid"), _SESSIONS.c.revoked_at.is_(None),
+                    _SESSIONS.c.expires_at > bindparam("now"))
+
+
+def _session_id(token):
+    """The session id a bearer token names, if the token's signature holds (no database); else 401."""
+    try:
+        return _serializer().loads(token)["sid"]
+    except (BadSignature, KeyError, TypeError):
+        raise Unauthorized("invalid_token", "登录凭证无效，请重新登录")
+
+
 def resolve_token(token, with_user=True):
     """(session id, user id, User or None without `with_user`) for a bearer token, or raise 401
     (tampered, unknown, expired, revoked). One statement: it runs on every authenticated request."""
-    try:
-        sid = _serializer().loads(token)["sid"]
-    except (BadSignature, KeyError, TypeError):
-        raise Unauthorized("invalid_token", "登录凭证无效，请重新登录")
+    sid = _session_id(token)
     row = db.session.execute(_SESSION_USER if with_user else _SESSION, {"sid": sid}).first()
     if row is None:
         raise Unauthorized("invalid_token", "登录凭证无效，请重新登录")
@@ -118,19 +129,30 @@ def resolve_token(token, with_user=True):
     return sid, row.user_id, row.User if with_user else None
 
 
+def _bearer_token():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("unauthorized", "请先登录")
+    return token.strip()
+
+
 def _authenticated(with_user):
     """This request's (session id, user id, User or None), resolved once per request (cached on the
     request, not on g, which an outer app context may share between requests); 401 if none."""
     cached = request.environ.get("linli.auth")
     if cached is None:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("unauthorized", "请先登录")
-        cached = request.environ["linli.auth"] = resolve_token(token.strip(), with_user)
+        cached = request.environ["linli.auth"] = resolve_token(_bearer_token(), with_user)
     elif with_user and cached[2] is None:
         cached = request.environ["linli.auth"] = cached[:2] + (db.session.get(User, cached[1]),)
     return cached
+
+
+def bearer_session_id():
+    """The session id this request's bearer token names, its signature checked but the session not
+    looked up (401 if there is no token or it was tampered with): for a caller that checks the
+    session inside its own statement (LIVE_SESSION) and otherwise asks current_user_id()."""
+    return _session_id(_bearer_token())
 
 
 def current_user():
@@ -139,7 +161,7 @@ def current_user():
 
 
 def current_user_id():
-    """The authenticated user's id, without loading the user (the cast path needs no more)."""
+    """The authenticated user's id, without loading the user."""
     return _authenticated(False)[1]
 
 

@@ -6,8 +6,8 @@ Run: .venv/bin/python bench/cast_bench.py [--clients 16] [--requests 2000] [--si
 For each database — SQLite (a file in a temporary directory) and PostgreSQL when DATABASE_URL names
 one or a local cluster answers (a temporary database is created on that server and dropped after):
   1. builds a community, verified owners with device keys and an open vote through the service layer;
-  2. starts `gunicorn -c gunicorn.conf.py -w WORKERS wsgi:app` on 127.0.0.1 (the production settings:
-     threads per worker as gunicorn.conf.py chooses for the database, unless --threads says);
+  2. starts `gunicorn -c gunicorn.conf.py -w WORKERS wsgi:app` on 127.0.0.1 (the production settings,
+     8 threads per worker, unless --threads says);
   3. at each log size in --sizes: pre-fills the log to that size through the service layer
      (votes.cast_ballots, 1,000 real signed ballots per transaction), then sends --requests requests
      from --clients threads to GET /api/v1/health (the baseline), then as many real signed ballots to
@@ -263,8 +263,7 @@ class Server:
         self.port = _free_port()
         self.access_log = os.path.join(instance, "access.log")
         self.pg = pg
-        # The production settings (gunicorn.conf.py: threads per worker by database), with the
-        # bench's workers, port and access log.
+        # The production settings (gunicorn.conf.py), with the bench's workers, port and access log.
         if args.threads:
             env = dict(env, LINLI_THREADS=str(args.threads))
         self.proc = subprocess.Popen(
@@ -406,13 +405,13 @@ def main():
     parser.add_argument("--sizes", default="1000,10000,50000", help="log sizes to measure at")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=0,
-                        help="threads per worker (1: sync workers; default: gunicorn.conf.py's choice by database)")
+                        help="threads per worker (1: sync workers; default: gunicorn.conf.py's, 8)")
     parser.add_argument("--rights", type=int, default=200, help="owners (voting rights) in the community")
     parser.add_argument("--db", default="sqlite,pg", help="sqlite, pg or both")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.clients = min(args.clients, args.rights)
-    threads = args.threads or "as gunicorn.conf.py chooses (SQLite 8, PostgreSQL 1)"
+    threads = args.threads or "as gunicorn.conf.py says (LINLI_THREADS, 8 by default)"
     print(f"cast_bench: {args.clients} clients, gunicorn -c gunicorn.conf.py -w {args.workers}, threads {threads}, "
           f"{args.requests} requests per measurement, log sizes {args.sizes}; {os.cpu_count()} CPUs shared by "
           f"gunicorn, the database and the load generator (load average {os.getloadavg()[0]:.1f} at start)")

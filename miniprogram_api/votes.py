@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask import Response
 
 from backend.models.vote import VOTE_STATES
-from backend.security import current_user, current_user_id
+from backend.security import bearer_session_id, current_user, current_user_id
 from backend.services import votes as service
 from miniprogram_api.common import BEARER, NonBlank, PageArgs, Schema, UTCDateTime, blueprint, page_schema
 
@@ -262,7 +262,8 @@ def my_rights(vid):
 @blp.response(201, ReceiptSchema)
 def cast_ballot(args, vid):
     """Cast a ballot signed on the owner's device; the receipt comes after the entry is committed."""
-    return service.cast_ballot(current_user_id(), vid, args)
+    receipt = service.accept_ballot(bearer_session_id(), vid, args)
+    return receipt if receipt is not None else service.cast_ballot(current_user_id(), vid, args)
 
 
 @blp.route("/votes/<int:vid>/paper-ballots", methods=["POST"])

@@ -17,7 +17,7 @@ from datetime import timedelta, timezone
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import bindparam, event, exists, insert, select, update
+from sqlalchemy import bindparam, event, exists, insert, select, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from backend.models.base import utcnow
 from backend.models.vote import (DeviceKey, Tally, TreeHead, Vote, VoteEntry, VoteEvent, VoteFrontier, VoteKey,
                                  VoteRight, VoteRightOwner)
 from backend.pagination import paginate
-from backend.security import pii_hash, require_community, roles_in
+from backend.security import LIVE_SESSION, SESSIONS, pii_hash, require_community, roles_in
 from backend.services import media, outbox
 from backend.services.rights import community_rights
 from voting import PROTOCOL
@@ -266,8 +266,10 @@ class _Log:
     def flush(self, closed=False):
         """Write the new entries, their tree heads and the frontier."""
         if self.entry_rows:
-            self.conn.execute(_ADD_ENTRIES, self.entry_rows)
-            self.conn.execute(_ADD_HEADS, self.head_rows)
+            # A single row as a plain execute: executemany would go through psycopg's pipeline mode.
+            single = len(self.entry_rows) == 1
+            self.conn.execute(_ADD_ENTRIES, self.entry_rows[0] if single else self.entry_rows)
+            self.conn.execute(_ADD_HEADS, self.head_rows[0] if single else self.head_rows)
         nodes = b"".join(self.frontier.nodes())
         if self.first == 0:
             self.conn.execute(insert(_FRONTIER).values(vote_id=self.vote.id, community_id=self.vote.community_id,
@@ -651,38 +653,36 @@ def _check_owners(vote, items):
 
 
 def cast_ballot(user_id, vote_pk, envelope, now=None):
-    """Accept one owner-signed ballot (§6) from the user `user_id` and return its receipt, after commit.
-
-    The common case is accepted by `_accept` in a few statements; anything else — every refusal,
-    and the rare acceptance that needs more (binding the caller's key on the fly) — goes through
-    cast_ballots, which makes every check in order and gives the precise refusal.
-    """
-    now = now or utcnow()
-    receipt = _accept(user_id, vote_pk, envelope, now)
-    return receipt if receipt is not None else cast_ballots(vote_pk, [(user_id, envelope)], now)[0]
+    """Accept one owner-signed ballot (§6) from the user `user_id` and return its receipt, after
+    commit, making every check in order (cast_ballots): the precise refusal, or the receipt. The
+    route first tries accept_ballot, which accepts the common case cheaply."""
+    return cast_ballots(vote_pk, [(user_id, envelope)], now)[0]
 
 
-# Under the vote's lock, in one statement: the vote's state and public id, whether the user is a
-# verified owner of the right in the frozen roll, and whether the key is bound to it and not revoked.
+# Under the vote's lock, in one statement: the vote's state and public id, the bearer session
+# (live: LIVE_SESSION) and its user, whether that user is a verified owner of the right in the
+# frozen roll, and whether the key is bound to the right and not revoked.
 _VOTES = Vote.__table__
 _STANDING = select(
-    _VOTES.c.state, _VOTES.c.public_id,
+    _VOTES.c.state, _VOTES.c.public_id, SESSIONS.c.user_id,
     exists().where(_RIGHT_OWNERS.c.vote_id == _VOTES.c.id, _RIGHT_OWNERS.c.right_id == bindparam("right"),
-                   _BINDINGS.c.owner_id == _RIGHT_OWNERS.c.owner_id, _BINDINGS.c.user_id == bindparam("user"),
+                   _BINDINGS.c.owner_id == _RIGHT_OWNERS.c.owner_id, _BINDINGS.c.user_id == SESSIONS.c.user_id,
                    _BINDINGS.c.status == "verified", _BINDINGS.c.community_id == _VOTES.c.community_id
                    ).label("owned"),
     exists().where(_KEYS.c.vote_id == _VOTES.c.id, _KEYS.c.right_id == bindparam("right"),
                    _KEYS.c.public_key == bindparam("key"), _KEYS.c.revoked_index.is_(None)).label("key_active"),
-).where(_VOTES.c.id == bindparam("vote"))
+).select_from(_VOTES.join(SESSIONS, true())).where(_VOTES.c.id == bindparam("vote"), LIVE_SESSION)
 
 
-def _accept(user_id, vote_pk, envelope, now):
-    """The receipt of a ballot that passes every check of cast_ballots, or None for cast_ballots to
-    decide. It may only ever accept what cast_ballots would accept (tests/api/test_votes.py runs every
-    refusal through it); it is the common case made cheap: the vote's definition comes from the
-    per-process cache under the public id the ballot names, everything that needs no lock is checked
-    here, and the rest — the vote's state, the ownership and the key's standing, in one statement —
-    under the vote's lock, in a transaction shared with the casts that arrive meanwhile (_GroupCommit)."""
+def accept_ballot(session_id, vote_pk, envelope, now=None):
+    """The receipt of a ballot that passes every check of cast_ballots, cast under the bearer
+    session `session_id` (its token's signature already checked), or None: then cast_ballot, after
+    the full bearer check, decides — and gives every refusal its precise code. This may only ever
+    accept what cast_ballots would accept (the tests send every refusal through both); it is the
+    common case made cheap. The vote's definition comes from the per-process cache under the public
+    id the ballot names; everything that needs no lock is checked here; the session, the vote's
+    state, the ownership and the key's standing are read in one statement under the vote's lock,
+    in a transaction shared with the casts that reach this process meanwhile (_GroupCommit)."""
     if _envelope_problem(envelope):
         return None
     ballot = envelope["ballot"]
@@ -690,6 +690,7 @@ def _accept(user_id, vote_pk, envelope, now):
     if opened is None:
         return None
     definition = opened.definition
+    now = now or utcnow()
     try:
         when = _received(now, definition)
     except Conflict:
@@ -700,24 +701,24 @@ def _accept(user_id, vote_pk, envelope, now):
     entry = make_ballot_entry(envelope, when)
     if intrinsic_problem(entry, definition, {ballot["right_id"]: None}, None):
         return None
-    return _group_commit.submit(opened, _Cast(user_id, envelope, entry, when))
+    return _group_commit.submit(opened, _Cast(session_id, envelope, entry, now, when))
 
 
 class _Cast:
     """A checked ballot waiting to be appended; `receipt` is set once its transaction has committed."""
 
-    __slots__ = ("user_id", "envelope", "entry", "when", "receipt", "batch", "done")
+    __slots__ = ("session_id", "envelope", "entry", "now", "when", "receipt", "batch", "done")
 
-    def __init__(self, user_id, envelope, entry, when):
-        self.user_id, self.envelope, self.entry, self.when = user_id, envelope, entry, when
+    def __init__(self, session_id, envelope, entry, now, when):
+        self.session_id, self.envelope, self.entry, self.now, self.when = session_id, envelope, entry, now, when
         self.receipt = None
         self.batch = None  # set on the cast whose thread appends this batch
         self.done = threading.Event()
 
 
 def _append_casts(opened, casts):
-    """Append, in one transaction under the vote's lock, each cast whose vote is open, whose caller
-    owns the right and whose key is bound to it and not revoked; their receipts are set after the
+    """Append, in one transaction under the vote's lock, each cast whose vote is open, whose bearer
+    session is live, whose caller owns the right and whose key is bound to it and not revoked; their receipts are set after the
     commit. Any cast that does not stand is left out (None: cast_ballots will say why); if the
     transaction fails — a nonce already used, the vote closed meanwhile, a database error — every
     receipt stays None and each cast is tried again on its own by cast_ballots."""
@@ -726,12 +727,13 @@ def _append_casts(opened, casts):
         appended = []
         for cast in casts:
             ballot = cast.envelope["ballot"]
-            standing = book.conn.execute(_STANDING, {"vote": opened.id, "right": ballot["right_id"],
-                                                      "user": cast.user_id, "key": cast.envelope["public_key"]}).one_or_none()
+            standing = book.conn.execute(_STANDING, {
+                "vote": opened.id, "right": ballot["right_id"], "key": cast.envelope["public_key"],
+                "sid": cast.session_id, "now": cast.now}).one_or_none()
             if standing is not None and (standing.state, standing.public_id, standing.owned, standing.key_active) == (
                     "open", opened.public_id, True, True):
                 appended.append((cast, book.append(cast.entry, right_id=ballot["right_id"], nonce=ballot["nonce"],
-                                                   user_id=cast.user_id, timestamp=cast.when)))
+                                                   user_id=standing.user_id, timestamp=cast.when)))
         if not appended:
             db.session.rollback()
             return

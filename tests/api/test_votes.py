@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from PIL import Image
 
 from backend.extensions import db
-from backend.models import OutboxMessage
+from backend.models import AuthSession, OutboxMessage
 from backend.services import votes as vote_service
 from voting.merkle import verify_consistency, verify_inclusion
 
@@ -336,6 +336,17 @@ def test_each_forbidden_cast_gets_its_code_and_leaves_the_log_unchanged(scene, c
         assert resp.status_code == 422 and resp.json["error"]["code"] == "validation_error"
     assert client.post("/api/v1/votes/999999/ballots", headers=zhang["headers"], json=good()).status_code == 404
     assert client.post(f"/api/v1/votes/{vid}/ballots", json=good()).status_code == 401
+    # a session that has expired or was logged out casts nothing, though the ballot is otherwise good
+    # (the cheap path checks the session in its locked read; the full bearer check gives the code)
+    session = db.session.execute(db.select(AuthSession).filter_by(user_id=zhang["id"])).scalars().all()[-1]
+    expires_at, session.expires_at = session.expires_at, datetime.now(timezone.utc) - timedelta(seconds=1)
+    db.session.commit()
+    refused(zhang, good(), 401, "token_expired")
+    session.expires_at = expires_at
+    db.session.commit()
+    second = world.login(zhang["openid"])
+    assert client.post("/api/v1/auth/logout", headers=second["headers"]).status_code == 204
+    refused(second, good(), 401, "token_revoked")
 
     # a replayed ballot (same nonce) is refused, whatever else changes
     first = good()
