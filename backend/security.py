@@ -79,7 +79,13 @@ def encrypt_secret(text):
 
 
 def _serializer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="linli-bearer")
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=16)
+def _serializer_for(secret_key):
+    """Built once per key: constructing one costs as much as checking a token with it."""
+    return URLSafeSerializer(secret_key, salt="linli-bearer")
 
 
 def issue_token(user):
@@ -101,10 +107,10 @@ _SESSION = select(_SESSIONS.c.revoked_at, _SESSIONS.c.expires_at, _SESSIONS.c.us
 _SESSION_USER = _SESSION.add_columns(User).join(User, User.id == _SESSIONS.c.user_id)
 
 
-# A session that may be used now, as a condition for statements that check it along with other
-# things (the cast path: votes.accept_ballot); parameters "sid" and "now".
-LIVE_SESSION = and_(_SESSIONS.c.id == bindparam("sid"), _SESSIONS.c.revoked_at.is_(None),
-                    _SESSIONS.c.expires_at > bindparam("now"))
+def live_session(sid, now):
+    """The session `sid` may be used at `now` (expressions), as a condition for statements that
+    check it along with other things (the cast path: votes.accept_ballot)."""
+    return and_(_SESSIONS.c.id == sid, _SESSIONS.c.revoked_at.is_(None), _SESSIONS.c.expires_at > now)
 
 
 def _session_id(token):
@@ -151,7 +157,7 @@ def _authenticated(with_user):
 def bearer_session_id():
     """The session id this request's bearer token names, its signature checked but the session not
     looked up (401 if there is no token or it was tampered with): for a caller that checks the
-    session inside its own statement (LIVE_SESSION) and otherwise asks current_user_id()."""
+    session inside its own statement (live_session) and otherwise asks current_user_id()."""
     return _session_id(_bearer_token())
 
 

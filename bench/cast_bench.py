@@ -1,6 +1,6 @@
 """Benchmark: casting signed ballots into one vote vs. a bare JSON endpoint, on the same gunicorn.
 
-Run: .venv/bin/python bench/cast_bench.py [--clients 16] [--requests 2000] [--sizes 1000,10000,50000]
+Run: .venv/bin/python bench/cast_bench.py [--clients 16] [--requests 4000] [--rounds 4] [--sizes 1000,10000,50000]
                                           [--workers 2] [--threads N] [--rights 200] [--db sqlite,pg]
 
 For each database — SQLite (a file in a temporary directory) and PostgreSQL when DATABASE_URL names
@@ -10,8 +10,9 @@ one or a local cluster answers (a temporary database is created on that server a
      8 threads per worker, unless --threads says);
   3. at each log size in --sizes: pre-fills the log to that size through the service layer
      (votes.cast_ballots, 1,000 real signed ballots per transaction), then sends --requests requests
-     from --clients threads to GET /api/v1/health (the baseline), then as many real signed ballots to
-     POST /api/v1/votes/<id>/ballots (signed before the clock starts, as phones sign before sending);
+     from --clients threads to GET /api/v1/health (the baseline) and as many real signed ballots to
+     POST /api/v1/votes/<id>/ballots (signed before the clock starts, as phones sign before sending),
+     in --rounds alternating rounds so that the machine's drift during the measurement touches both;
   4. prints for both: throughput, p50/p99 latency, gunicorn's own time per request, and the CPU time
      per request of the gunicorn workers and (PostgreSQL) of the database backends — the cost per
      cast, which is what must stay flat as the log grows — and the throughput ratio.
@@ -248,12 +249,26 @@ def percentile(values, p):
 
 
 def server_micros(access_log, offset, path_prefix):
-    """Mean of gunicorn's own request time (µs) for requests logged after `offset` whose path starts so."""
+    """gunicorn's own request times (µs) for requests logged after `offset` whose path starts so."""
     with open(access_log, "rb") as fh:
         fh.seek(offset)
         lines = fh.read().decode().split("\n")
-    times = [int(t) for path, t in (line.split()[:2] for line in lines if line.strip()) if path.startswith(path_prefix)]
-    return statistics.mean(times) if times else float("nan")
+    return [int(t) for path, t in (line.split()[:2] for line in lines if line.strip()) if path.startswith(path_prefix)]
+
+
+def figures(phases, pg):
+    """The figures of one side from its phases (run_load rounds): throughput over their total time."""
+    n = sum(p["n"] for p in phases)
+    latencies = [x for p in phases for x in p["latencies"]]
+    server = [x for p in phases for x in p["server"]]
+    return {
+        "n": n, "rps": n / sum(p["seconds"] for p in phases),
+        "p50": percentile(latencies, 50) * 1e3, "p99": percentile(latencies, 99) * 1e3,
+        "server_ms": statistics.mean(server) / 1e3 if server else float("nan"),
+        "worker_cpu_ms": sum(p["worker_cpu"] for p in phases) / n * 1e3,
+        "db_cpu_ms": sum(p["db_cpu"] for p in phases) / n * 1e3 if pg else None,
+        "errors": [e for p in phases for e in p["errors"]],
+    }
 
 
 class Server:
@@ -284,7 +299,7 @@ class Server:
                 time.sleep(0.2)
 
     def measure(self, jobs, path_prefix):
-        """Run the jobs; returns the figures of this phase."""
+        """Run the jobs; returns the raw figures of this phase (see figures())."""
         workers = children(self.proc.pid)
         backends = self.pg.backend_pids() if self.pg else []
         offset = os.path.getsize(self.access_log)
@@ -292,13 +307,11 @@ class Server:
         seconds, latencies, errors = run_load(self.port, jobs)
         after_w = cpu_seconds(workers)
         after_b = cpu_seconds(set(backends) | set(self.pg.backend_pids() if self.pg else []))
-        n = len(latencies)
         return {
-            "n": n, "rps": n / seconds, "p50": percentile(latencies, 50) * 1e3, "p99": percentile(latencies, 99) * 1e3,
-            "server_ms": server_micros(self.access_log, offset, path_prefix) / 1e3,
-            "worker_cpu_ms": sum(after_w[p] - before_w.get(p, 0) for p in after_w) / n * 1e3,
-            "db_cpu_ms": sum(after_b[p] - before_b.get(p, 0) for p in after_b) / n * 1e3 if self.pg else None,
-            "errors": errors,
+            "n": len(latencies), "seconds": seconds, "latencies": latencies, "errors": errors,
+            "server": server_micros(self.access_log, offset, path_prefix),
+            "worker_cpu": sum(after_w[p] - before_w.get(p, 0) for p in after_w),
+            "db_cpu": sum(after_b[p] - before_b.get(p, 0) for p in after_b),
         }
 
     def stop(self):
@@ -341,7 +354,7 @@ def bench_database(database_url, args, pg=None):
                    WECHAT_API_BASE=config["WECHAT_API_BASE"], WECHAT_DEV_FAKE="0", LINLI_ENV="development")
         server = Server(env, instance, args, pg)
         clients = owners[: args.clients]
-        per_client = max(1, args.requests // len(clients))
+        per_client = max(1, args.requests // len(clients) // args.rounds)
         path = f"/api/v1/votes/{vote_pk}/ballots"
 
         def cast_jobs(count):
@@ -362,9 +375,13 @@ def bench_database(database_url, args, pg=None):
             with app.app_context():
                 added, spent = prefill(vote_pk, vote_id, owners, log_size, target)
             log_size += added
-            bare = server.measure([[("GET", "/api/v1/health", None, {})] * per_client for _ in clients],
-                                  "/api/v1/health")
-            cast = server.measure(cast_jobs(per_client), path)
+            # the two sides in alternating rounds, so that the machine's drift touches both alike
+            bare, cast = [], []
+            for _ in range(args.rounds):
+                bare.append(server.measure([[("GET", "/api/v1/health", None, {})] * per_client for _ in clients],
+                                           "/api/v1/health"))
+                cast.append(server.measure(cast_jobs(per_client), path))
+            bare, cast = figures(bare, pg), figures(cast, pg)
             rows.append({"size": log_size, "bare": bare, "cast": cast,
                          "prefill_us": spent / added * 1e6 if added else None})
             log_size += cast["n"] - len(cast["errors"])
@@ -401,7 +418,8 @@ def print_row(row):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=2000, help="requests per measurement, each side")
+    parser.add_argument("--requests", type=int, default=4000, help="requests per measurement, each side")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating bare/cast rounds per measurement")
     parser.add_argument("--sizes", default="1000,10000,50000", help="log sizes to measure at")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=0,

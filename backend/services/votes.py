@@ -17,7 +17,9 @@ from datetime import timedelta, timezone
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import bindparam, event, exists, insert, select, true, update
+from sqlalchemy import (Integer, LargeBinary, String, bindparam, event, exists, func, insert, literal, select, true,
+                        update)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -29,7 +31,7 @@ from backend.models.base import utcnow
 from backend.models.vote import (DeviceKey, Tally, TreeHead, Vote, VoteEntry, VoteEvent, VoteFrontier, VoteKey,
                                  VoteRight, VoteRightOwner)
 from backend.pagination import paginate
-from backend.security import LIVE_SESSION, SESSIONS, pii_hash, require_community, roles_in
+from backend.security import SESSIONS, live_session, pii_hash, require_community, roles_in
 from backend.services import media, outbox
 from backend.services.rights import community_rights
 from voting import PROTOCOL
@@ -226,8 +228,13 @@ class _Log:
     an append never reads other leaves: O(log n) whatever the size of the log.
     """
 
-    def __init__(self, vote, fresh=False):
+    def __init__(self, vote, fresh=False, frontier=None):
         self.vote = vote
+        if frontier is not None:  # read without the lock: only to build appends (_append_optimistically)
+            self.frontier, self.first = frontier, frontier.size
+            self.key = signing.server_key()
+            self.entry_rows, self.head_rows = [], []
+            return
         # The session's connection, used directly: the append path's statements are all Core.
         self.conn = db.session.connection()
         self.postgresql = self.conn.dialect.name == "postgresql"
@@ -659,19 +666,74 @@ def cast_ballot(user_id, vote_pk, envelope, now=None):
     return cast_ballots(vote_pk, [(user_id, envelope)], now)[0]
 
 
-# Under the vote's lock, in one statement: the vote's state and public id, the bearer session
-# (live: LIVE_SESSION) and its user, whether that user is a verified owner of the right in the
-# frozen roll, and whether the key is bound to the right and not revoked.
 _VOTES = Vote.__table__
+
+
+def _standing_of(right, key, user):
+    """Whether `user` is a verified owner of the roll right `right` of the vote (`votes` in the
+    statement), and whether `key` is bound to that right and not revoked: two labelled EXISTS."""
+    owned = exists().where(_RIGHT_OWNERS.c.vote_id == _VOTES.c.id, _RIGHT_OWNERS.c.right_id == right,
+                           _BINDINGS.c.owner_id == _RIGHT_OWNERS.c.owner_id, _BINDINGS.c.user_id == user,
+                           _BINDINGS.c.status == "verified", _BINDINGS.c.community_id == _VOTES.c.community_id)
+    key_active = exists().where(_KEYS.c.vote_id == _VOTES.c.id, _KEYS.c.right_id == right, _KEYS.c.public_key == key,
+                                _KEYS.c.revoked_index.is_(None))
+    return owned.label("owned"), key_active.label("key_active")
+
+
+def _stands(row, opened):
+    return (row.state, row.public_id, row.owned, row.key_active) == ("open", opened.public_id, True, True)
+
+
+# Under the vote's lock, one cast: the vote's state and public id, the user of the bearer session if
+# that is live, and the cast's standing (_standing_of).
 _STANDING = select(
     _VOTES.c.state, _VOTES.c.public_id, SESSIONS.c.user_id,
-    exists().where(_RIGHT_OWNERS.c.vote_id == _VOTES.c.id, _RIGHT_OWNERS.c.right_id == bindparam("right"),
-                   _BINDINGS.c.owner_id == _RIGHT_OWNERS.c.owner_id, _BINDINGS.c.user_id == SESSIONS.c.user_id,
-                   _BINDINGS.c.status == "verified", _BINDINGS.c.community_id == _VOTES.c.community_id
-                   ).label("owned"),
-    exists().where(_KEYS.c.vote_id == _VOTES.c.id, _KEYS.c.right_id == bindparam("right"),
-                   _KEYS.c.public_key == bindparam("key"), _KEYS.c.revoked_index.is_(None)).label("key_active"),
-).select_from(_VOTES.join(SESSIONS, true())).where(_VOTES.c.id == bindparam("vote"), LIVE_SESSION)
+    *_standing_of(bindparam("right"), bindparam("key"), SESSIONS.c.user_id),
+).select_from(_VOTES.join(SESSIONS, true())).where(
+    _VOTES.c.id == bindparam("vote"), live_session(bindparam("sid"), bindparam("now")))
+
+# PostgreSQL, a whole batch in one statement without a lock: the same for every cast i (arrays of
+# session ids, rights and keys), with the log's frontier read in the same snapshot.
+_CASTS = func.unnest(bindparam("i", type_=ARRAY(Integer)), bindparam("sids", type_=ARRAY(String)),
+                     bindparam("rights", type_=ARRAY(String)), bindparam("keys", type_=ARRAY(String))
+                     ).table_valued("i", "sid", "right_id", "public_key").render_derived(name="c")
+_BATCH_STANDING = select(
+    _CASTS.c.i, _VOTES.c.state, _VOTES.c.public_id, SESSIONS.c.user_id,
+    _FRONTIER.c.size, _FRONTIER.c.nodes, _FRONTIER.c.closed,
+    *_standing_of(_CASTS.c.right_id, _CASTS.c.public_key, SESSIONS.c.user_id),
+).select_from(
+    _CASTS.join(_VOTES, _VOTES.c.id == bindparam("vote")).join(_FRONTIER, _FRONTIER.c.vote_id == _VOTES.c.id)
+    .join(SESSIONS, live_session(_CASTS.c.sid, bindparam("now"))))
+
+
+def _batch_append():
+    """PostgreSQL: compare-and-set of the log in one statement — the frontier moves from size
+    `expected` to `size` only if it is still at `expected` and open, and the entries and their tree
+    heads (arrays) are inserted only if it moved. Returns the number of frontier rows moved (0 or 1)."""
+    moved = (update(_FRONTIER)
+             .where(_FRONTIER.c.vote_id == bindparam("vote"), _FRONTIER.c.size == bindparam("expected"),
+                    _FRONTIER.c.closed.is_(False))
+             .values(size=bindparam("size"), nodes=bindparam("nodes")).returning(_FRONTIER.c.vote_id).cte("moved"))
+    did_move = exists(select(moved.c.vote_id))
+    rows = func.unnest(*(bindparam(name, type_=ARRAY(kind)) for name, kind in (
+        ("idx", Integer), ("right_ids", String), ("nonces", String), ("user_ids", Integer), ("leaves", LargeBinary),
+        ("leaf_hashes", LargeBinary), ("roots", String), ("timestamps", String), ("signatures", String)))
+    ).table_valued("idx", "right_id", "nonce", "user_id", "leaf", "leaf_hash", "root", "timestamp", "signature"
+                   ).render_derived(name="r")
+    vote, community = bindparam("vote", type_=Integer), bindparam("community", type_=Integer)
+    entries = insert(VoteEntry.__table__).from_select(
+        ["vote_id", "idx", "community_id", "kind", "right_id", "nonce", "user_id", "leaf", "leaf_hash"],
+        select(vote, rows.c.idx, community, literal("ballot"), rows.c.right_id, rows.c.nonce, rows.c.user_id,
+               rows.c.leaf, rows.c.leaf_hash).where(did_move)).cte("entries")
+    heads = insert(TreeHead.__table__).from_select(
+        ["vote_id", "size", "community_id", "root", "timestamp", "signature"],
+        select(vote, rows.c.idx + 1, community, rows.c.root, rows.c.timestamp, rows.c.signature).where(did_move)
+    ).cte("heads")
+    return select(func.count()).select_from(moved).add_cte(entries, heads)
+
+
+_BATCH_APPEND = _batch_append()
+_CAS_ATTEMPTS = 8
 
 
 def accept_ballot(session_id, vote_pk, envelope, now=None):
@@ -717,33 +779,83 @@ class _Cast:
 
 
 def _append_casts(opened, casts):
-    """Append, in one transaction under the vote's lock, each cast whose vote is open, whose bearer
-    session is live, whose caller owns the right and whose key is bound to it and not revoked; their receipts are set after the
-    commit. Any cast that does not stand is left out (None: cast_ballots will say why); if the
-    transaction fails — a nonce already used, the vote closed meanwhile, a database error — every
-    receipt stays None and each cast is tried again on its own by cast_ballots."""
+    """Append each cast whose vote is open, whose bearer session is live, whose caller owns the
+    right and whose key is bound to it and not revoked, all in one transaction; their receipts are
+    set after the commit. Any cast that does not stand is left out (None: cast_ballots will say why);
+    if the batch cannot be appended — a nonce already used, the vote closed meanwhile, a database
+    error — every receipt stays None and each cast is tried again on its own by cast_ballots."""
     try:
-        book = _Log(opened)
-        appended = []
-        for cast in casts:
-            ballot = cast.envelope["ballot"]
-            standing = book.conn.execute(_STANDING, {
-                "vote": opened.id, "right": ballot["right_id"], "key": cast.envelope["public_key"],
-                "sid": cast.session_id, "now": cast.now}).one_or_none()
-            if standing is not None and (standing.state, standing.public_id, standing.owned, standing.key_active) == (
-                    "open", opened.public_id, True, True):
-                appended.append((cast, book.append(cast.entry, right_id=ballot["right_id"], nonce=ballot["nonce"],
-                                                   user_id=standing.user_id, timestamp=cast.when)))
-        if not appended:
-            db.session.rollback()
-            return
-        book.commit()
+        if db.engine.dialect.name == "postgresql":
+            appended = _append_optimistically(opened, casts)
+        else:
+            appended = _append_locked(opened, casts)
     except (DomainError, SQLAlchemyError):
         db.session.rollback()
         log.info("a batch of %d casts fell back to one transaction each", len(casts), exc_info=True)
         return
     for cast, receipt in appended:
         cast.receipt = receipt
+
+
+def _append_locked(opened, casts):
+    """Under the vote's lock (SQLite: the queued write lock), in the session's transaction."""
+    book = _Log(opened)
+    appended = []
+    for cast in casts:
+        ballot = cast.envelope["ballot"]
+        standing = book.conn.execute(_STANDING, {
+            "vote": opened.id, "right": ballot["right_id"], "key": cast.envelope["public_key"],
+            "sid": cast.session_id, "now": utcnow()}).one_or_none()
+        if standing is not None and _stands(standing, opened):
+            appended.append((cast, book.append(cast.entry, right_id=ballot["right_id"], nonce=ballot["nonce"],
+                                               user_id=standing.user_id, timestamp=cast.when)))
+    if appended:
+        book.commit()
+    else:
+        db.session.rollback()
+    return appended
+
+
+def _append_optimistically(opened, casts):
+    """PostgreSQL: two statements, each its own transaction, and no lock held between them.
+
+    Holding the vote's row lock from a SELECT … FOR UPDATE through the standing read, the writes and
+    the commit kept it across five round trips, each of which, on a loaded server, waits to be
+    scheduled: the lock was then held for milliseconds and the workers queued on it. Instead: read
+    the standing of every cast and the frontier in one snapshot, build the appends, and write them
+    with a compare-and-set on the frontier's size (_BATCH_APPEND). Any append in between — another
+    batch, a key binding or revocation, the close — changes the size, so the write does nothing
+    and the batch is read and built again; if the write happens, nothing was appended since the
+    read, so the standing read still holds for the log (a revocation is an entry). The write is
+    one autocommit statement: synchronous, durable before it returns."""
+    with db.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for _ in range(_CAS_ATTEMPTS):
+            rows = conn.execute(_BATCH_STANDING, {
+                "vote": opened.id, "now": utcnow(), "i": list(range(len(casts))),
+                "sids": [c.session_id for c in casts], "rights": [c.envelope["ballot"]["right_id"] for c in casts],
+                "keys": [c.envelope["public_key"] for c in casts]}).all()
+            standing = {row.i: row.user_id for row in rows if _stands(row, opened)}
+            if not standing or rows[0].closed:
+                return []
+            book = _Log(opened, frontier=Frontier(rows[0].size, _split_nodes(rows[0].nodes)))
+            appended = []
+            for i, cast in enumerate(casts):
+                if i in standing:
+                    ballot = cast.envelope["ballot"]
+                    appended.append((cast, book.append(cast.entry, right_id=ballot["right_id"], nonce=ballot["nonce"],
+                                                       user_id=standing[i], timestamp=cast.when)))
+            entries, heads = book.entry_rows, book.head_rows
+            if conn.execute(_BATCH_APPEND, {
+                    "vote": opened.id, "community": opened.community_id, "expected": book.first,
+                    "size": book.size, "nodes": b"".join(book.frontier.nodes()),
+                    "idx": [e["idx"] for e in entries], "right_ids": [e["right_id"] for e in entries],
+                    "nonces": [e["nonce"] for e in entries], "user_ids": [e["user_id"] for e in entries],
+                    "leaves": [e["leaf"] for e in entries], "leaf_hashes": [e["leaf_hash"] for e in entries],
+                    "roots": [h["root"] for h in heads], "timestamps": [h["timestamp"] for h in heads],
+                    "signatures": [h["signature"] for h in heads]}).scalar():
+                return appended
+    return []  # outrun every time: each cast is appended on its own, under the lock
 
 
 class _GroupCommit:

@@ -121,3 +121,54 @@ def test_casts_that_arrive_together_share_one_transaction(scene, app, batches, o
         stored = scene.client.get(f"/api/v1/votes/{vid}/proofs/inclusion", headers=zhang["headers"], query_string={
             "leaf_index": receipt["leaf_index"], "size": receipt["tree_head"]["size"]}).json
         assert stored["tree_head"] == receipt["tree_head"]
+
+
+def test_an_append_between_a_batchs_read_and_its_write_is_not_lost(scene, app, monkeypatch):
+    """Another append lands while a batch is being built. PostgreSQL appends without holding the
+    lock between reading the log and writing it, so the batch's compare-and-set fails, the batch is
+    read and built again and lands after it; SQLite holds its write lock, so the other append waits
+    and lands after the batch. Either way both are in the log exactly once, in a valid tree."""
+    zhang, _ = scene.owner("张伟", "1", "1", "101"), scene.owner("赵敏", "2", "1", "103")
+    for name in ("张伟", "赵敏"):
+        scene.register_key(name)
+    vid = scene.draft()["id"]
+    opened = scene.open(vid)
+    vote_id, server_key = opened["vote_id"], opened["definition"]["server_key"]
+    rights = {name: scene.rights(vid, name)[0]["right_id"] for name in ("张伟", "赵敏")}
+    size = scene.size(vid)
+    postgresql = db.engine.dialect.name == "postgresql"
+
+    interleaved, builds = {}, []
+    append = vote_service._Log.append
+
+    def append_and_interleave(book, *args, **kwargs):
+        builds.append(book.first)
+        if "thread" not in interleaved:
+            def other():
+                with app.app_context():
+                    env = envelope(scene.keys["赵敏"], vote_id, rights["赵敏"], {"option": "reject"})
+                    interleaved["receipt"] = vote_service.cast_ballot(scene.owners["赵敏"]["id"], vid, env)
+                    db.session.remove()
+            interleaved["thread"] = threading.Thread(target=other)
+            interleaved["thread"].start()
+            if postgresql:  # nothing is locked: the other append completes before this batch writes
+                interleaved["thread"].join(30)
+        return append(book, *args, **kwargs)
+
+    monkeypatch.setattr(vote_service._Log, "append", append_and_interleave)
+    resp = scene.cast(vid, "张伟", vote_id, {"option": "approve"}, right_id=rights["张伟"])
+    interleaved["thread"].join(30)
+    assert resp.status_code == 201, resp.json
+    mine, other = resp.json, interleaved["receipt"]
+    assert receipt_holds(mine, server_key) and receipt_holds(other, server_key)
+    if postgresql:  # built on the log as read; the other append (built on the same log) lands; the
+        # batch's write finds the log moved, and it is built again on the log with the other entry
+        assert builds == [size, size, size + 1] and (other["leaf_index"], mine["leaf_index"]) == (size, size + 1)
+    else:  # the other append queued behind the batch's write lock, and was built after it
+        assert builds == [size, size + 1] and (mine["leaf_index"], other["leaf_index"]) == (size, size + 1)
+    db.session.remove()
+    leaves = db.session.execute(db.select(VoteEntry.leaf).filter_by(vote_id=vid).order_by(VoteEntry.idx)).scalars()
+    hashes = [leaf_hash(bytes(leaf)) for leaf in leaves]
+    head = scene.client.get(f"/api/v1/votes/{vid}/tree-head", headers=zhang["headers"]).json
+    assert len(hashes) == size + 2
+    assert (head["size"], head["root"]) == (size + 2, root_from_leaf_hashes(hashes).hex())
