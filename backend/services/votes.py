@@ -743,8 +743,8 @@ def accept_ballot(session_id, vote_pk, envelope, now=None):
     accept what cast_ballots would accept (the tests send every refusal through both); it is the
     common case made cheap. The vote's definition comes from the per-process cache under the public
     id the ballot names; everything that needs no lock is checked here; the session, the vote's
-    state, the ownership and the key's standing are read in one statement under the vote's lock,
-    in a transaction shared with the casts that reach this process meanwhile (_GroupCommit)."""
+    state, the ownership and the key's standing are read with the append (_append_casts), which is
+    shared with the casts that reach this process meanwhile (_GroupCommit)."""
     if _envelope_problem(envelope):
         return None
     ballot = envelope["ballot"]
@@ -763,16 +763,16 @@ def accept_ballot(session_id, vote_pk, envelope, now=None):
     entry = make_ballot_entry(envelope, when)
     if intrinsic_problem(entry, definition, {ballot["right_id"]: None}, None):
         return None
-    return _group_commit.submit(opened, _Cast(session_id, envelope, entry, now, when))
+    return _group_commit.submit(opened, _Cast(session_id, envelope, entry, when))
 
 
 class _Cast:
     """A checked ballot waiting to be appended; `receipt` is set once its transaction has committed."""
 
-    __slots__ = ("session_id", "envelope", "entry", "now", "when", "receipt", "batch", "done")
+    __slots__ = ("session_id", "envelope", "entry", "when", "receipt", "batch", "done")
 
-    def __init__(self, session_id, envelope, entry, now, when):
-        self.session_id, self.envelope, self.entry, self.now, self.when = session_id, envelope, entry, now, when
+    def __init__(self, session_id, envelope, entry, when):
+        self.session_id, self.envelope, self.entry, self.when = session_id, envelope, entry, when
         self.receipt = None
         self.batch = None  # set on the cast whose thread appends this batch
         self.done = threading.Event()
@@ -865,7 +865,7 @@ class _GroupCommit:
     while a batch is being appended queue; when the batch has committed, the leader wakes its batch
     and hands the queue, as the next batch, to the first cast in it, which leads that one. So each
     thread only ever appends a batch that holds its own cast, a cast waits for at most the batch
-    before its own, and the lock, the writes and the durable commit are paid once per batch. With
+    before its own, and the reads, the writes and the durable commit are paid once per batch. With
     one thread per worker every batch is a single cast.
     """
 
