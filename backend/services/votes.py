@@ -22,6 +22,7 @@ from sqlalchemy import (Integer, LargeBinary, String, bindparam, event, exists, 
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from backend import signing
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -186,11 +187,13 @@ _KEY_STATES = (select(_KEYS.c.right_id, _KEYS.c.public_key, _KEYS.c.revoked_inde
                .where(_KEYS.c.vote_id == bindparam("vote"), _KEYS.c.public_key.in_(bindparam("keys", expanding=True))))
 
 
-_SQLITE_QUEUE = "linli.sqlite_queue"
+_SQLITE_QUEUE, _SQLITE_WAL, _COMMITTED = "linli.sqlite_queue", "linli.sqlite_wal", "linli.committed"
+_SYNC_NORMAL = "linli.synchronous_normal"
 
 
 def _queue_for_sqlite_writes(conn):
-    """On SQLite, wait for the database's write lock in a queue instead of SQLite's busy handler.
+    """On SQLite, wait for the database's write lock in a queue instead of SQLite's busy handler,
+    and fsync after leaving it instead of inside it.
 
     SQLite has one write lock per database, and a writer that finds it taken sleeps 1, 2, 5, 10 … ms
     before trying again, however soon the lock is released: under a stream of casts that sleep
@@ -199,25 +202,66 @@ def _queue_for_sqlite_writes(conn):
     `_leave_sqlite_queue`). Only a connection that has written nothing yet in this transaction
     queues: one that already holds SQLite's lock must not wait for a queue whose head may be waiting
     for that lock; it keeps to the busy handler, as every other writer does.
+
+    With synchronous=FULL the commit's fsync of the write-ahead log happens while the write lock is
+    held — under load most of an append's time in the lock. A queued transaction therefore runs at
+    synchronous=NORMAL (the commit writes the WAL without syncing it) and, once it has committed and
+    left the queue, fsyncs the WAL itself before the commit returns: the next appender works while
+    the disk syncs, and nothing is acknowledged before it is durable. (The frames are then either
+    still in the WAL, which the fsync makes durable, or already copied by a checkpoint, which syncs
+    the database file before the WAL is reused.) The connection is set back to FULL when it
+    returns to the pool.
     """
     path = conn.engine.url.database
-    if not path or path == ":memory:" or conn.connection.driver_connection.in_transaction:
+    raw = conn.connection.driver_connection
+    if not path or path == ":memory:" or raw.in_transaction:
         return
     fd = os.open(path + "-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        raw.execute("PRAGMA synchronous=NORMAL")
+        conn.connection.info[_SYNC_NORMAL] = True
     except BaseException:
         os.close(fd)
         raise
     db.session.info.setdefault(_SQLITE_QUEUE, []).append(fd)
+    db.session.info[_SQLITE_WAL] = path + "-wal"
+
+
+@event.listens_for(Session, "after_commit")
+def _note_commit(session):
+    if _SQLITE_WAL in session.info:
+        session.info[_COMMITTED] = True
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _leave_sqlite_queue(session, transaction):
-    """The transaction has committed or rolled back: let the next writer in (closing releases the flock)."""
-    if transaction.parent is None:
-        for fd in session.info.pop(_SQLITE_QUEUE, ()):
+    """The transaction has committed or rolled back: let the next writer in (closing releases the
+    flock), then make a commit durable."""
+    if transaction.parent is not None:
+        return
+    for fd in session.info.pop(_SQLITE_QUEUE, ()):
+        os.close(fd)
+    wal, committed = session.info.pop(_SQLITE_WAL, None), session.info.pop(_COMMITTED, False)
+    if wal and committed:
+        try:
+            fd = os.open(wal, os.O_RDONLY)
+        except FileNotFoundError:  # checkpointed and removed: the frames are in the database file
+            fd = os.open(wal[:-len("-wal")], os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
             os.close(fd)
+
+
+@event.listens_for(Pool, "checkin")
+def _back_to_full_sync(dbapi_connection, record):
+    """A connection leaves a queued write at synchronous=NORMAL: every other use expects FULL."""
+    if record.info.pop(_SYNC_NORMAL, False) and dbapi_connection is not None:
+        try:
+            dbapi_connection.execute("PRAGMA synchronous=FULL")
+        except Exception as exc:  # noqa: BLE001 — never hand out a connection that does not sync
+            record.invalidate(exc)
 
 
 class _Log:
