@@ -107,6 +107,13 @@ def cpu_seconds(pids):
     return result
 
 
+def machine_idle():
+    """(idle, total) jiffies of the whole machine so far (/proc/stat)."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)
+
+
 def children(pid):
     """Processes whose parent is pid (gunicorn's workers)."""
     found = []
@@ -268,6 +275,7 @@ def figures(phases, pg):
         "worker_cpu_ms": sum(p["worker_cpu"] for p in phases) / n * 1e3,
         "db_cpu_ms": sum(p["db_cpu"] for p in phases) / n * 1e3 if pg else None,
         "errors": [e for p in phases for e in p["errors"]],
+        "idle_pct": 100 * sum(p["idle"][0] for p in phases) / max(1, sum(p["idle"][1] for p in phases)),
     }
 
 
@@ -304,7 +312,9 @@ class Server:
         backends = self.pg.backend_pids() if self.pg else []
         offset = os.path.getsize(self.access_log)
         before_w, before_b = cpu_seconds(workers), cpu_seconds(backends)
+        idle_before = machine_idle()
         seconds, latencies, errors = run_load(self.port, jobs)
+        idle_after = machine_idle()
         after_w = cpu_seconds(workers)
         after_b = cpu_seconds(set(backends) | set(self.pg.backend_pids() if self.pg else []))
         return {
@@ -312,6 +322,7 @@ class Server:
             "server": server_micros(self.access_log, offset, path_prefix),
             "worker_cpu": sum(after_w[p] - before_w.get(p, 0) for p in after_w),
             "db_cpu": sum(after_b[p] - before_b.get(p, 0) for p in after_b),
+            "idle": (idle_after[0] - idle_before[0], idle_after[1] - idle_before[1]),
         }
 
     def stop(self):
@@ -399,7 +410,8 @@ def bench_database(database_url, args, pg=None):
 def _side(label, f):
     db = f" + database {f['db_cpu_ms']:5.2f}" if f["db_cpu_ms"] is not None else ""
     return (f"    {label:22s} {f['rps']:7.1f} req/s   p50 {f['p50']:6.1f} ms   p99 {f['p99']:6.1f} ms   "
-            f"gunicorn {f['server_ms']:5.2f} ms/req   CPU per request: workers {f['worker_cpu_ms']:5.2f}{db} ms")
+            f"gunicorn {f['server_ms']:5.2f} ms/req   CPU per request: workers {f['worker_cpu_ms']:5.2f}{db} ms   "
+            f"machine idle {f['idle_pct']:4.1f} %")
 
 
 def print_row(row):

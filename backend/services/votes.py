@@ -16,7 +16,9 @@ import unicodedata
 from datetime import timedelta, timezone
 from typing import NamedTuple
 
+import psycopg
 from flask import current_app
+from psycopg.rows import namedtuple_row
 from sqlalchemy import (Integer, String, Text, bindparam, column, event, exists, func, insert, literal, select, true,
                         update)
 from sqlalchemy.dialects.postgresql import JSON
@@ -841,7 +843,7 @@ def _append_casts(opened, casts):
             appended = _append_optimistically(opened, casts)
         else:
             appended = _append_locked(opened, casts)
-    except (DomainError, SQLAlchemyError):
+    except (DomainError, SQLAlchemyError, psycopg.Error):
         db.session.rollback()
         log.info("a batch of %d casts fell back to one transaction each", len(casts), exc_info=True)
         return
@@ -868,6 +870,52 @@ def _append_locked(opened, casts):
     return appended
 
 
+class _Compiled:
+    """A Core statement compiled once for PostgreSQL and run on a psycopg cursor directly, prepared.
+    For the batch's two statements SQLAlchemy's execution path cost as much client CPU again as
+    psycopg's own (measured on the standing read: 130–240 µs against 61–86 µs)."""
+
+    def __init__(self, statement):
+        self.statement = statement
+        self.sql = None
+
+    def run(self, cursor, dialect, values):
+        if self.sql is None:
+            compiled = self.statement.compile(dialect=dialect)
+            self.processors = {name: proc for name, bind in compiled.binds.items()
+                               if (proc := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+            self.compiled, self.sql = compiled, compiled.string
+        params = self.compiled.construct_params(values)
+        for name, proc in self.processors.items():
+            params[name] = proc(params[name])
+        cursor.execute(self.sql, params, prepare=True)
+
+
+_STANDING_PG, _APPEND_PG = _Compiled(_BATCH_STANDING), _Compiled(_BATCH_APPEND)
+
+
+def turn_path(vote_pk):
+    """The file whose flock is a vote's append turn among the workers of this host (PostgreSQL)."""
+    return os.path.join(current_app.instance_path, "cast-turns", f"{vote_pk}.lock")
+
+
+def _take_turn(vote_pk):
+    """Wait until no other worker of this host is appending a batch to the vote, and hold the turn:
+    returns the descriptor, whose closing ends it."""
+    path = turn_path(vote_pk)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def _append_optimistically(opened, casts):
     """PostgreSQL: two statements, each its own transaction, and no lock held between them.
 
@@ -879,31 +927,46 @@ def _append_optimistically(opened, casts):
     batch, a key binding or revocation, the close — changes the size, so the write does nothing
     and the batch is read and built again; if the write happens, nothing was appended since the
     read, so the standing read still holds for the log (a revocation is an entry). The write is
-    one autocommit statement: synchronous, durable before it returns."""
-    with db.engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        for _ in range(_CAS_ATTEMPTS):
-            rows = conn.execute(_BATCH_STANDING, {"vote": opened.id, "now": utcnow(), "casts": [
-                {"i": i, "sid": c.session_id, "right_id": c.envelope["ballot"]["right_id"],
-                 "public_key": c.envelope["public_key"]} for i, c in enumerate(casts)]}).all()
-            standing = {row.i: row.user_id for row in rows if _stands(row, opened)}
-            if not standing or rows[0].closed:
-                return []
-            book = _Log(opened, frontier=Frontier(rows[0].size, _split_nodes(rows[0].nodes)))
-            appended = []
-            for i, cast in enumerate(casts):
-                if i in standing:
-                    ballot = cast.envelope["ballot"]
-                    appended.append((cast, book.append(cast.entry, right_id=ballot["right_id"], nonce=ballot["nonce"],
-                                                       user_id=standing[i], timestamp=cast.when)))
-            if conn.execute(_BATCH_APPEND, {
-                    "vote": opened.id, "community": opened.community_id, "expected": book.first,
-                    "size": book.size, "nodes": b"".join(book.frontier.nodes()), "rows": [
-                        {"idx": e["idx"], "right_id": e["right_id"], "nonce": e["nonce"], "user_id": e["user_id"],
-                         "leaf": e["leaf"].hex(), "leaf_hash": e["leaf_hash"].hex(), "root": h["root"],
-                         "timestamp": h["timestamp"], "signature": h["signature"]}
-                        for e, h in zip(book.entry_rows, book.head_rows)]}).scalar():
-                return appended
+    one autocommit statement: synchronous, durable before it returns.
+
+    The workers of one host take turns (_take_turn, a flock): racing, half the batches of two
+    workers lost the compare-and-set and were read, signed and written again. The turn only saves
+    that work; the compare-and-set alone keeps the log right — across hosts, and against the
+    appends that do not take turns (key bindings, the full path of cast_ballots, the close).
+    The two statements run on psycopg itself (_Compiled)."""
+    turn = _take_turn(opened.id)
+    try:
+        with db.engine.connect() as sa_conn:
+            sa_conn = sa_conn.execution_options(isolation_level="AUTOCOMMIT")
+            dialect = sa_conn.dialect
+            with sa_conn.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+                for _ in range(_CAS_ATTEMPTS):
+                    _STANDING_PG.run(cursor, dialect, {"vote": opened.id, "now": utcnow(), "casts": [
+                        {"i": i, "sid": c.session_id, "right_id": c.envelope["ballot"]["right_id"],
+                         "public_key": c.envelope["public_key"]} for i, c in enumerate(casts)]})
+                    rows = cursor.fetchall()
+                    standing = {row.i: row.user_id for row in rows if _stands(row, opened)}
+                    if not standing or rows[0].closed:
+                        return []
+                    book = _Log(opened, frontier=Frontier(rows[0].size, _split_nodes(rows[0].nodes)))
+                    appended = []
+                    for i, cast in enumerate(casts):
+                        if i in standing:
+                            ballot = cast.envelope["ballot"]
+                            appended.append((cast, book.append(cast.entry, right_id=ballot["right_id"],
+                                                               nonce=ballot["nonce"], user_id=standing[i],
+                                                               timestamp=cast.when)))
+                    _APPEND_PG.run(cursor, dialect, {
+                        "vote": opened.id, "community": opened.community_id, "expected": book.first,
+                        "size": book.size, "nodes": b"".join(book.frontier.nodes()), "rows": [
+                            {"idx": e["idx"], "right_id": e["right_id"], "nonce": e["nonce"],
+                             "user_id": e["user_id"], "leaf": e["leaf"].hex(), "leaf_hash": e["leaf_hash"].hex(),
+                             "root": h["root"], "timestamp": h["timestamp"], "signature": h["signature"]}
+                            for e, h in zip(book.entry_rows, book.head_rows)]})
+                    if cursor.fetchone()[0]:
+                        return appended
+    finally:
+        os.close(turn)
     return []  # outrun every time: each cast is appended on its own, under the lock
 
 

@@ -3,6 +3,8 @@ while a batch is being appended are appended together, in one transaction, by th
 a cast that does not stand is left out and refused on its own, with its precise code; a batch that
 cannot commit is retried one cast at a time. The batches are made deterministic here by holding the
 first leader until the other casts have queued behind it."""
+import fcntl
+import os
 import threading
 import time
 
@@ -29,7 +31,7 @@ def batches(monkeypatch):
     sizes = Batches()
     append = vote_service._append_casts
 
-    def held(opened, casts):
+    def held(opened, casts, *rest):
         sizes.append(len(casts))
         if sizes.hold:
             sizes.hold = False
@@ -37,7 +39,7 @@ def batches(monkeypatch):
             while len(vote_service._group_commit._queues.get(opened.id, ())) < QUEUED:
                 assert time.monotonic() < deadline, "the other casts never queued"
                 time.sleep(0.002)
-        append(opened, casts)
+        append(opened, casts, *rest)
 
     monkeypatch.setattr(vote_service, "_append_casts", held)
     return sizes
@@ -172,3 +174,40 @@ def test_an_append_between_a_batchs_read_and_its_write_is_not_lost(scene, app, m
     head = scene.client.get(f"/api/v1/votes/{vid}/tree-head", headers=zhang["headers"]).json
     assert len(hashes) == size + 2
     assert (head["size"], head["root"]) == (size + 2, root_from_leaf_hashes(hashes).hex())
+
+
+def test_a_cast_waits_while_another_worker_of_the_host_appends(scene, app):
+    """While another worker of this host appends to the vote — it holds the vote's turn file on
+    PostgreSQL (votes.turn_path), the database's writers' queue on SQLite — a cast waits, appends
+    nothing, and lands as soon as the other is done. (On PostgreSQL the turn only spares the workers
+    redoing each other's batches; without it the cast would land at once.)"""
+    scene.owner("张伟", "1", "1", "101")
+    scene.register_key("张伟")
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    size = scene.size(vid)
+    with app.app_context():
+        path = (vote_service.turn_path(vid) if db.engine.dialect.name == "postgresql"
+                else db.engine.url.database + "-writers.lock")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    other = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    answer = {}
+
+    def cast():
+        answer["response"] = app.test_client().post(
+            f"/api/v1/votes/{vid}/ballots", headers=scene.owners["张伟"]["headers"],
+            json=envelope(scene.keys["张伟"], vote_id, scene.rights(vid, "张伟")[0]["right_id"], {"option": "approve"}))
+
+    thread = threading.Thread(target=cast)
+    try:
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and "response" not in answer
+        assert scene.size(vid) == size
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    thread.join(30)
+    assert answer["response"].status_code == 201, answer["response"].json
+    assert answer["response"].json["leaf_index"] == size and scene.size(vid) == size + 1
