@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import struct
 import threading
 import unicodedata
 from datetime import timedelta, timezone
@@ -763,25 +764,37 @@ _BATCH_STANDING = select(
 
 
 def _batch_append():
-    """PostgreSQL: compare-and-set of the log in one statement — the frontier moves from size
-    `expected` to `size` only if it is still at `expected` and open, and the entries and their tree
-    heads (`rows`, leaves and leaf hashes in hex) are inserted only if it moved. Returns the number
-    of frontier rows moved (0 or 1)."""
+    """PostgreSQL: the compare-and-set of the log, and the standing of its casts, in one statement.
+
+    The frontier moves from (`expected`, `expected_nodes`) to (`size`, `nodes`) only if it is still
+    there and open, and every one of the `n` casts in `rows` stands as _STANDING would have it: the
+    vote open under `public_id`, the bearer session `sid` live at `now`, its user a verified owner
+    of the right, the key bound to the right and not revoked. Only if it moved are the entries (with
+    that user) and their tree heads inserted. Returns the number of frontier rows moved (0 or 1)."""
+    rows = _recordset("rows", "r", idx=Integer, sid=String, right_id=String, public_key=String, nonce=Text,
+                      leaf=Text, leaf_hash=Text, root=Text, timestamp=Text, signature=Text)
+    user = (select(SESSIONS.c.user_id).where(live_session(rows.c.sid, bindparam("now"))).correlate(rows)
+            .scalar_subquery())
+    users = select(rows, user.label("user_id")).cte("users")
+    casts = select(users, *_standing_of(users.c.right_id, users.c.public_key, users.c.user_id)).select_from(
+        users.join(_VOTES, _VOTES.c.id == bindparam("vote"))).where(
+        _VOTES.c.state == "open", _VOTES.c.public_id == bindparam("public_id")).cte("casts")
+    standing = select(func.count()).select_from(casts).where(
+        casts.c.user_id.is_not(None), casts.c.owned.is_(True), casts.c.key_active.is_(True)).scalar_subquery()
     moved = (update(_FRONTIER)
              .where(_FRONTIER.c.vote_id == bindparam("vote"), _FRONTIER.c.size == bindparam("expected"),
-                    _FRONTIER.c.closed.is_(False))
+                    _FRONTIER.c.nodes == bindparam("expected_nodes"), _FRONTIER.c.closed.is_(False),
+                    standing == bindparam("n"))
              .values(size=bindparam("size"), nodes=bindparam("nodes")).returning(_FRONTIER.c.vote_id).cte("moved"))
     did_move = exists(select(moved.c.vote_id))
-    rows = _recordset("rows", "r", idx=Integer, right_id=Text, nonce=Text, user_id=Integer, leaf=Text,
-                      leaf_hash=Text, root=Text, timestamp=Text, signature=Text)
     vote, community = bindparam("vote", type_=Integer), bindparam("community", type_=Integer)
     entries = insert(VoteEntry.__table__).from_select(
         ["vote_id", "idx", "community_id", "kind", "right_id", "nonce", "user_id", "leaf", "leaf_hash"],
-        select(vote, rows.c.idx, community, literal("ballot"), rows.c.right_id, rows.c.nonce, rows.c.user_id,
-               func.decode(rows.c.leaf, "hex"), func.decode(rows.c.leaf_hash, "hex")).where(did_move)).cte("entries")
+        select(vote, casts.c.idx, community, literal("ballot"), casts.c.right_id, casts.c.nonce, casts.c.user_id,
+               func.decode(casts.c.leaf, "hex"), func.decode(casts.c.leaf_hash, "hex")).where(did_move)).cte("entries")
     heads = insert(TreeHead.__table__).from_select(
         ["vote_id", "size", "community_id", "root", "timestamp", "signature"],
-        select(vote, rows.c.idx + 1, community, rows.c.root, rows.c.timestamp, rows.c.signature).where(did_move)
+        select(vote, casts.c.idx + 1, community, casts.c.root, casts.c.timestamp, casts.c.signature).where(did_move)
     ).cte("heads")
     return select(func.count()).select_from(moved).add_cte(entries, heads)
 
@@ -916,55 +929,79 @@ def _take_turn(vote_pk):
     return fd
 
 
+_TURN_FORMAT = struct.Struct(">4sQ")  # the turn file: b"LNF1", the log's size, then its frontier's nodes
+
+
+def _frontier_left(turn):
+    """The frontier the last batch of this host left in the turn file, if any. Only a hint: the
+    write compares it with the log's own (_BATCH_APPEND) — a stale, torn or foreign one fails there."""
+    data = os.pread(turn, 4096, 0)
+    if len(data) < _TURN_FORMAT.size:
+        return None
+    magic, size = _TURN_FORMAT.unpack_from(data)
+    nodes = data[_TURN_FORMAT.size:_TURN_FORMAT.size + 32 * size.bit_count()]
+    if magic != b"LNF1" or len(nodes) != 32 * size.bit_count():
+        return None
+    return Frontier(size, _split_nodes(nodes))
+
+
+def _leave_frontier(turn, frontier):
+    os.pwrite(turn, _TURN_FORMAT.pack(b"LNF1", frontier.size) + b"".join(frontier.nodes()), 0)
+
+
 def _append_optimistically(opened, casts):
-    """PostgreSQL: two statements, each its own transaction, and no lock held between them.
+    """PostgreSQL: usually one statement, its own transaction; no lock held across round trips.
 
     Holding the vote's row lock from a SELECT … FOR UPDATE through the standing read, the writes and
     the commit kept it across five round trips, each of which, on a loaded server, waits to be
-    scheduled: the lock was then held for milliseconds and the workers queued on it. Instead: read
-    the standing of every cast and the frontier in one snapshot, build the appends, and write them
-    with a compare-and-set on the frontier's size (_BATCH_APPEND). Any append in between — another
-    batch, a key binding or revocation, the close — changes the size, so the write does nothing
-    and the batch is read and built again; if the write happens, nothing was appended since the
-    read, so the standing read still holds for the log (a revocation is an entry). The write is
-    one autocommit statement: synchronous, durable before it returns.
+    scheduled: the lock was then held for milliseconds and the workers queued on it. Instead the
+    batch is built on a frontier and written with a compare-and-set (_BATCH_APPEND): it writes only
+    if the log's frontier is still that one and every cast still stands — checked in the same
+    statement. Any append in between (another batch, a key binding or revocation, the close) moves
+    the frontier, and the write does nothing. The write is one autocommit statement: synchronous,
+    durable before it returns.
 
-    The workers of one host take turns (_take_turn, a flock): racing, half the batches of two
-    workers lost the compare-and-set and were read, signed and written again. The turn only saves
-    that work; the compare-and-set alone keeps the log right — across hosts, and against the
-    appends that do not take turns (key bindings, the full path of cast_ballots, the close).
-    The two statements run on psycopg itself (_Compiled)."""
+    The workers of one host take turns (_take_turn, a flock on a file per vote), and the batch that
+    ends a turn leaves the frontier it wrote in that file: the next batch, in whichever worker,
+    builds on it without reading the log first. If the write does nothing — a cast that does not
+    stand, an append from elsewhere, no frontier left yet — the standing of every cast and the
+    frontier are read in one snapshot (_BATCH_STANDING), the casts that stand are built again on
+    that frontier and written the same way. The turn only saves work (racing, half the batches of
+    two workers were read, signed and written twice); the compare-and-set alone keeps the log
+    right, across hosts too. The statements run on psycopg itself (_Compiled)."""
     turn = _take_turn(opened.id)
     try:
+        frontier, standing = _frontier_left(turn), range(len(casts))
         with db.engine.connect() as sa_conn:
             sa_conn = sa_conn.execution_options(isolation_level="AUTOCOMMIT")
             dialect = sa_conn.dialect
             with sa_conn.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
                 for _ in range(_CAS_ATTEMPTS):
-                    _STANDING_PG.run(cursor, dialect, {"vote": opened.id, "now": utcnow(), "casts": [
-                        {"i": i, "sid": c.session_id, "right_id": c.envelope["ballot"]["right_id"],
-                         "public_key": c.envelope["public_key"]} for i, c in enumerate(casts)]})
-                    rows = cursor.fetchall()
-                    standing = {row.i: row.user_id for row in rows if _stands(row, opened)}
-                    if not standing or rows[0].closed:
-                        return []
-                    book = _Log(opened, frontier=Frontier(rows[0].size, _split_nodes(rows[0].nodes)))
-                    appended = []
-                    for i, cast in enumerate(casts):
-                        if i in standing:
-                            ballot = cast.envelope["ballot"]
-                            appended.append((cast, book.append(cast.entry, right_id=ballot["right_id"],
-                                                               nonce=ballot["nonce"], user_id=standing[i],
-                                                               timestamp=cast.when)))
+                    if frontier is None:
+                        _STANDING_PG.run(cursor, dialect, {"vote": opened.id, "now": utcnow(), "casts": [
+                            {"i": i, "sid": c.session_id, "right_id": c.envelope["ballot"]["right_id"],
+                             "public_key": c.envelope["public_key"]} for i, c in enumerate(casts)]})
+                        rows = cursor.fetchall()
+                        standing = [row.i for row in rows if _stands(row, opened)]
+                        if not standing or rows[0].closed:
+                            return []
+                        frontier = Frontier(rows[0].size, _split_nodes(rows[0].nodes))
+                    expected = b"".join(frontier.nodes())
+                    book = _Log(opened, frontier=frontier)
+                    appended = [(casts[i], book.append(casts[i].entry, timestamp=casts[i].when)) for i in standing]
                     _APPEND_PG.run(cursor, dialect, {
-                        "vote": opened.id, "community": opened.community_id, "expected": book.first,
+                        "vote": opened.id, "community": opened.community_id, "public_id": opened.public_id,
+                        "now": utcnow(), "n": len(appended), "expected": book.first, "expected_nodes": expected,
                         "size": book.size, "nodes": b"".join(book.frontier.nodes()), "rows": [
-                            {"idx": e["idx"], "right_id": e["right_id"], "nonce": e["nonce"],
-                             "user_id": e["user_id"], "leaf": e["leaf"].hex(), "leaf_hash": e["leaf_hash"].hex(),
-                             "root": h["root"], "timestamp": h["timestamp"], "signature": h["signature"]}
-                            for e, h in zip(book.entry_rows, book.head_rows)]})
+                            {"idx": e["idx"], "sid": cast.session_id, "right_id": cast.envelope["ballot"]["right_id"],
+                             "public_key": cast.envelope["public_key"], "nonce": cast.envelope["ballot"]["nonce"],
+                             "leaf": e["leaf"].hex(), "leaf_hash": e["leaf_hash"].hex(), "root": h["root"],
+                             "timestamp": h["timestamp"], "signature": h["signature"]}
+                            for (cast, _), e, h in zip(appended, book.entry_rows, book.head_rows)]})
                     if cursor.fetchone()[0]:
+                        _leave_frontier(turn, book.frontier)
                         return appended
+                    frontier = None
     finally:
         os.close(turn)
     return []  # outrun every time: each cast is appended on its own, under the lock

@@ -9,12 +9,13 @@ import threading
 import time
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend.extensions import db
 from backend.models import VoteEntry
 from backend.services import votes as vote_service
 from tests.api.test_votes import envelope, receipt_holds, scene  # noqa: F401 — the fixture
-from voting.merkle import leaf_hash, root_from_leaf_hashes
+from voting.merkle import Frontier, leaf_hash, root_from_leaf_hashes
 
 QUEUED = 5  # casts that queue behind the first one
 
@@ -139,6 +140,11 @@ def test_an_append_between_a_batchs_read_and_its_write_is_not_lost(scene, app, m
     rights = {name: scene.rights(vid, name)[0]["right_id"] for name in ("张伟", "赵敏")}
     size = scene.size(vid)
     postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql:  # no frontier left by an earlier batch (of an earlier test's vote of this id): read the log
+        with app.app_context():
+            path = vote_service.turn_path(vid)
+        if os.path.exists(path):
+            os.remove(path)
 
     interleaved, builds = {}, []
     append = vote_service._Log.append
@@ -164,7 +170,7 @@ def test_an_append_between_a_batchs_read_and_its_write_is_not_lost(scene, app, m
     mine, other = resp.json, interleaved["receipt"]
     assert receipt_holds(mine, server_key) and receipt_holds(other, server_key)
     if postgresql:  # built on the log as read; the other append (built on the same log) lands; the
-        # batch's write finds the log moved, and it is built again on the log with the other entry
+        # batch's write finds the log moved, and it is built again on the log read again
         assert builds == [size, size, size + 1] and (other["leaf_index"], mine["leaf_index"]) == (size, size + 1)
     else:  # the other append queued behind the batch's write lock, and was built after it
         assert builds == [size, size + 1] and (mine["leaf_index"], other["leaf_index"]) == (size, size + 1)
@@ -211,3 +217,69 @@ def test_a_cast_waits_while_another_worker_of_the_host_appends(scene, app):
     thread.join(30)
     assert answer["response"].status_code == 201, answer["response"].json
     assert answer["response"].json["leaf_index"] == size and scene.size(vid) == size + 1
+
+
+def test_a_frontier_left_in_the_turn_file_is_only_a_hint(scene, app):
+    """PostgreSQL: a batch builds on the frontier the last batch left in the vote's turn file, and
+    its write checks that frontier against the log's. One of the right size but the wrong nodes
+    (left by an earlier database, or torn) — or of the wrong size, or unreadable — only costs a read
+    of the log: the cast lands where it belongs, in a valid tree, and the file is put right. (On
+    SQLite the turn file is not used; the cast lands all the same.)"""
+    scene.owner("张伟", "1", "1", "101")
+    scene.register_key("张伟")
+    vid = scene.draft()["id"]
+    opened = scene.open(vid)
+    vote_id, server_key = opened["vote_id"], opened["definition"]["server_key"]
+    right = scene.rights(vid, "张伟")[0]["right_id"]
+    with app.app_context():
+        path = vote_service.turn_path(vid)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    for forged in ("same size, other nodes", "other size", "garbage"):
+        size = scene.size(vid)
+        with open(path, "wb") as fh:
+            if forged == "garbage":
+                fh.write(b"not a frontier")
+            else:
+                fake = Frontier()
+                for i in range(size if forged == "same size, other nodes" else size + 1):
+                    fake.append(bytes([i + 1]) * 32)
+                fh.write(vote_service._TURN_FORMAT.pack(b"LNF1", fake.size) + b"".join(fake.nodes()))
+        resp = scene.cast(vid, "张伟", vote_id, {"option": "approve"}, right_id=right)
+        assert resp.status_code == 201, resp.json
+        assert resp.json["leaf_index"] == size and receipt_holds(resp.json, server_key)
+        db.session.remove()
+        leaves = db.session.execute(
+            db.select(VoteEntry.leaf).filter_by(vote_id=vid).order_by(VoteEntry.idx)).scalars().all()
+        root = root_from_leaf_hashes([leaf_hash(bytes(leaf)) for leaf in leaves]).hex()
+        assert len(leaves) == size + 1 and resp.json["tree_head"]["root"] == root
+        if db.engine.dialect.name == "postgresql":
+            with open(path, "rb") as fh:
+                left = fh.read()
+            assert left.startswith(vote_service._TURN_FORMAT.pack(b"LNF1", size + 1))
+
+
+def test_a_write_on_a_frontier_left_by_the_last_batch_checks_the_standing_itself(scene, app, world):
+    """PostgreSQL: once a cast has landed, the turn file holds the log's current frontier, and the
+    next batch is written without reading anything first — so the write itself must refuse a cast
+    that does not stand. Each such cast is refused with its precise code and the log is unchanged."""
+    zhang, zhao = scene.owner("张伟", "1", "1", "101"), scene.owner("赵敏", "2", "1", "103")
+    for name in ("张伟", "赵敏"):
+        scene.register_key(name)
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    right = scene.rights(vid, "张伟")[0]["right_id"]
+    path = f"/api/v1/votes/{vid}/ballots"
+    client = app.test_client()
+    assert scene.cast(vid, "张伟", vote_id, {"option": "approve"}, right_id=right).status_code == 201
+    size = scene.size(vid)
+    second = world.login(zhang["openid"])
+    assert client.post("/api/v1/auth/logout", headers=second["headers"]).status_code == 204
+    for headers, key, status, code in (
+        (zhao["headers"], scene.keys["赵敏"], 403, "not_your_right"),  # another owner, for his right
+        (zhang["headers"], Ed25519PrivateKey.generate(), 403, "key_not_bound"),
+        (second["headers"], scene.keys["张伟"], 401, "token_revoked"),
+    ):
+        resp = client.post(path, headers=headers, json=envelope(key, vote_id, right, {"option": "reject"}))
+        assert (resp.status_code, resp.json["error"]["code"]) == (status, code), resp.json
+        assert scene.size(vid) == size, code
+    assert scene.cast(vid, "张伟", vote_id, {"option": "reject"}, right_id=right).json["leaf_index"] == size
