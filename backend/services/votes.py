@@ -217,20 +217,46 @@ def _queue_for_sqlite_writes(conn):
     the database file before the WAL is reused.) The connection is set back to FULL when it
     returns to the pool.
     """
-    path = conn.engine.url.database
-    raw = conn.connection.driver_connection
-    if not path or path == ":memory:" or raw.in_transaction:
+    path = _database_file(conn)
+    if path is None or conn.connection.driver_connection.in_transaction:
         return
-    fd = os.open(path + "-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    db.session.info.setdefault(_SQLITE_QUEUE, []).append(_enter_sqlite_queue(conn, path))
+    db.session.info[_SQLITE_WAL] = path + "-wal"
+
+
+def _database_file(conn):
+    """The SQLite database file of `conn`, or None for an in-memory database."""
+    path = conn.engine.url.database
+    return path if path and path != ":memory:" else None
+
+
+def _enter_sqlite_queue(conn, path):
+    """Queue for the write lock of the database `path` and set `conn` to synchronous=NORMAL; returns
+    the queue's descriptor, whose closing leaves the queue."""
+    fd = _flock(path + "-writers.lock")
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        raw.execute("PRAGMA synchronous=NORMAL")
+        conn.connection.driver_connection.execute("PRAGMA synchronous=NORMAL")
         conn.connection.info[_SYNC_NORMAL] = True
     except BaseException:
         os.close(fd)
         raise
-    db.session.info.setdefault(_SQLITE_QUEUE, []).append(fd)
-    db.session.info[_SQLITE_WAL] = path + "-wal"
+    return fd
+
+
+def _flock(path):
+    """Wait for and take an exclusive flock on `path` (created, and its folder, if missing); returns
+    the descriptor, whose closing releases it."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @event.listens_for(Session, "after_commit")
@@ -879,43 +905,34 @@ def _append_queued(opened, casts):
     lock is taken first (BEGIN IMMEDIATE), so the frontier and the standing read are the log's."""
     with db.engine.connect() as conn:
         dialect, raw = conn.dialect, conn.connection.driver_connection
-        path = conn.engine.url.database
-        queue = os.open(path + "-writers.lock", os.O_RDWR | os.O_CREAT, 0o600) if path and path != ":memory:" else None
+        path = _database_file(conn)
+        queue = _enter_sqlite_queue(conn, path) if path else None
         appended = []
         try:
-            if queue is not None:
-                fcntl.flock(queue, fcntl.LOCK_EX)
-                raw.execute("PRAGMA synchronous=NORMAL")
-                conn.connection.info[_SYNC_NORMAL] = True
             raw.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = raw.cursor()
-                row = _FRONTIER_ROW.run(cursor, dialect, {"vote": opened.id}).fetchone()
-                if row is None or row[2]:
-                    raw.rollback()
-                    return []
-                book = _Log(opened, frontier=Frontier(row[0], _split_nodes(row[1])))
-                for cast in casts:
-                    ballot = cast.envelope["ballot"]
-                    standing = _STANDING_SQLITE.run(cursor, dialect, {
-                        "vote": opened.id, "right": ballot["right_id"], "key": cast.envelope["public_key"],
-                        "sid": cast.session_id, "now": utcnow()}).fetchone()
-                    if standing is not None and _stands(_StandingRow(*standing), opened):
-                        appended.append((cast, book.append(cast.entry, right_id=ballot["right_id"],
-                                                           nonce=ballot["nonce"], user_id=standing[2],
-                                                           timestamp=cast.when)))
-                if not appended:
-                    raw.rollback()
-                    return []
-                _ENTRIES_SQLITE.run_many(cursor, dialect, book.entry_rows)
-                _HEADS_SQLITE.run_many(cursor, dialect, book.head_rows)
-                _SAVE_SQLITE.run(cursor, dialect, {"vote": opened.id, "size": book.size,
-                                                   "nodes": b"".join(book.frontier.nodes()), "closed": False})
-                raw.commit()
-            except BaseException:
-                raw.rollback()
-                raise
+            cursor = raw.cursor()
+            row = _FRONTIER_ROW.run(cursor, dialect, {"vote": opened.id}).fetchone()
+            if row is None or row[2]:
+                return []
+            book = _Log(opened, frontier=Frontier(row[0], _split_nodes(row[1])))
+            for cast in casts:
+                ballot = cast.envelope["ballot"]
+                standing = _STANDING_SQLITE.run(cursor, dialect, {
+                    "vote": opened.id, "right": ballot["right_id"], "key": cast.envelope["public_key"],
+                    "sid": cast.session_id, "now": utcnow()}).fetchone()
+                if standing is not None and _stands(_StandingRow(*standing), opened):
+                    appended.append((cast, book.append(cast.entry, right_id=ballot["right_id"], nonce=ballot["nonce"],
+                                                       user_id=standing[2], timestamp=cast.when)))
+            if not appended:
+                return []
+            _ENTRIES_SQLITE.run_many(cursor, dialect, book.entry_rows)
+            _HEADS_SQLITE.run_many(cursor, dialect, book.head_rows)
+            _SAVE_SQLITE.run(cursor, dialect, {"vote": opened.id, "size": book.size,
+                                               "nodes": b"".join(book.frontier.nodes()), "closed": False})
+            raw.commit()
         finally:
+            if raw.in_transaction:
+                raw.rollback()
             if queue is not None:
                 os.close(queue)
         if queue is not None:
@@ -967,25 +984,9 @@ _StandingRow = namedtuple("_StandingRow", [c.key for c in _STANDING.selected_col
 
 
 def turn_path(vote_pk):
-    """The file whose flock is a vote's append turn among the workers of this host (PostgreSQL)."""
+    """The file whose flock is a vote's append turn among the workers of this host (PostgreSQL; the
+    batch that ends a turn leaves its frontier in it)."""
     return os.path.join(current_app.instance_path, "cast-turns", f"{vote_pk}.lock")
-
-
-def _take_turn(vote_pk):
-    """Wait until no other worker of this host is appending a batch to the vote, and hold the turn:
-    returns the descriptor, whose closing ends it."""
-    path = turn_path(vote_pk)
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
 
 
 _TURN_FORMAT = struct.Struct(">4sQ")  # the turn file: b"LNF1", the log's size, then its frontier's nodes
@@ -1020,7 +1021,7 @@ def _append_optimistically(opened, casts):
     the frontier, and the write does nothing. The write is one autocommit statement: synchronous,
     durable before it returns.
 
-    The workers of one host take turns (_take_turn, a flock on a file per vote), and the batch that
+    The workers of one host take turns (a flock on a file per vote, turn_path), and the batch that
     ends a turn leaves the frontier it wrote in that file: the next batch, in whichever worker,
     builds on it without reading the log first. If the write does nothing — a cast that does not
     stand, an append from elsewhere, no frontier left yet — the standing of every cast and the
@@ -1028,7 +1029,7 @@ def _append_optimistically(opened, casts):
     that frontier and written the same way. The turn only saves work (racing, half the batches of
     two workers were read, signed and written twice); the compare-and-set alone keeps the log
     right, across hosts too. The statements run on psycopg itself (_Compiled)."""
-    turn = _take_turn(opened.id)
+    turn = _flock(turn_path(opened.id))
     try:
         frontier, standing = _frontier_left(turn), range(len(casts))
         with db.engine.connect() as sa_conn:
