@@ -1,6 +1,6 @@
 """Benchmark: casting signed ballots into one vote vs. a bare JSON endpoint, on the same gunicorn.
 
-Run: .venv/bin/python bench/cast_bench.py [--clients 16] [--requests 4000] [--rounds 4] [--sizes 1000,10000,50000]
+Run: .venv/bin/python bench/cast_bench.py [--clients 16] [--requests 4000] [--rounds 10] [--sizes 1000,10000,50000]
                                           [--workers 2] [--threads N] [--rights 200] [--db sqlite,pg]
 
 For each database — SQLite (a file in a temporary directory) and PostgreSQL when DATABASE_URL names
@@ -15,7 +15,8 @@ one or a local cluster answers (a temporary database is created on that server a
      in --rounds alternating rounds so that the machine's drift during the measurement touches both;
   4. prints for both: throughput, p50/p99 latency, gunicorn's own time per request, and the CPU time
      per request of the gunicorn workers and (PostgreSQL) of the database backends — the cost per
-     cast, which is what must stay flat as the log grows — and the throughput ratio.
+     cast, which is what must stay flat as the log grows — the share of the machine's CPU time left
+     idle during each side, and the throughput ratio.
 Prints figures and exits 0; it is not a test and asserts nothing about time.
 """
 from __future__ import annotations
@@ -431,7 +432,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=4000, help="requests per measurement, each side")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating bare/cast rounds per measurement")
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="alternating bare/cast rounds per measurement (the machine's speed moves within seconds)")
     parser.add_argument("--sizes", default="1000,10000,50000", help="log sizes to measure at")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=0,
