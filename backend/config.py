@@ -1,4 +1,6 @@
 """Configuration: one Config class filled from environment variables (handbook §7)."""
+import base64
+import binascii
 import os
 from pathlib import Path
 
@@ -6,6 +8,24 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-secret-not-for-production"
 # 32 zero-ish bytes, base64: only ever used in development and tests.
 DEV_PII_KEY = "ZGV2LXBpaS1rZXktbm90LWZvci1wcm9kdWN0aW9uISE="
+
+
+SECRET_BYTES = 32
+
+
+def _b64(text):
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def strong_secret(raw):
+    """At least SECRET_BYTES bytes that look random: no entropy meter exists, but a key this long
+    with at least half of its length in distinct byte values rules out the typed passwords and
+    repeated patterns people try (32 random bytes have ~30 distinct values; token_urlsafe(32) ~30 of
+    43 characters)."""
+    return len(raw) >= SECRET_BYTES and len(set(raw)) >= SECRET_BYTES // 2
 
 
 class ConfigError(RuntimeError):
@@ -61,6 +81,9 @@ class Config:
         # commit (votes._GroupCommit): docs/votes.md "Figures" has the measurements.
         self.WORKER_THREADS = int(env.get("LINLI_THREADS") or 8)
         self.SECRET_KEY = env.get("SECRET_KEY", DEV_SECRET)
+        # The key tokens were signed with before the last rotation: still accepted, never used to sign
+        # (docs/architecture.md "Rotating the keys").
+        self.SECRET_KEY_PREVIOUS = env.get("SECRET_KEY_PREVIOUS", "")
         self.PII_KEY = env.get("PII_KEY", DEV_PII_KEY)
         self.SIGNING_KEY_FILE = env.get("SIGNING_KEY_FILE", str(instance / "signing_key.pem"))
         self.MEDIA_ROOT = env.get("MEDIA_ROOT", str(instance / "media"))
@@ -89,6 +112,11 @@ class Config:
         self.MEDIA_MAX_SIDE = int(env.get("MEDIA_MAX_SIDE", "2560"))
         self.MEDIA_THUMB_SIDE = int(env.get("MEDIA_THUMB_SIDE", "360"))
         self.MEDIA_UPLOADS_PER_MINUTE = int(env.get("MEDIA_UPLOADS_PER_MINUTE", "30"))
+        # Ownership claims (docs/decisions.md "Claims"): per user per hour, per community per minute,
+        # and how many of a user's claims may wait for review at once.
+        self.CLAIMS_PER_USER_PER_HOUR = int(env.get("CLAIMS_PER_USER_PER_HOUR", "10"))
+        self.CLAIMS_PER_COMMUNITY_PER_MINUTE = int(env.get("CLAIMS_PER_COMMUNITY_PER_MINUTE", "60"))
+        self.CLAIMS_PENDING_PER_USER = int(env.get("CLAIMS_PENDING_PER_USER", "3"))
         self.VOTE_MIN_HOURS = int(env.get("VOTE_MIN_HOURS", "0" if self.ENV != "production" else "72"))
         # Tickets (§5): hours to accept, per-subject hours to resolve ("elevator=24,noise=48" overrides
         # the defaults above), days the resident has to confirm or reopen a resolved ticket.
@@ -115,8 +143,16 @@ class Config:
         problems = []
         if not self.SECRET_KEY or self.SECRET_KEY == DEV_SECRET:
             problems.append("SECRET_KEY must be set to a non-default value")
+        elif not strong_secret(self.SECRET_KEY.encode()):
+            problems.append(f"SECRET_KEY must hold at least {SECRET_BYTES} random bytes, e.g. "
+                            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
         if not self.PII_KEY or self.PII_KEY == DEV_PII_KEY:
             problems.append("PII_KEY must be set to a non-default value")
+        elif not strong_secret(_b64(self.PII_KEY)):
+            problems.append(f"PII_KEY must be base64 of at least {SECRET_BYTES} random bytes, e.g. "
+                            "python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'")
+        if self.SECRET_KEY_PREVIOUS and not strong_secret(self.SECRET_KEY_PREVIOUS.encode()):
+            problems.append("SECRET_KEY_PREVIOUS, when set, must be as strong as SECRET_KEY")
         if self.WECHAT_APPID in ("", "wx-dev-appid") or self.WECHAT_SECRET in ("", "wx-dev-secret"):
             problems.append("WECHAT_APPID and WECHAT_SECRET must be set")
         if self.WECHAT_DEV_FAKE:

@@ -3,6 +3,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from datetime import timedelta
 from functools import lru_cache
@@ -22,8 +23,8 @@ from backend.models.base import utcnow
 # ---------------------------------------------------------------- personal data
 
 
-def _derive(purpose):
-    return _derive_from(current_app.config["PII_KEY"], purpose)
+def _derive(purpose, pii_key=None):
+    return _derive_from(pii_key or current_app.config["PII_KEY"], purpose)
 
 
 @lru_cache(maxsize=16)
@@ -34,26 +35,27 @@ def _derive_from(pii_key, purpose):
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(raw)
 
 
-def encrypt_pii(text):
-    """AES-GCM encrypt a personal-data string; None stays None."""
+def encrypt_pii(text, pii_key=None):
+    """AES-GCM encrypt a personal-data string; None stays None. `pii_key`: another key than the
+    configured one (key rotation only)."""
     if text is None:
         return None
     nonce = os.urandom(12)
-    return nonce + AESGCM(_derive(b"linli pii aes-gcm")).encrypt(nonce, text.encode(), None)
+    return nonce + AESGCM(_derive(b"linli pii aes-gcm", pii_key)).encrypt(nonce, text.encode(), None)
 
 
-def decrypt_pii(blob):
+def decrypt_pii(blob, pii_key=None):
     """Decrypt what encrypt_pii produced."""
     if blob is None:
         return None
-    return AESGCM(_derive(b"linli pii aes-gcm")).decrypt(blob[:12], blob[12:], None).decode()
+    return AESGCM(_derive(b"linli pii aes-gcm", pii_key)).decrypt(blob[:12], blob[12:], None).decode()
 
 
-def pii_hash(text):
+def pii_hash(text, pii_key=None):
     """Keyed hash (HMAC-SHA256) for matching personal data without decrypting it."""
     if text is None:
         return None
-    return hmac.new(_derive(b"linli pii hmac"), text.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_derive(b"linli pii hmac", pii_key), text.encode(), hashlib.sha256).hexdigest()
 
 
 def mask_phone(phone):
@@ -79,13 +81,14 @@ def encrypt_secret(text):
 
 
 def _serializer():
-    return _serializer_for(current_app.config["SECRET_KEY"])
+    return _serializer_for(current_app.config["SECRET_KEY"], current_app.config.get("SECRET_KEY_PREVIOUS") or None)
 
 
 @lru_cache(maxsize=16)
-def _serializer_for(secret_key):
-    """Built once per key: constructing one costs as much as checking a token with it."""
-    return URLSafeSerializer(secret_key, salt="linli-bearer")
+def _serializer_for(secret_key, previous_key=None):
+    """Built once per key pair: constructing one costs as much as checking a token with it. Tokens
+    signed with the previous key still verify (itsdangerous signs with the last key of the list)."""
+    return URLSafeSerializer([previous_key, secret_key] if previous_key else secret_key, salt="linli-bearer")
 
 
 def issue_token(user):
@@ -101,6 +104,7 @@ def issue_token(user):
     return _serializer().dumps({"sid": session.id}), session
 
 
+_SID = re.compile(r"[0-9a-f]{32}")  # secrets.token_hex(16)
 SESSIONS = _SESSIONS = AuthSession.__table__
 _SESSION = select(_SESSIONS.c.revoked_at, _SESSIONS.c.expires_at, _SESSIONS.c.user_id).where(
     _SESSIONS.c.id == bindparam("sid"))  # table columns: a Core statement, no ORM overhead
@@ -116,9 +120,15 @@ def live_session(sid, now):
 def _session_id(token):
     """The session id a bearer token names, if the token's signature holds (no database); else 401."""
     try:
-        return _serializer().loads(token)["sid"]
-    except (BadSignature, KeyError, TypeError):
+        payload = _serializer().loads(token)
+    except BadSignature:
+        payload = None
+    # Only what issue_token writes is a session id: anything else, however it got signed, is a 401
+    # (never a value of another type reaching SQL).
+    sid = payload.get("sid") if isinstance(payload, dict) else None
+    if not (isinstance(sid, str) and _SID.fullmatch(sid)):
         raise Unauthorized("invalid_token", "登录凭证无效，请重新登录")
+    return sid
 
 
 def resolve_token(token, with_user=True):
@@ -181,22 +191,16 @@ def current_auth_session():
 
 
 def roles_in(user, community_id):
-    """The caller's roles in one community: memberships, plus `owner` for a verified binding,
-    plus `resident` for anyone with a role or a binding there. Nothing carries across communities."""
-    roles = {
-        m.role
-        for m in db.session.execute(
-            db.select(Membership).filter_by(user_id=user.id, community_id=community_id)
-        ).scalars()
-    }
-    statuses = set(
-        db.session.execute(
-            db.select(Binding.status).filter_by(user_id=user.id, community_id=community_id)
-        ).scalars()
-    )
-    if "verified" in statuses:
+    """The caller's roles in one community: memberships, plus `owner` and `resident` for a verified
+    binding, plus `resident` for anyone with a role there. A pending or rejected claim gives nothing
+    (docs/decisions.md "Claims reveal nothing"); nothing carries across communities."""
+    roles = set(db.session.execute(
+        select(Membership.role).filter_by(user_id=user.id, community_id=community_id)).scalars())
+    verified = db.session.execute(select(Binding.id).filter_by(
+        user_id=user.id, community_id=community_id, status="verified").limit(1)).first()
+    if verified:
         roles.add("owner")
-    if roles or statuses:
+    if roles:
         roles.add("resident")
     return roles
 

@@ -31,21 +31,31 @@ class BindingEventSchema(ma.Schema):
     created_at = UTCDateTime(required=True)
 
 
-class BindingSchema(ma.Schema):
+class ClaimSchema(ma.Schema):
+    """A claim as its claimant sees it: the address and name as claimed and where it stands. Nothing
+    here says whether the registry has that flat (docs/decisions.md "Claims reveal nothing")."""
+
     id = ma.fields.Integer(required=True)
     community_id = ma.fields.Integer(required=True)
-    user_id = ma.fields.Integer(required=True)
-    part_id = ma.fields.Integer(required=True)
-    label = ma.fields.Function(lambda b: b.part.label)
+    label = ma.fields.String(required=True, metadata={"description": "the claimed address, building-unit-room"})
     claimed_name = ma.fields.String(required=True)
     status = ma.fields.String(required=True, metadata={"enum": list(BINDING_STATUSES)})
-    method = ma.fields.String(allow_none=True)
+    method = ma.fields.String(allow_none=True, metadata={"enum": ["phone_match", "manual_review", None]})
     reason = ma.fields.String(allow_none=True)
-    owner_id = ma.fields.Integer(allow_none=True)
     certificate_media_id = ma.fields.Integer(allow_none=True)
     created_at = UTCDateTime(required=True)
     decided_at = UTCDateTime(allow_none=True)
-    events = ma.fields.Function(lambda b: BindingEventSchema(many=True).dump(service.events_of(b.id)))
+    events = ma.fields.List(ma.fields.Nested(BindingEventSchema), required=True)
+
+
+class BindingSchema(ClaimSchema):
+    """A claim as its reviewers (committee, property staff) see it: also the registry's side."""
+
+    user_id = ma.fields.Integer(required=True)
+    part_id = ma.fields.Integer(allow_none=True, metadata={"description": "the registry's part at that address; null when the registry has none"})
+    in_registry = ma.fields.Function(lambda b: b.part_id is not None, metadata={"type": "boolean"})
+    owner_id = ma.fields.Integer(allow_none=True)
+    decided_by = ma.fields.Integer(allow_none=True)
 
 
 class BindingListArgs(PageArgs):
@@ -55,7 +65,7 @@ class BindingListArgs(PageArgs):
 @blp.route("/communities/<int:cid>/bindings", methods=["POST"])
 @blp.doc(security=BEARER)
 @blp.arguments(BindingArgs)
-@blp.response(201, BindingSchema)
+@blp.response(201, ClaimSchema)
 def request_binding(args, cid):
     """Claim a part: `verified` on a WeChat phone + name match with the registry, else `pending`."""
     return service.request_binding(current_user(), cid, **args)

@@ -45,7 +45,7 @@ class MyCommunitySchema(ma.Schema):
 class MyBindingSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     community_id = ma.fields.Integer(required=True)
-    label = ma.fields.Function(lambda b: b.part.label)
+    label = ma.fields.String(required=True, metadata={"description": "the claimed address, building-unit-room"})
     status = ma.fields.String(required=True)
     method = ma.fields.String(allow_none=True)
     reason = ma.fields.String(allow_none=True)

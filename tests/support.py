@@ -15,6 +15,18 @@ def id_number(seq):
     return body + id_check_digit(body)
 
 
+# The standard community's registry: two buildings, co-owners, an owner of two flats, the developer.
+STANDARD_ROWS = [
+    ("1", "1", "101", "89.50", "张伟", "13800000001", id_number(1), "person"),
+    ("1", "1", "102", "95.30", "李娜", "13800000002", id_number(2), "person"),
+    ("1", "1", "102", "95.30", "王强", "13800000003", id_number(3), "person"),
+    ("1", "2", "201", "120.00", "张伟", "13800000001", id_number(1), "person"),
+    ("2", "1", "101", "76.05", "阳光置业", "", "", "developer"),
+    ("2", "1", "102", "76.05", "阳光置业", "", "", "developer"),
+    ("2", "1", "103", "143.16", "赵敏", "13800000004", id_number(4), "person"),
+]
+
+
 class World:
     """A small language for tests: users who log in through the fake WeChat, communities, roles."""
 
@@ -80,16 +92,7 @@ class World:
         """A community with a small registry: two buildings, co-owners, an owner of two flats,
         the developer's unsold flats. Returns (community_id, {name: phone})."""
         cid = self.community()
-        rows = [
-            ("1", "1", "101", "89.50", "张伟", "13800000001", id_number(1), "person"),
-            ("1", "1", "102", "95.30", "李娜", "13800000002", id_number(2), "person"),
-            ("1", "1", "102", "95.30", "王强", "13800000003", id_number(3), "person"),
-            ("1", "2", "201", "120.00", "张伟", "13800000001", id_number(1), "person"),
-            ("2", "1", "101", "76.05", "阳光置业", "", "", "developer"),
-            ("2", "1", "102", "76.05", "阳光置业", "", "", "developer"),
-            ("2", "1", "103", "143.16", "赵敏", "13800000004", id_number(4), "person"),
-        ]
-        resp = self.import_registry(cid, rows)
+        resp = self.import_registry(cid, STANDARD_ROWS)
         assert resp.status_code == 200, resp.json
         return cid, {"张伟": "13800000001", "李娜": "13800000002", "王强": "13800000003", "赵敏": "13800000004"}
 

@@ -73,6 +73,9 @@ class Owner(db.Model):
     phone_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     id_number_enc: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     id_number_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    # Who last wrote this owner's name, phone or ID number (the importing user): a claim by that user
+    # is never verified by matching it (docs/decisions.md "Nobody verifies themselves").
+    imported_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
 
 
 class PartOwner(db.Model):
@@ -80,6 +83,7 @@ class PartOwner(db.Model):
 
     part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"), primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id"), primary_key=True, index=True)
+    imported_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))  # who linked them (as Owner)
 
 
 class RegistryImport(db.Model):
@@ -110,7 +114,12 @@ class Binding(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
+    # The address as claimed; part_id is the registry's part at that address, if there is one (the
+    # claimant is never told which: docs/decisions.md "Claims reveal nothing").
+    building: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(32))
+    room: Mapped[str] = mapped_column(String(32))
+    part_id: Mapped[Optional[int]] = mapped_column(ForeignKey("parts.id"))
     owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("owners.id"))
     claimed_name: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(16))
@@ -122,6 +131,12 @@ class Binding(db.Model):
     decided_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
 
     part = relationship("Part", lazy="joined")
+    events = relationship("BindingEvent", order_by="BindingEvent.id", lazy="select", viewonly=True)
+
+    @property
+    def label(self):
+        """The claimed address, building-unit-room (the part's label once it is resolved)."""
+        return f"{self.building}-{self.unit}-{self.room}"
 
 
 class BindingEvent(db.Model):

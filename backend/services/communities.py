@@ -23,7 +23,7 @@ def list_communities(user, mine=False, page=1, per_page=20):
         from backend.models import Binding
 
         ids = db.select(Membership.community_id).filter_by(user_id=user.id).union(
-            db.select(Binding.community_id).filter_by(user_id=user.id)
+            db.select(Binding.community_id).filter_by(user_id=user.id, status="verified")
         )
         query = query.where(Community.id.in_(ids))
     result = paginate(query, page, per_page)

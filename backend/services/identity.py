@@ -61,9 +61,11 @@ def make_platform_admin(openid):
 
 def profile(user):
     """The user with roles per community, verified parts and voting rights (for GET /me)."""
+    # Communities where the user holds a role: memberships and verified bindings (a claim under
+    # review gives none; it is listed among the user's bindings instead).
     community_ids = set(
         db.session.execute(db.select(Membership.community_id).filter_by(user_id=user.id)).scalars()
-    ) | set(db.session.execute(db.select(Binding.community_id).filter_by(user_id=user.id)).scalars())
+    ) | set(db.session.execute(db.select(Binding.community_id).filter_by(user_id=user.id, status="verified")).scalars())
     from backend.security import roles_in
 
     communities = []

@@ -94,10 +94,9 @@ def _publisher_role(user, community_id, role):
 
 
 def _recipients(community_id, exclude):
-    """Users of the community: members, and users with a verified or pending binding."""
+    """Users of the community: members, and verified owners (a claim under review sees nothing)."""
     members = db.select(Membership.user_id).filter_by(community_id=community_id)
-    bound = db.select(Binding.user_id).filter_by(community_id=community_id).where(
-        Binding.status.in_(("verified", "pending")))
+    bound = db.select(Binding.user_id).filter_by(community_id=community_id, status="verified")
     ids = set(db.session.execute(members).scalars()) | set(db.session.execute(bound).scalars())
     return sorted(ids - {exclude})
 

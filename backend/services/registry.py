@@ -228,13 +228,16 @@ def import_registry(actor, community_id, filename, data):
             owner = Owner(community_id=community_id, identity_key=key, kind=info["kind"])
             db.session.add(owner)
             existing_owners[key] = owner
-        owner.name = info["name"]
+        if owner.name != info["name"]:
+            owner.name, owner.imported_by = info["name"], actor.id
         if owner.phone_hash != pii_hash(info["phone"]) or owner.phone_enc is None and info["phone"]:
             owner.phone_enc = encrypt_pii(info["phone"])
             owner.phone_hash = pii_hash(info["phone"])
+            owner.imported_by = actor.id
         if info["id_number"] and owner.id_number_hash != pii_hash(info["id_number"]):
             owner.id_number_enc = encrypt_pii(info["id_number"])
             owner.id_number_hash = pii_hash(info["id_number"])
+            owner.imported_by = actor.id
     db.session.flush()
 
     existing_parts = {
@@ -274,7 +277,7 @@ def import_registry(actor, community_id, filename, data):
                     db.delete(PartOwner).where(PartOwner.part_id == part.id,
                                                PartOwner.owner_id.in_(old - owner_ids))
                 )
-            new_links.extend({"part_id": part.id, "owner_id": oid} for oid in owner_ids - old)
+            new_links.extend({"part_id": part.id, "owner_id": oid, "imported_by": actor.id} for oid in owner_ids - old)
     for address, part in existing_parts.items():
         if address not in parts and part.removed_at is None:
             part.removed_at = now

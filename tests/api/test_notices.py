@@ -40,7 +40,9 @@ def test_committee_and_staff_publish_residents_read(client, place):
     assert first.json["publisher_role"] == "committee" and first.json["status"] == "published"
     second = post(client, place["clerk"], cid, category="outage", pinned=True)
     assert second.status_code == 201 and second.json["publisher_role"] == "property_staff"
-    for who in ("owner", "resident", "pending"):
+    # a claim still under review shows nothing of the community (docs/decisions.md)
+    assert client.get(url(cid), headers=place["pending"]["headers"]).status_code == 403
+    for who in ("owner", "resident"):
         body = listing(client, place[who], cid)
         # pinned first, then newest
         assert [n["id"] for n in body["items"]] == [second.json["id"], first.json["id"]]
@@ -91,8 +93,9 @@ def test_read_receipts_are_idempotent_and_counted_for_publishers(client, place):
     for publisher in ("committee", "clerk"):
         seen = client.get(url(cid, f"/{nid}"), headers=place[publisher]["headers"]).json
         assert seen["read_count"] == 2 and seen["read_at"] is None
-    unread = client.get(url(cid, f"/{nid}"), headers=place["pending"]["headers"]).json
+    unread = client.get(url(cid, f"/{nid}"), headers=place["clerk"]["headers"]).json
     assert unread["read_at"] is None
+    assert client.get(url(cid, f"/{nid}"), headers=place["pending"]["headers"]).status_code == 403
     assert client.post(url(cid, "/999999/read"), headers=place["owner"]["headers"]).status_code == 404
 
 
@@ -148,9 +151,11 @@ def test_important_notice_goes_to_the_outbox_for_the_community(client, world, pl
     nid = post(client, place["committee"], cid, title="关于电梯更换的业主大会表决通知", important=True).json["id"]
     messages = db.session.execute(db.select(OutboxMessage)).scalars().all()
     recipients = {m.user_id for m in messages}
-    expected = {place[w]["id"] for w in ("clerk", "resident", "owner", "pending")}
-    # the registry importer (a committee member) is a member too; the publisher gets no message
+    expected = {place[w]["id"] for w in ("clerk", "resident", "owner")}
+    # the registry importer (a committee member) is a member too; the publisher gets no message, nor
+    # does a claimant still under review
     assert expected <= recipients and place["committee"]["id"] not in recipients
+    assert place["pending"]["id"] not in recipients
     assert stranger["id"] not in recipients
     assert all(m.event == "notice_published" and m.community_id == cid and str(nid) in m.page for m in messages)
     assert messages[0].data["title"]["value"] == "关于电梯更换的业主大会表决通知"[:20]

@@ -719,8 +719,9 @@ def test_bundle_for_owners_and_regulators_only(scene, client, world, clock):
     for user, status in ((zhang, 200), (regulator, 200), (staff, 403), (pending, 403), (scene.committee, 403)):
         resp = client.get(f"/api/v1/votes/{vid}/bundle", headers=user["headers"])
         assert resp.status_code == status, resp.json
-    # everyone with a role sees the tally and its notice
-    for user in (zhang, regulator, staff, pending, scene.committee):
+    # everyone with a role sees the tally and its notice; a claim under review is no role
+    assert client.get(f"/api/v1/votes/{vid}/tally", headers=pending["headers"]).status_code == 403
+    for user in (zhang, regulator, staff, scene.committee):
         resp = client.get(f"/api/v1/votes/{vid}/tally", headers=user["headers"])
         assert resp.status_code == 200 and resp.json["tally"]["quorum"] is False
 
