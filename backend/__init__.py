@@ -61,7 +61,9 @@ def register_blueprints(app):
     """Every resource of miniprogram_api under /api/v1."""
     from backend.extensions import api
     from miniprogram_api import blueprints
+    from miniprogram_api.json_body import check_json_body
 
+    app.before_request(check_json_body)
     for blp in blueprints():
         api.register_blueprint(blp)
 

@@ -129,5 +129,30 @@ def vote_reminders(now):
     click.echo(f"reminded {result['queued']} owners about {result['votes']} votes")
 
 
+@click.command("rotate-pii-key")
+@with_appcontext
+def rotate_pii_key():
+    """Move every encrypted phone, ID number and session key, and their keyed hashes, from the key in
+    PII_KEY_OLD to the configured PII_KEY, in one transaction (docs/architecture.md)."""
+    import os
+
+    from flask import current_app
+
+    from backend.services import key_rotation
+
+    old = os.environ.get("PII_KEY_OLD", "")
+    if not old:
+        raise click.ClickException("set PII_KEY_OLD to the key the data is encrypted with now, PII_KEY to the new one")
+    if old == current_app.config["PII_KEY"]:
+        raise click.ClickException("PII_KEY_OLD and PII_KEY are the same key")
+    try:
+        counts = key_rotation.rotate_pii_key(old, current_app.config["PII_KEY"])
+    except Exception as exc:  # noqa: BLE001 — InvalidTag or a bad key: nothing was written
+        raise click.ClickException(f"rotation refused, nothing changed: {type(exc).__name__} "
+                                   "(is PII_KEY_OLD the key the data is encrypted with?)")
+    click.echo(f"re-encrypted {counts['users']} users, {counts['owners']} owners; "
+               f"{counts['phone_verifications']} phone verifications rehashed")
+
+
 commands = [create_admin, import_registry, demo, send_notifications, media_gc, tickets_auto_confirm, tickets_escalate,
-            close_due_votes, vote_reminders]
+            close_due_votes, vote_reminders, rotate_pii_key]

@@ -122,9 +122,10 @@ class LinliApi(Api):
 def register_error_handlers(app):
     """JSON errors for domain refusals, HTTP errors and anything unexpected."""
 
-    @app.before_request
     def _request_id():
         g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _request_id)  # first, whatever else refuses
 
     @app.after_request
     def _echo_request_id(response):

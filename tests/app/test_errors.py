@@ -60,11 +60,32 @@ def test_production_refuses_default_secrets():
     with pytest.raises(ConfigError) as exc:
         Config(env={"LINLI_ENV": "production"}).validate()
     assert "SECRET_KEY" in str(exc.value) and "WECHAT_APPID" in str(exc.value)
-    good = {"LINLI_ENV": "production", "SECRET_KEY": "s" * 40, "PII_KEY": "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+    good = {"LINLI_ENV": "production", "SECRET_KEY": STRONG_SECRET, "PII_KEY": STRONG_PII_KEY,
             "WECHAT_APPID": "wx123", "WECHAT_SECRET": "abc", "WECHAT_API_BASE": "https://api.weixin.qq.com/"}
     Config(env=good).validate()
     with pytest.raises(ConfigError):
         Config(env=dict(good, WECHAT_DEV_FAKE="1")).validate()
+
+
+STRONG_SECRET = "Yq3vN7hT0xPz-K2mW9cLbR5sJd8fGa1eUo4iHn6tQyE"  # secrets.token_urlsafe(32)
+STRONG_PII_KEY = "m8X1c0f7Jq2ZyVb5tN3hL9kR4sW6dA0eP7uG2iO5xYQ="  # base64 of 32 random bytes
+
+
+@pytest.mark.parametrize("name,value", [
+    ("SECRET_KEY", "s" * 40),                                   # long, one character
+    ("SECRET_KEY", "correct-horse-battery"),                    # short
+    ("SECRET_KEY", "abcd" * 12),                                # a repeated pattern
+    ("PII_KEY", "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5"),   # "keykeykey…"
+    ("PII_KEY", "c2hvcnQta2V5LTE2Ynl0ZQ=="),                   # 16 bytes
+    ("PII_KEY", "not base64 at all!"),
+    ("SECRET_KEY_PREVIOUS", "old-password"),
+])
+def test_production_refuses_weak_secrets(name, value):
+    good = {"LINLI_ENV": "production", "SECRET_KEY": STRONG_SECRET, "PII_KEY": STRONG_PII_KEY,
+            "WECHAT_APPID": "wx123", "WECHAT_SECRET": "abc", "WECHAT_API_BASE": "https://api.weixin.qq.com/"}
+    with pytest.raises(ConfigError) as exc:
+        Config(env=dict(good, **{name: value})).validate()
+    assert name in str(exc.value)
 
 
 def test_development_default_needs_nothing():
@@ -116,3 +137,47 @@ def test_nul_characters_are_422_everywhere(world, client):
     cid = world.community()
     resp = client.get(f"/api/v1/communities/{cid}/parts?building=1%00", headers=admin["headers"])
     assert resp.status_code == 422 and "building" in resp.json["error"]["details"]["fields"]
+
+
+HOSTILE_BODIES = {
+    "nested 100,000 deep": '{"code": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    "nested 40 deep": '{"code": ' + "[" * 40 + "]" * 40 + "}",
+    "a 5,000-digit integer": '{"code": ' + "9" * 5000 + "}",
+    "a 25-digit integer": '{"code": 1234567890123456789012345}',
+    "a key twice": '{"code": "code-a", "code": "code-b"}',
+    "NaN": '{"code": NaN}',
+    "Infinity": '{"code": -Infinity}',
+    "a huge number": '{"code": 1' + "0" * 100 + '.5}',
+    "bad UTF-8": b'{"code": "\xff\xfe"}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_BODIES))
+def test_hostile_json_is_400_before_any_handler(world, client, caplog, name):
+    """Anonymous login and the ballot route alike: a 400 with the envelope, no handler, no traceback."""
+    user = world.login()
+    caplog.set_level(logging.INFO)
+    body = HOSTILE_BODIES[name]
+    for path, headers in (("/api/v1/auth/wechat-login", {}), ("/api/v1/votes/1/ballots", user["headers"]),
+                          ("/api/v1/me/keys", user["headers"])):
+        err = _envelope(client.post(path, data=body, content_type="application/json", headers=headers), 400, "invalid_json")
+        assert err["message"].startswith("请求体不是有效的 JSON")
+    assert "Traceback" not in caplog.text and "RecursionError" not in caplog.text
+
+
+def test_json_within_the_limits_still_parses(world, client):
+    user = world.login()
+    nested = {"a": [[[[{"b": [1, 2, 9007199254740991]}]]]]}
+    resp = client.post("/api/v1/me/keys", headers=user["headers"], json={"public_key": nested})
+    assert resp.status_code == 422  # reached the schema, which refuses the type
+
+
+def test_signed_token_with_a_session_id_of_another_type_is_401(app, world, client):
+    from itsdangerous import URLSafeSerializer
+
+    world.login()
+    signer = URLSafeSerializer(app.config["SECRET_KEY"], salt="linli-bearer")
+    for payload in ({"sid": [1, 2]}, {"sid": {"a": 1}}, {"sid": 7}, {"sid": None}, ["sid"], "sid", {"sid": "x" * 32},
+                    {}):
+        resp = client.get("/api/v1/me", headers={"Authorization": "Bearer " + signer.dumps(payload)})
+        _envelope(resp, 401, "invalid_token")
