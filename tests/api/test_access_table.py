@@ -1,0 +1,290 @@
+"""Who may do what, for every operation of the published OpenAPI (issue 18 item 2).
+
+One table says, for each operation, which kinds of user get past its access check; the test sends a
+valid request for every operation of /api/v1/openapi.json as every kind of user and checks each
+answer against the table: a user outside the table gets 401/403/404 (and nothing changes), a user in
+it gets anything else (2xx, or a 409/422 about the object's state or the input). An operation missing
+from the table fails the test, so a new route cannot forget the rule.
+
+The users: in community A a verified owner, a claimant whose claim is pending and one whose claim was
+rejected, a resident, the committee, property staff and a regulator; members of community B (owner,
+committee, staff, regulator); the platform admin; and nobody (no token).
+"""
+import base64
+import io
+import json
+import os
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
+
+from tests.api.publishing import REVENUE, SERVICE_CONTENT
+from tests.support import id_number
+
+A_MEMBERS = {"owner", "resident", "committee", "staff", "regulator"}
+B_USERS = {"b_owner", "b_committee", "b_staff", "b_regulator"}
+CLAIMANTS = {"pending", "rejected"}
+EVERYONE = A_MEMBERS | B_USERS | CLAIMANTS | {"admin"}
+PERSONAS = sorted(EVERYONE | {"anonymous"})
+A_ROLES = A_MEMBERS | {"admin"}  # any role in A (the platform admin passes everywhere)
+
+# operation → the personas that get past its access check. A/B: communities; the ticket was filed by
+# A's owner; the binding under review is the pending claimant's; the vote is open in A.
+TABLE = {
+    "POST /api/v1/auth/wechat-login": EVERYONE | {"anonymous"},
+    "POST /api/v1/auth/logout": EVERYONE,
+    "GET /api/v1/me": EVERYONE,
+    "POST /api/v1/me/phone": EVERYONE,
+    "GET /api/v1/communities": EVERYONE,
+    "POST /api/v1/communities": {"admin"},
+    "POST /api/v1/communities/{cid}/members": {"admin", "committee"},
+    "GET /api/v1/communities/{cid}/members": {"admin", "committee", "staff", "regulator"},
+    "POST /api/v1/communities/{cid}/registry": {"admin", "committee"},
+    "GET /api/v1/communities/{cid}/parts": {"admin", "committee", "staff", "regulator"},
+    "POST /api/v1/communities/{cid}/bindings": EVERYONE,  # anyone may claim a flat, in any community
+    "GET /api/v1/communities/{cid}/bindings": {"admin", "committee", "staff"},
+    "POST /api/v1/bindings/{bid}/review": {"admin", "committee", "staff"},
+    "POST /api/v1/media": EVERYONE,
+    "GET /api/v1/media/{mid}/info": A_ROLES,  # a notice's attachment
+    "GET /api/v1/media/{mid}": A_ROLES,
+    "GET /api/v1/media/{mid}/thumbnail": A_ROLES,
+    "POST /api/v1/communities/{cid}/tickets": A_ROLES,
+    "GET /api/v1/communities/{cid}/tickets": A_ROLES,
+    "GET /api/v1/tickets/{tid}": {"admin", "owner", "committee", "staff"},  # reporter and handlers
+    # the platform admin reads everything but does not act as property staff on tickets
+    "POST /api/v1/tickets/{tid}/transitions": {"staff"},  # accept
+    "POST /api/v1/tickets/{tid}/assign": {"staff"},
+    "POST /api/v1/tickets/{tid}/replies": {"owner", "staff"},
+    "GET /api/v1/communities/{cid}/ticket-stats": {"admin", "committee", "staff", "regulator"},
+    "GET /api/v1/communities/{cid}/disclosures": A_ROLES,
+    "POST /api/v1/communities/{cid}/disclosures": {"admin", "staff"},
+    "GET /api/v1/communities/{cid}/disclosures/{kind}/versions": A_ROLES,
+    "GET /api/v1/communities/{cid}/disclosures/{kind}/versions/{number}": A_ROLES,
+    "GET /api/v1/communities/{cid}/disclosures/{kind}/diff": A_ROLES,
+    "GET /api/v1/communities/{cid}/my-fees": {"admin", "owner"},
+    "GET /api/v1/communities/{cid}/revenue-statements": A_ROLES,
+    "POST /api/v1/communities/{cid}/revenue-statements": {"admin", "committee"},
+    "GET /api/v1/communities/{cid}/revenue-statements/{period}/versions": A_ROLES,
+    "GET /api/v1/communities/{cid}/revenue-statements/{period}/versions/{number}": A_ROLES,
+    "GET /api/v1/communities/{cid}/revenue-statements/{period}/diff": A_ROLES,
+    "POST /api/v1/communities/{cid}/emergency-spending": {"admin", "committee", "staff"},
+    "GET /api/v1/communities/{cid}/emergency-spending": A_ROLES,
+    "GET /api/v1/communities/{cid}/emergency-spending/{rid}": A_ROLES,
+    "GET /api/v1/communities/{cid}/notices": A_ROLES,
+    "POST /api/v1/communities/{cid}/notices": {"committee", "staff"},  # the admin must name a publisher role
+    "GET /api/v1/communities/{cid}/notices/{nid}": A_ROLES,
+    "PATCH /api/v1/communities/{cid}/notices/{nid}": {"admin", "committee"},  # its publisher role
+    "POST /api/v1/communities/{cid}/notices/{nid}/read": A_ROLES,
+    "POST /api/v1/communities/{cid}/notices/{nid}/withdraw": {"admin", "committee"},
+    "POST /api/v1/communities/{cid}/votes": {"admin", "committee"},
+    "GET /api/v1/communities/{cid}/votes": A_ROLES,
+    "GET /api/v1/me/votes": EVERYONE,
+    "GET /api/v1/votes/{vid}": A_ROLES,
+    "PATCH /api/v1/votes/{vid}": {"admin", "committee"},
+    "POST /api/v1/votes/{vid}/open": {"admin", "committee"},
+    "GET /api/v1/votes/{vid}/my-rights": A_ROLES,
+    "POST /api/v1/votes/{vid}/ballots": {"owner"},  # the signed ballot is the owner's
+    "POST /api/v1/votes/{vid}/paper-ballots": {"admin", "committee"},
+    "GET /api/v1/votes/{vid}/tree-head": A_ROLES,
+    "GET /api/v1/votes/{vid}/proofs/inclusion": A_ROLES,
+    "GET /api/v1/votes/{vid}/proofs/consistency": A_ROLES,
+    "POST /api/v1/votes/{vid}/close": {"admin", "committee"},
+    "GET /api/v1/votes/{vid}/tally": A_ROLES,
+    "GET /api/v1/votes/{vid}/bundle": {"admin", "owner", "regulator"},
+    "POST /api/v1/me/keys": {"owner", "b_owner"},  # verified owners, of any community
+    "GET /api/v1/me/keys": EVERYONE,
+    "DELETE /api/v1/me/keys/{public_key}": {"owner"},  # one's own key only
+}
+DENIED = {401, 403, 404}
+
+
+def b64u(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def png():
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def stamp(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Place:
+    """Two communities, every kind of user, and one object of each kind in A."""
+
+    def __init__(self, world, client):
+        self.world, self.client = world, client
+        self.a, phones = world.standard_community()
+        self.b, _ = world.standard_community()
+        u = self.users = {"admin": world.platform_admin(), "anonymous": None}
+        for name, role in (("committee", "committee"), ("staff", "property_staff"), ("regulator", "regulator"),
+                           ("resident", "resident")):
+            u[name] = world.member(self.a, role)
+            u["b_" + name] = world.member(self.b, role)
+        u["owner"] = world.owner(self.a, "1", "1", "101", "张伟", phones["张伟"])
+        u["b_owner"] = world.owner(self.b, "1", "1", "102", "李娜", phones["李娜"])
+        for name in ("pending", "rejected"):
+            u[name] = world.login()
+            resp = self.post(name, f"/api/v1/communities/{self.a}/bindings",
+                             {"building": "1", "unit": "1", "room": "102", "name": "王强"})
+            assert resp.status_code == 201 and resp.json["status"] == "pending", resp.json
+            u[name]["binding"] = resp.json["id"]
+        assert self.post("committee", f"/api/v1/bindings/{u['rejected']['binding']}/review",
+                         {"decision": "reject", "reason": "无房产证"}).status_code == 200
+        self.key = Ed25519PrivateKey.generate()
+        self.public_key = b64u(self.key.public_key().public_bytes_raw())
+        assert self.post("owner", "/api/v1/me/keys", {"public_key": self.public_key}).status_code == 201
+        self.media = self.upload("committee")
+        self.notice = self.post("committee", f"/api/v1/communities/{self.a}/notices",
+                                {"title": "停水通知", "body": "周六停水", "attachment_ids": [self.media]}).json["id"]
+        self.ticket = self.post("owner", f"/api/v1/communities/{self.a}/tickets",
+                                {"category": "repair", "subject": "elevator", "description": "电梯异响",
+                                 "location": "1 号楼"}).json["id"]
+        resp = self.post("staff", f"/api/v1/communities/{self.a}/disclosures",
+                         {"kind": "service_content", "content": SERVICE_CONTENT})
+        assert resp.status_code == 201, resp.json
+        self.spending = self.post("committee", f"/api/v1/communities/{self.a}/emergency-spending",
+                                  self.spending_body()).json["id"]
+        resp = self.post("committee", f"/api/v1/communities/{self.a}/revenue-statements",
+                         {"content": self.revenue_content()})
+        assert resp.status_code == 201, resp.json
+        self.period = resp.json["series"]
+        now = datetime.now(timezone.utc)
+        resp = self.post("committee", f"/api/v1/communities/{self.a}/votes", self.vote_body(now))
+        assert resp.status_code == 201, resp.json
+        self.vote = resp.json["id"]
+        opened = self.post("committee", f"/api/v1/votes/{self.vote}/open", None)
+        assert opened.status_code == 200, opened.json
+        self.vote_id = opened.json["vote_id"]
+        rights = self.client.get(f"/api/v1/votes/{self.vote}/my-rights", headers=u["owner"]["headers"]).json
+        self.right_id = rights[0]["right_id"]
+
+    def headers(self, name):
+        user = self.users[name]
+        return user["headers"] if user else {}
+
+    def post(self, name, path, body):
+        return self.client.post(path, headers=self.headers(name), json=body)
+
+    def upload(self, name):
+        resp = self.client.post("/api/v1/media", headers=self.headers(name), content_type="multipart/form-data",
+                                data={"file": (io.BytesIO(png()), "photo.png")})
+        assert resp.status_code == 201, resp.json
+        return resp.json["id"]
+
+    @staticmethod
+    def spending_body():
+        return {"amount_fen": 1_250_000, "reason": "电梯曳引机故障", "contractor": "某电梯公司",
+                "spent_on": "2026-11-01", "street_office_reference": "JD-2026-001",
+                "street_office_confirmed_on": "2026-11-02"}
+
+    @staticmethod
+    def revenue_content(extra_fen=0):
+        return {**REVENUE, "opening_balance_fen": REVENUE["opening_balance_fen"] + extra_fen}
+
+    @staticmethod
+    def vote_body(now):
+        return {"title": "更换电梯", "kind": "resolution", "opens_at": stamp(now - timedelta(minutes=1)),
+                "closes_at": stamp(now + timedelta(hours=1))}
+
+    def envelope(self):
+        ballot = {"type": "ballot", "vote_id": self.vote_id, "right_id": self.right_id, "choice": {"option": "approve"},
+                  "nonce": b64u(os.urandom(16)), "signed_at": stamp(datetime.now(timezone.utc))}
+        data = json.dumps(ballot, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        return {"ballot": ballot, "public_key": self.public_key, "signature": b64u(self.key.sign(data))}
+
+    def request(self, operation, persona):
+        """A valid request for `operation` as `persona` (fresh bodies: nonces, codes, files)."""
+        method, template = operation.split(" ", 1)
+        path = template.format(cid=self.a, bid=self.users["pending"]["binding"], mid=self.media, tid=self.ticket,
+                               kind="service_content", number=1, period=self.period, rid=self.spending,
+                               nid=self.notice, vid=self.vote, public_key=self.public_key)
+        query, body, files = QUERIES.get(operation, ""), None, None
+        now = datetime.now(timezone.utc)
+        bodies = {
+            "POST /api/v1/auth/wechat-login": lambda: {"code": f"code-{persona}-again~{os.urandom(4).hex()}"},
+            "POST /api/v1/me/phone": lambda: {"code": f"phone-13911112222~{os.urandom(4).hex()}"},
+            "POST /api/v1/communities": lambda: {"name": "新小区", "district": "朝阳区", "address": "幸福路 2 号"},
+            "POST /api/v1/communities/{cid}/members": lambda: {"user_id": self.users["resident"]["id"],
+                                                               "role": "property_staff"},
+            "POST /api/v1/communities/{cid}/bindings": lambda: {"building": "2", "unit": "1", "room": "103",
+                                                                "name": "赵敏"},
+            "POST /api/v1/bindings/{bid}/review": lambda: {"decision": "reject", "reason": "材料不全"},
+            "POST /api/v1/communities/{cid}/tickets": lambda: {"category": "complaint", "subject": "noise",
+                                                               "description": "夜间噪音", "location": "2 号楼"},
+            "POST /api/v1/tickets/{tid}/transitions": lambda: {"to": "accepted"},
+            "POST /api/v1/tickets/{tid}/assign": lambda: {"assignee_id": None},
+            "POST /api/v1/tickets/{tid}/replies": lambda: {"body": "已收到"},
+            "POST /api/v1/communities/{cid}/disclosures": lambda: {"kind": "service_content", "content": {
+                "items": SERVICE_CONTENT["items"] + [{"name": persona, "description": "新增", "frequency": "每周"}]}},
+            "POST /api/v1/communities/{cid}/revenue-statements": lambda: {
+                "content": self.revenue_content(len(persona))},
+            "POST /api/v1/communities/{cid}/emergency-spending": self.spending_body,
+            "POST /api/v1/communities/{cid}/notices": lambda: {"title": "通知", "body": "内容"},
+            "PATCH /api/v1/communities/{cid}/notices/{nid}": lambda: {"pinned": True},
+            "POST /api/v1/communities/{cid}/notices/{nid}/withdraw": lambda: {"reason": "发错了"},
+            "POST /api/v1/communities/{cid}/votes": lambda: self.vote_body(now),
+            "PATCH /api/v1/votes/{vid}": lambda: {"title": "改个标题"},
+            "POST /api/v1/votes/{vid}/ballots": self.envelope,
+            "POST /api/v1/votes/{vid}/paper-ballots": lambda: {"right_id": self.right_id, "choice": {"option": "reject"},
+                                                               "evidence_media_id": self.media},
+            "POST /api/v1/me/keys": lambda: {"public_key": b64u(os.urandom(32))},
+        }
+        if operation == "POST /api/v1/communities/{cid}/registry":
+            rows = "building,unit,room,area_m2,owner_name,owner_phone,owner_id_number,owner_kind\n" \
+                   f"1,1,101,89.50,张伟,13800000001,{id_number(1)},person\n"
+            files = {"file": (io.BytesIO(rows.encode()), "registry.csv")}
+        elif operation == "POST /api/v1/media":
+            files = {"file": (io.BytesIO(png()), "photo.png")}
+        elif operation in bodies:
+            body = bodies[operation]()
+        kwargs = {"headers": self.headers(persona)}
+        if files:
+            kwargs.update(data=files, content_type="multipart/form-data")
+        elif method in ("POST", "PATCH", "PUT") and body is not None:
+            kwargs["json"] = body
+        return self.client.open(path + query, method=method, **kwargs)
+
+
+QUERIES = {
+    "GET /api/v1/votes/{vid}/proofs/inclusion": "?leaf_index=0",
+    "GET /api/v1/votes/{vid}/proofs/consistency": "?first=1",
+    "GET /api/v1/communities/{cid}/disclosures/{kind}/diff": "?from=1&to=1",
+    "GET /api/v1/communities/{cid}/revenue-statements/{period}/diff": "?from=1&to=1",
+}
+
+
+def operations(app):
+    spec = app.test_client().get("/api/v1/openapi.json").json
+    return sorted(f"{method.upper()} {path}" for path, ops in spec["paths"].items() for method in ops
+                  if method in ("get", "post", "put", "patch", "delete"))
+
+
+def test_the_table_covers_every_operation_of_the_spec(app):
+    published = set(operations(app))
+    assert published - set(TABLE) == set(), "operations without a row in TABLE: decide who may call them"
+    assert set(TABLE) - published == set(), "rows for operations the API does not have"
+
+
+OPERATIONS = sorted(TABLE)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_who_may_do_what(world, client, operation):
+    place = Place(world, client)
+    allowed = TABLE[operation]
+    # those refused first: their requests must change nothing the others then see
+    for persona in sorted(PERSONAS, key=lambda p: p in allowed):
+        resp = place.request(operation, persona)
+        body = resp.get_json(silent=True) or {}
+        if persona in allowed:
+            assert resp.status_code not in DENIED, (persona, resp.status_code, body)
+            assert resp.status_code < 500, (persona, body)
+        else:
+            assert resp.status_code in DENIED, (persona, resp.status_code, body)
+            assert set(body) == {"error"} and body["error"]["message"], body
