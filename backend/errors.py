@@ -4,6 +4,7 @@ Every error leaves the API as `{"error": {"code", "message", "details"}}`; `mess
 (shown to the resident as is), `code` is for programs.
 """
 import logging
+import re
 import uuid
 
 import marshmallow as ma
@@ -12,6 +13,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("linli")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 # Default Chinese messages and codes for HTTP errors raised by Flask/werkzeug itself.
 HTTP_DEFAULTS = {
@@ -123,13 +125,18 @@ def register_error_handlers(app):
     """JSON errors for domain refusals, HTTP errors and anything unexpected."""
 
     def _request_id():
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        # A caller's id is kept only if it is a plain token: it is echoed in a header and written to logs.
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
     app.before_request_funcs.setdefault(None, []).insert(0, _request_id)  # first, whatever else refuses
 
     @app.after_request
     def _echo_request_id(response):
         response.headers["X-Request-Id"] = getattr(g, "request_id", "")
+        if response.mimetype == "application/json" and "Cache-Control" not in response.headers:
+            # answers depend on who asks: no cache keeps them (media sets its own, private, policy)
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(DomainError)

@@ -283,6 +283,11 @@ def check_transition(ticket, to, roles):
     acting = sorted(allowed & set(roles))
     if not acting:
         raise Forbidden("transition_forbidden", "您无权进行此操作", details={"from": ticket.status, "to": to})
+    if to == "confirmed" and STAFF in roles and SYSTEM not in roles:
+        # Nobody rates their own work: property staff who filed a ticket of their own community would
+        # confirm and rate what their company did (docs/tickets.md); it auto-confirms unrated instead.
+        raise Forbidden("own_work", "物业人员不能确认和评价本小区物业处理的工单，工单将在期满后自动确认",
+                        details={"from": ticket.status, "to": to})
     return acting[0]
 
 

@@ -556,3 +556,17 @@ def test_events_are_append_only(scene):
     with pytest.raises(RuntimeError, match="append-only"):
         db.session.commit()
     db.session.rollback()
+
+
+def test_staff_cannot_rate_work_on_their_own_ticket(scene, client):
+    """Nobody rates their own work: a clerk files a ticket, colleagues resolve it, the clerk may not
+    confirm it with five stars (it auto-confirms unrated); an owner's own rating still counts."""
+    tid = scene.ticket(user=scene.staff2)
+    for to in ("accepted", "in_progress", "resolved"):
+        assert scene.move(tid, to, scene.staff).status_code == 200
+    refused = scene.move(tid, "confirmed", scene.staff2, rating=5)
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "own_work"
+    assert scene.get(tid, scene.staff2).json["status"] == "resolved"
+    owners = scene.ticket()
+    scene.drive(owners, "confirmed")
+    assert scene.get(owners, scene.reporter).json["rating"] == 4

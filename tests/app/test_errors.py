@@ -181,3 +181,16 @@ def test_signed_token_with_a_session_id_of_another_type_is_401(app, world, clien
                     {}):
         resp = client.get("/api/v1/me", headers={"Authorization": "Bearer " + signer.dumps(payload)})
         _envelope(resp, 401, "invalid_token")
+
+
+def test_request_ids_are_echoed_only_when_plain(client):
+    assert client.get("/api/v1/me", headers={"X-Request-Id": "req-42.a_b"}).headers["X-Request-Id"] == "req-42.a_b"
+    for hostile in ("x" * 65, "a b", "<script>", "id\u2028two"):
+        echoed = client.get("/api/v1/me", headers={"X-Request-Id": hostile}).headers["X-Request-Id"]
+        assert echoed != hostile and len(echoed) == 32
+
+
+def test_json_answers_are_not_cached(world, client):
+    user = world.login()
+    assert client.get("/api/v1/me", headers=user["headers"]).headers["Cache-Control"] == "no-store"
+    assert client.get("/api/v1/nowhere").headers["Cache-Control"] == "no-store"
