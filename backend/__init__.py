@@ -35,6 +35,8 @@ def register_config(app, config):
         app.config["WECHAT_API_BASE"] = os.environ.get("LINLI_DEV_FAKE_BASE") or ensure_dev_fake(
             app.config["WECHAT_APPID"], app.config["WECHAT_SECRET"])
     logging.basicConfig(level=logging.INFO)
+    # alembic announces each of its plugins at INFO when autogenerate is imported: noise at every start
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 class IdConverter(IntegerConverter):

@@ -42,11 +42,20 @@ def import_registry(community_id, path, as_openid):
 @click.command("demo")
 @with_appcontext
 def demo():
-    """Load the demo community (idempotent) and print the development openids."""
+    """Load the demo community (idempotent); print the development logins, where the API and its
+    documentation are, and a first request to try (gunicorn's address: LINLI_BIND)."""
+    import os
+
     from backend.services import demo as demo_service
 
     for line in demo_service.load_demo():
         click.echo(line)
+    base = "http://" + os.environ.get("LINLI_BIND", "127.0.0.1:8000")
+    click.echo(f"API documentation: {base}/api/v1/docs")
+    click.echo(f"OpenAPI:           {base}/api/v1/openapi.json")
+    click.echo("Log in as the demo owner (a fresh code each time: change the part after ~):")
+    click.echo(f"  curl -s -X POST {base}/api/v1/auth/wechat-login -H 'Content-Type: application/json' "
+               "-d '{\"code\": \"code-dev-owner~1\"}'")
 
 
 @click.command("send-notifications")

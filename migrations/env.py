@@ -13,6 +13,9 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
+# One line per migration applied ("Running upgrade 0008 -> 0009, …"), not the context chatter.
+logging.getLogger('alembic.runtime.migration').addFilter(
+    lambda record: str(record.getMessage()).startswith(('Running upgrade', 'Running downgrade', 'Running stamp')))
 
 
 def get_engine():

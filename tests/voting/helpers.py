@@ -13,7 +13,7 @@ from voting.merkle import Frontier, leaf_hash
 from voting.verify import verify_bundle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-VECTORS = REPO_ROOT.parent / "shared" / "vectors" / "merkle"
+VECTORS = REPO_ROOT / "tests" / "vectors" / "merkle"  # transparency-dev/merkle testdata (README there)
 
 ATTACKER_KEY = generate_key()
 

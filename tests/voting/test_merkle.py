@@ -56,7 +56,7 @@ def b64(value):
 
 def vector_files(kind):
     files = sorted((VECTORS / kind).rglob("*.json"))
-    assert files, f"no {kind} vectors under {VECTORS}: the shared/ folder must sit beside the repository"
+    assert files, f"no {kind} vectors under {VECTORS}: they are part of the repository"
     return files
 
 
