@@ -105,6 +105,10 @@ class Config:
         self.WECHAT_TEMPLATES = _pairs("WECHAT_TEMPLATES", env.get("WECHAT_TEMPLATES", ""))
         self.WECHAT_TIMEOUT = float(env.get("WECHAT_TIMEOUT", "5"))
         self.TOKEN_TTL_SECONDS = int(env.get("TOKEN_TTL_SECONDS", str(7 * 24 * 3600)))
+        # The web console (docs/console.md): how long a session signed in by QR code lasts, and how
+        # long its QR challenge may wait for the phone.
+        self.CONSOLE_SESSION_HOURS = int(env.get("CONSOLE_SESSION_HOURS", "12"))
+        self.CONSOLE_CHALLENGE_SECONDS = int(env.get("CONSOLE_CHALLENGE_SECONDS", "120"))
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024)))
         # Media (docs/media.md): pixel cap checked from the header before decoding, output long sides,
         # uploads per user per minute (counted in the database, shared by all workers).

@@ -91,14 +91,18 @@ def _serializer_for(secret_key, previous_key=None):
     return URLSafeSerializer([previous_key, secret_key] if previous_key else secret_key, salt="linli-bearer")
 
 
-def issue_token(user):
-    """Create a server-side session and the signed bearer token that names it."""
+def issue_token(user, kind="miniprogram", ttl_seconds=None, user_agent=None, client_ip=None):
+    """Create a server-side session and the signed bearer token that names it; `kind`, the browser
+    and address are what the owner's list of sessions shows (GET /me/sessions)."""
     now = utcnow()
     session = AuthSession(
         id=secrets.token_hex(16),
         user_id=user.id,
+        kind=kind,
+        user_agent=(user_agent or "")[:255] or None,
+        client_ip=(client_ip or "")[:64] or None,
         created_at=now,
-        expires_at=now + timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"]),
+        expires_at=now + timedelta(seconds=ttl_seconds or current_app.config["TOKEN_TTL_SECONDS"]),
     )
     db.session.add(session)
     return _serializer().dumps({"sid": session.id}), session

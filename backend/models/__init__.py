@@ -1,5 +1,5 @@
 """All models, imported here so that Alembic and the app see every table."""
-from backend.models.identity import AuthSession, PhoneVerification, User, WechatToken  # noqa: F401
+from backend.models.identity import AuthSession, ConsoleLoginChallenge, PhoneVerification, User, WechatToken  # noqa: F401
 from backend.models.community import (  # noqa: F401
     Binding,
     BindingEvent,

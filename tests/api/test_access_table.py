@@ -29,6 +29,7 @@ CLAIMANTS = {"pending", "rejected"}
 EVERYONE = A_MEMBERS | B_USERS | CLAIMANTS | {"admin"}
 PERSONAS = sorted(EVERYONE | {"anonymous"})
 A_ROLES = A_MEMBERS | {"admin"}  # any role in A (the platform admin passes everywhere)
+CONSOLE_USERS = {"admin", "committee", "staff", "regulator", "b_committee", "b_staff", "b_regulator"}
 
 # operation → the personas that get past its access check. A/B: communities; the ticket was filed by
 # A's owner; the binding under review is the pending claimant's; the vote is open in A.
@@ -96,6 +97,16 @@ TABLE = {
     "POST /api/v1/me/keys": {"owner", "b_owner"},  # verified owners, of any community
     "GET /api/v1/me/keys": EVERYONE,
     "DELETE /api/v1/me/keys/{public_key}": {"owner"},  # one's own key only
+    # the console's QR sign-in: anyone may ask for a challenge or poll with its secret; only a holder of
+    # a console role may look at a scanned code and confirm it; anyone who scanned it may decline
+    "POST /api/v1/console/login-challenges": EVERYONE | {"anonymous"},
+    "GET /api/v1/console/login-challenges/{code}": CONSOLE_USERS,
+    "POST /api/v1/console/login-challenges/{code}/confirm": CONSOLE_USERS,
+    "POST /api/v1/console/login-challenges/{code}/decline": EVERYONE,
+    "POST /api/v1/console/login-challenges/{code}/poll": EVERYONE | {"anonymous"},
+    "POST /api/v1/console/dev-login": set(),  # development only (the tests run without the fake WeChat on)
+    "GET /api/v1/me/sessions": EVERYONE,
+    "DELETE /api/v1/me/sessions/{session_id}": {"owner"},  # one's own session only
 }
 DENIED = {401, 403, 404}
 
@@ -163,6 +174,8 @@ class Place:
         self.vote_id = opened.json["vote_id"]
         rights = self.client.get(f"/api/v1/votes/{self.vote}/my-rights", headers=u["owner"]["headers"]).json
         self.right_id = rights[0]["right_id"]
+        sessions = self.client.get("/api/v1/me/sessions", headers=u["owner"]["headers"]).json
+        self.owner_session = next(s["id"] for s in sessions if s["current"])
 
     def headers(self, name):
         user = self.users[name]
@@ -201,9 +214,13 @@ class Place:
     def request(self, operation, persona):
         """A valid request for `operation` as `persona` (fresh bodies: nonces, codes, files)."""
         method, template = operation.split(" ", 1)
+        challenge = None
+        if "{code}" in template:  # a fresh challenge each time: confirming one uses it up
+            challenge = self.client.post("/api/v1/console/login-challenges").json
         path = template.format(cid=self.a, bid=self.users["pending"]["binding"], mid=self.media, tid=self.ticket,
                                kind="service_content", number=1, period=self.period, rid=self.spending,
-                               nid=self.notice, vid=self.vote, public_key=self.public_key)
+                               nid=self.notice, vid=self.vote, public_key=self.public_key,
+                               code=challenge and challenge["code"], session_id=self.owner_session)
         query, body, files = QUERIES.get(operation, ""), None, None
         now = datetime.now(timezone.utc)
         bodies = {
@@ -234,6 +251,8 @@ class Place:
             "POST /api/v1/votes/{vid}/paper-ballots": lambda: {"right_id": self.right_id, "choice": {"option": "reject"},
                                                                "evidence_media_id": self.media},
             "POST /api/v1/me/keys": lambda: {"public_key": b64u(os.urandom(32))},
+            "POST /api/v1/console/login-challenges/{code}/poll": lambda: {"poll_secret": challenge["poll_secret"]},
+            "POST /api/v1/console/dev-login": lambda: {"openid": self.users["committee"]["openid"]},
         }
         if operation == "POST /api/v1/communities/{cid}/registry":
             rows = "building,unit,room,area_m2,owner_name,owner_phone,owner_id_number,owner_kind\n" \
