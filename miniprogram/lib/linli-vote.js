@@ -1,0 +1,949 @@
+/**
+ * linli-vote/1 client library for the Linli mini-program (docs/protocol.md is normative).
+ *
+ * Plain ES2017 CommonJS, pure functions, no `wx` and no randomness inside: the page hands in the
+ * 32 random bytes of a key seed and the 16 of a nonce (from wx.getRandomValues), and a storage
+ * adapter for HeadMemory. The same file runs unchanged under Node (`require`), so anyone can audit
+ * a phone's checks on a computer; its tests compare it byte for byte with the server's Python
+ * package voting/ (miniprogram/README.md).
+ *
+ * Numbers: sizes and indexes are JavaScript numbers, handled with arithmetic (never 32-bit bit
+ * operators), so every integer up to 2^53 - 1 works. No BigInt anywhere.
+ */
+'use strict';
+
+var nacl = require('tweetnacl');
+var sha256 = require('js-sha256').sha256;
+
+var PROTOCOL = 'linli-vote/1';
+var MAX_SAFE_INT = 9007199254740991; // 2^53 - 1, the protocol's integer bound (voting/canonical.py)
+var OPTIONS = ['approve', 'reject', 'abstain'];
+
+// --- errors ----------------------------------------------------------------------------------------
+
+/** A value with no canonical JSON form in linli-vote/1 (Python: voting.canonical.CanonicalError). */
+class CanonicalError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'CanonicalError';
+  }
+}
+
+/** A string or object that breaks an encoding or shape rule of the protocol (Python: ValueError/ProtocolError). */
+class FormatError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'FormatError';
+  }
+}
+
+// --- small helpers ---------------------------------------------------------------------------------
+
+var hasOwn = function (obj, key) {
+  return Object.prototype.hasOwnProperty.call(obj, key);
+};
+
+function isPlainObject(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  var proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function isSafeInt(value) {
+  return typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= MAX_SAFE_INT;
+}
+
+function sameKeys(obj, expected) {
+  var keys = Object.keys(obj);
+  if (keys.length !== expected.length) return false;
+  for (var i = 0; i < expected.length; i++) if (!hasOwn(obj, expected[i])) return false;
+  return true;
+}
+
+function keyProblem(obj, expected, what) {
+  if (!isPlainObject(obj)) return what + ' must be an object';
+  if (sameKeys(obj, expected)) return null;
+  var missing = expected.filter(function (k) { return !hasOwn(obj, k); }).sort();
+  var extra = Object.keys(obj).filter(function (k) { return expected.indexOf(k) < 0; }).sort();
+  var parts = [];
+  if (missing.length) parts.push('missing ' + JSON.stringify(missing));
+  if (extra.length) parts.push('unexpected ' + JSON.stringify(extra));
+  return what + ': ' + parts.join('; ');
+}
+
+// --- UTF-8 -----------------------------------------------------------------------------------------
+
+/** UTF-8 bytes of a string; throws on a lone surrogate (it has no UTF-8 form). */
+function utf8Encode(text) {
+  var out = new Uint8Array(text.length * 3);
+  var p = 0;
+  for (var i = 0; i < text.length; i++) {
+    var c = text.charCodeAt(i);
+    if (c < 0x80) {
+      out[p++] = c;
+    } else if (c < 0x800) {
+      out[p++] = 0xc0 | (c >> 6);
+      out[p++] = 0x80 | (c & 63);
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      var d = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (c > 0xdbff || d < 0xdc00 || d > 0xdfff) throw new CanonicalError('string contains a lone surrogate');
+      var cp = 0x10000 + (c - 0xd800) * 1024 + (d - 0xdc00);
+      out[p++] = 0xf0 | (cp >> 18);
+      out[p++] = 0x80 | ((cp >> 12) & 63);
+      out[p++] = 0x80 | ((cp >> 6) & 63);
+      out[p++] = 0x80 | (cp & 63);
+      i++;
+    } else {
+      out[p++] = 0xe0 | (c >> 12);
+      out[p++] = 0x80 | ((c >> 6) & 63);
+      out[p++] = 0x80 | (c & 63);
+    }
+  }
+  return out.slice(0, p);
+}
+
+// --- canonical JSON (docs/protocol.md §1; voting/canonical.py) --------------------------------------
+
+var ASCII_ONLY = /^[\x00-\x7f]*$/;
+var TO_ESCAPE = /[\x00-\x1f"\\]/g;
+var ESCAPES = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeChar(c) {
+  return ESCAPES[c] || '\\u' + ('000' + c.charCodeAt(0).toString(16)).slice(-4);
+}
+
+/** The JSON string literal as Python's json.dumps(ensure_ascii=False) writes it. */
+function quote(text) {
+  return '"' + text.replace(TO_ESCAPE, escapeChar) + '"';
+}
+
+function hasLoneSurrogate(text) {
+  for (var i = 0; i < text.length; i++) {
+    var c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      var d = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (d < 0xdc00 || d > 0xdfff) return true;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function checkString(text, path) {
+  if (ASCII_ONLY.test(text)) return;
+  if (hasLoneSurrogate(text)) throw new CanonicalError(path + ': string contains a lone surrogate');
+  if (text.normalize('NFC') !== text) throw new CanonicalError(path + ': string is not NFC-normalised');
+}
+
+function writeCanonical(value, path, out) {
+  if (value === null) {
+    out.push('null');
+  } else if (value === true) {
+    out.push('true');
+  } else if (value === false) {
+    out.push('false');
+  } else if (typeof value === 'string') {
+    checkString(value, path);
+    out.push(quote(value));
+  } else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new CanonicalError(path + ': ' + value + ' is not JSON');
+    if (!Number.isInteger(value)) throw new CanonicalError(path + ': floats are not allowed');
+    if (Math.abs(value) > MAX_SAFE_INT) throw new CanonicalError(path + ': integer ' + value + ' outside ±(2^53−1)');
+    out.push(value === 0 ? '0' : String(value)); // -0 is JSON.parse('-0'); Python reads it as int 0
+  } else if (Array.isArray(value)) {
+    out.push('[');
+    for (var i = 0; i < value.length; i++) {
+      if (i) out.push(',');
+      if (!(i in value)) throw new CanonicalError(path + '[' + i + ']: an array hole is not allowed');
+      writeCanonical(value[i], path + '[' + i + ']', out);
+    }
+    out.push(']');
+  } else if (isPlainObject(value)) {
+    var keys = Object.keys(value);
+    for (var k = 0; k < keys.length; k++) {
+      if (!ASCII_ONLY.test(keys[k])) throw new CanonicalError(path + ': object key ' + JSON.stringify(keys[k]) + ' is not ASCII');
+    }
+    keys.sort(); // ASCII keys: UTF-16 order is code-point order, as Python's sort_keys
+    out.push('{');
+    for (var j = 0; j < keys.length; j++) {
+      if (j) out.push(',');
+      out.push(quote(keys[j]), ':');
+      var item = value[keys[j]];
+      if (item === undefined) throw new CanonicalError(path + '.' + keys[j] + ': undefined is not allowed');
+      writeCanonical(item, path + '.' + keys[j], out);
+    }
+    out.push('}');
+  } else {
+    var kind = value === undefined ? 'undefined' : typeof value === 'object' ? Object.prototype.toString.call(value) : typeof value;
+    throw new CanonicalError(path + ': type ' + kind + ' is not allowed');
+  }
+}
+
+/**
+ * The canonical JSON text of value (a string). Equal, as UTF-8, to Python's
+ * json.dumps(x, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for every value that
+ * voting.canonical.canonical accepts; throws CanonicalError where it refuses (floats, NaN,
+ * integers beyond ±(2^53−1), non-ASCII keys, lone surrogates, non-NFC strings, and non-JSON
+ * values such as undefined, functions, Dates, typed arrays and array holes).
+ */
+function canonicalString(value) {
+  var out = [];
+  writeCanonical(value, '$', out);
+  return out.join('');
+}
+
+/** The canonical JSON bytes (UTF-8 Uint8Array) of value: what is hashed and signed. */
+function canonical(value) {
+  return utf8Encode(canonicalString(value));
+}
+
+// --- base64url and hex -----------------------------------------------------------------------------
+
+var B64U_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+var B64U_VALUE = {};
+for (var bi = 0; bi < B64U_ALPHABET.length; bi++) B64U_VALUE[B64U_ALPHABET.charAt(bi)] = bi;
+var B64U_TEXT = /^[A-Za-z0-9_-]*$/;
+
+/** Unpadded base64url (RFC 4648 §5) of bytes. */
+function b64uEncode(bytes) {
+  var out = '';
+  var n = bytes.length;
+  var i = 0;
+  for (; i + 2 < n; i += 3) {
+    var v = bytes[i] * 65536 + bytes[i + 1] * 256 + bytes[i + 2];
+    out += B64U_ALPHABET.charAt(v >> 18) + B64U_ALPHABET.charAt((v >> 12) & 63) +
+      B64U_ALPHABET.charAt((v >> 6) & 63) + B64U_ALPHABET.charAt(v & 63);
+  }
+  if (n - i === 1) {
+    out += B64U_ALPHABET.charAt(bytes[i] >> 2) + B64U_ALPHABET.charAt((bytes[i] & 3) << 4);
+  } else if (n - i === 2) {
+    var w = bytes[i] * 256 + bytes[i + 1];
+    out += B64U_ALPHABET.charAt(w >> 10) + B64U_ALPHABET.charAt((w >> 4) & 63) + B64U_ALPHABET.charAt((w & 15) << 2);
+  }
+  return out;
+}
+
+/** True iff the last character leaves no unused bit set (so every byte string has one spelling). */
+function b64uLastCharOk(text) {
+  var rem = text.length % 4;
+  if (rem === 0) return true;
+  if (rem === 1) return false;
+  var last = B64U_VALUE[text.charAt(text.length - 1)];
+  return rem === 2 ? last % 16 === 0 : last % 4 === 0;
+}
+
+/** Strict unpadded base64url, as voting.canonical.b64u_decode: no padding, no other alphabet, no stray bits. */
+function b64uDecode(text) {
+  if (typeof text !== 'string' || !B64U_TEXT.test(text)) throw new FormatError('not unpadded base64url');
+  if (!b64uLastCharOk(text)) throw new FormatError('not canonical unpadded base64url');
+  var full = text.length - (text.length % 4);
+  var rem = text.length % 4;
+  var out = new Uint8Array((full / 4) * 3 + (rem ? rem - 1 : 0));
+  var p = 0;
+  for (var i = 0; i < full; i += 4) {
+    var v = B64U_VALUE[text.charAt(i)] * 262144 + B64U_VALUE[text.charAt(i + 1)] * 4096 +
+      B64U_VALUE[text.charAt(i + 2)] * 64 + B64U_VALUE[text.charAt(i + 3)];
+    out[p++] = v >> 16;
+    out[p++] = (v >> 8) & 255;
+    out[p++] = v & 255;
+  }
+  if (rem === 2) {
+    out[p++] = B64U_VALUE[text.charAt(full)] * 4 + (B64U_VALUE[text.charAt(full + 1)] >> 4);
+  } else if (rem === 3) {
+    var w = B64U_VALUE[text.charAt(full)] * 4096 + B64U_VALUE[text.charAt(full + 1)] * 64 + B64U_VALUE[text.charAt(full + 2)];
+    out[p++] = w >> 10;
+    out[p++] = (w >> 2) & 255;
+  }
+  return out;
+}
+
+var HEX = '0123456789abcdef';
+var HASH_HEX = /^[0-9a-f]{64}$/;
+
+/** Lowercase hex of bytes. */
+function bytesToHex(bytes) {
+  var out = '';
+  for (var i = 0; i < bytes.length; i++) out += HEX.charAt(bytes[i] >> 4) + HEX.charAt(bytes[i] & 15);
+  return out;
+}
+
+/** True iff value is a lowercase hex SHA-256 (64 characters). */
+function isHashHex(value) {
+  return typeof value === 'string' && HASH_HEX.test(value);
+}
+
+/** The 32 bytes of a lowercase hex SHA-256; throws FormatError otherwise. */
+function hashFromHex(text) {
+  if (!isHashHex(text)) throw new FormatError('not a lowercase hex SHA-256');
+  var out = new Uint8Array(32);
+  for (var i = 0; i < 32; i++) out[i] = parseInt(text.substr(i * 2, 2), 16);
+  return out;
+}
+
+// --- identifiers, keys, times ----------------------------------------------------------------------
+
+var ID = /^[A-Za-z0-9._:-]{1,64}$/;
+var B64U_32 = /^[A-Za-z0-9_-]{43}$/;
+var B64U_64 = /^[A-Za-z0-9_-]{86}$/;
+var B64U_16 = /^[A-Za-z0-9_-]{22}$/;
+var TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{6}))?Z$/;
+
+/** True iff value is a protocol identifier: 1–64 of A-Z a-z 0-9 . _ : - */
+function isId(value) {
+  return typeof value === 'string' && ID.test(value);
+}
+
+function b64uFixed(value, pattern) {
+  return typeof value === 'string' && pattern.test(value) && b64uLastCharOk(value);
+}
+
+/** True iff value is the b64u of 32 bytes (an Ed25519 public key). */
+function isPublicKey(value) {
+  return b64uFixed(value, B64U_32);
+}
+
+/** True iff value is the b64u of 64 bytes (an Ed25519 signature). */
+function isSignature(value) {
+  return b64uFixed(value, B64U_64);
+}
+
+/** True iff value is the b64u of 16 bytes (a ballot nonce). */
+function isNonce(value) {
+  return b64uFixed(value, B64U_16);
+}
+
+function daysInMonth(year, month) {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].indexOf(month) >= 0 ? 30 : 31;
+}
+
+/** True iff value is a protocol time: UTC 'YYYY-MM-DDTHH:MM:SSZ' or with exactly six fraction digits. */
+function isTime(value) {
+  if (typeof value !== 'string') return false;
+  var m = TIME.exec(value);
+  if (!m) return false;
+  var year = +m[1], month = +m[2], day = +m[3];
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) &&
+    +m[4] <= 23 && +m[5] <= 59 && +m[6] <= 59;
+}
+
+/** A protocol time of a Date: UTC, whole seconds, truncated (a recorded time is never later than the real one). */
+function formatTime(date) {
+  if (!(date instanceof Date) || !Number.isFinite(date.getTime())) throw new FormatError('not a valid Date');
+  var text = date.toISOString().slice(0, 19) + 'Z';
+  if (!isTime(text)) throw new FormatError('the date has no protocol time form (years 0001–9999)');
+  return text;
+}
+
+// --- hashing and the Merkle log (docs/protocol.md §4, §6; RFC 9162) ---------------------------------
+
+function digest(bytes) {
+  return new Uint8Array(sha256.arrayBuffer(bytes));
+}
+
+/** Lowercase hex SHA-256 of bytes (a Uint8Array or an array of byte values). */
+function sha256Hex(bytes) {
+  if (typeof bytes === 'string') throw new TypeError('sha256Hex takes bytes; encode text first (canonical or utf8Encode)');
+  return bytesToHex(digest(bytes));
+}
+
+var LEAF_PREFIX = [0];
+
+/** SHA-256(0x00 ‖ leaf) as 32 bytes. */
+function leafHashRaw(leafBytes) {
+  return new Uint8Array(sha256.create().update(LEAF_PREFIX).update(leafBytes).arrayBuffer());
+}
+
+/** SHA-256(0x01 ‖ left ‖ right) as 32 bytes. */
+function nodeHash(left, right) {
+  var buf = new Uint8Array(65);
+  buf[0] = 1;
+  buf.set(left, 1);
+  buf.set(right, 33);
+  return digest(buf);
+}
+
+/** Hex leaf hash of a log entry (or roll entry): SHA-256(0x00 ‖ canonical JSON of the entry). */
+function leafHash(entry) {
+  return bytesToHex(leafHashRaw(canonical(entry)));
+}
+
+/** Hex leaf hash of raw leaf bytes: SHA-256(0x00 ‖ bytes) (RFC 9162 §2.1.1). */
+function leafHashOfBytes(bytes) {
+  return bytesToHex(leafHashRaw(bytes));
+}
+
+/** The root of the empty tree, SHA-256(""). */
+var EMPTY_ROOT = sha256Hex(new Uint8Array(0));
+
+function equalBytes(a, b) {
+  if (a.length !== b.length) return false;
+  var diff = 0;
+  for (var i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+function hashList(proof) {
+  if (!Array.isArray(proof)) return null;
+  var out = [];
+  for (var i = 0; i < proof.length; i++) {
+    if (!isHashHex(proof[i])) return null;
+    out.push(hashFromHex(proof[i]));
+  }
+  return out;
+}
+
+function isOdd(n) {
+  return n % 2 === 1;
+}
+
+function half(n) {
+  return Math.floor(n / 2);
+}
+
+/**
+ * RFC 9162 §2.1.3.2: true iff proof (hex hashes, bottom-up) shows the leaf hash at leafIndex in the
+ * tree of `size` leaves with root rootHex. Never throws on bad input: anything malformed is false.
+ */
+function verifyInclusion(leafIndex, size, leafHashHex, proof, rootHex) {
+  if (!isSafeInt(leafIndex) || !isSafeInt(size) || leafIndex < 0 || leafIndex >= size) return false;
+  if (!isHashHex(leafHashHex) || !isHashHex(rootHex)) return false;
+  var path = hashList(proof);
+  if (path === null) return false;
+  var fn = leafIndex;
+  var sn = size - 1;
+  var r = hashFromHex(leafHashHex);
+  for (var i = 0; i < path.length; i++) {
+    if (sn === 0) return false;
+    if (isOdd(fn) || fn === sn) {
+      r = nodeHash(path[i], r);
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      r = nodeHash(r, path[i]);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 && equalBytes(r, hashFromHex(rootHex));
+}
+
+function isPowerOfTwo(n) {
+  while (n > 1 && n % 2 === 0) n /= 2;
+  return n === 1;
+}
+
+/**
+ * RFC 9162 §2.1.4.2: true iff proof shows that the tree (first, firstRoot) is a prefix of
+ * (second, secondRoot). As voting.merkle.verify_consistency: 0 < first ≤ second; for first =
+ * second the proof is empty and the roots equal. Never throws on bad input.
+ */
+function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
+  if (!isSafeInt(first) || !isSafeInt(second) || !(first > 0 && first <= second)) return false;
+  if (!isHashHex(firstRoot) || !isHashHex(secondRoot)) return false;
+  var path = hashList(proof);
+  if (path === null) return false;
+  if (first === second) return path.length === 0 && firstRoot === secondRoot;
+  if (path.length === 0) return false;
+  var rootM = hashFromHex(firstRoot);
+  if (isPowerOfTwo(first)) path.unshift(rootM); // the old root is itself a node of the new tree
+  var fn = first - 1;
+  var sn = second - 1;
+  while (isOdd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
+  }
+  var fr = path[0];
+  var sr = path[0];
+  for (var i = 1; i < path.length; i++) {
+    if (sn === 0) return false;
+    var c = path[i];
+    if (isOdd(fn) || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 && equalBytes(fr, rootM) && equalBytes(sr, hashFromHex(secondRoot));
+}
+
+// --- Ed25519 (docs/protocol.md §2) -----------------------------------------------------------------
+
+// The group order L, little-endian. tweetnacl's verify does not refuse S ≥ L (a second spelling of a
+// signature); the server's OpenSSL does, so this library refuses it too.
+var ORDER_L = [
+  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10
+];
+
+function scalarBelowOrder(signature) {
+  for (var i = 31; i >= 0; i--) {
+    var s = signature[32 + i];
+    if (s < ORDER_L[i]) return true;
+    if (s > ORDER_L[i]) return false;
+  }
+  return false;
+}
+
+/** True iff signatureB64u is publicKeyB64u's Ed25519 signature of messageBytes; never throws on bad input. */
+function verifyBytes(publicKeyB64u, signatureB64u, messageBytes) {
+  if (!isPublicKey(publicKeyB64u) || !isSignature(signatureB64u)) return false;
+  var signature = b64uDecode(signatureB64u);
+  if (!scalarBelowOrder(signature)) return false;
+  return nacl.sign.detached.verify(messageBytes, signature, b64uDecode(publicKeyB64u));
+}
+
+/** True iff signedObject.signature signs the canonical JSON of the rest of it (tree heads, tallies). */
+function verifyObject(publicKeyB64u, signedObject) {
+  if (!isPlainObject(signedObject) || typeof signedObject.signature !== 'string') return false;
+  var unsigned = {};
+  Object.keys(signedObject).forEach(function (k) {
+    if (k !== 'signature') unsigned[k] = signedObject[k];
+  });
+  var message;
+  try {
+    message = canonical(unsigned);
+  } catch (e) {
+    return false;
+  }
+  return verifyBytes(publicKeyB64u, signedObject.signature, message);
+}
+
+function toBytes(value, length, what) {
+  if (!(value instanceof Uint8Array) || value.length !== length) throw new TypeError(what + ' must be a Uint8Array of ' + length + ' bytes');
+  return value;
+}
+
+/**
+ * The owner's key pair from 32 random bytes (the page takes them from wx.getRandomValues):
+ * {publicKey: b64u, secretKey: Uint8Array(64) — seed ‖ public key, as tweetnacl keeps it}.
+ */
+function keyPairFromSeed(seed32) {
+  var pair = nacl.sign.keyPair.fromSeed(toBytes(seed32, 32, 'seed'));
+  return { publicKey: b64uEncode(pair.publicKey), secretKey: pair.secretKey };
+}
+
+// --- ballots (docs/protocol.md §5.5) ---------------------------------------------------------------
+
+var BALLOT_KEYS = ['type', 'vote_id', 'right_id', 'choice', 'nonce', 'signed_at'];
+var ENVELOPE_KEYS = ['ballot', 'public_key', 'signature'];
+var BALLOT_ENTRY_KEYS = ['type', 'received_at', 'envelope'];
+var TREE_HEAD_KEYS = ['type', 'vote_id', 'size', 'root', 'timestamp', 'signature'];
+var RECEIPT_KEYS = ['vote_id', 'leaf_index', 'leaf_hash', 'tree_head', 'inclusion_proof', 'entry'];
+
+/**
+ * Why choice is not well-formed, or null. Without a definition only the form is checked; with one
+ * (entry 0 of the vote's log) also the option list or the candidates and seats, as the server does.
+ */
+function choiceProblem(choice, definition) {
+  if (!isPlainObject(choice)) return 'choice must be an object';
+  var election = definition ? definition.kind === 'election' : hasOwn(choice, 'approve');
+  if (!election) {
+    if (!sameKeys(choice, ['option']) || OPTIONS.indexOf(choice.option) < 0) {
+      return "choice must be {'option': 'approve'|'reject'|'abstain'}";
+    }
+    return null;
+  }
+  if (!sameKeys(choice, ['approve']) || !Array.isArray(choice.approve)) return "choice must be {'approve': [candidate ids]}";
+  var approve = choice.approve;
+  var known = definition && Array.isArray(definition.candidates)
+    ? definition.candidates.map(function (c) { return c && c.id; })
+    : null;
+  for (var i = 0; i < approve.length; i++) {
+    if (!isId(approve[i])) return 'choice approves something that is not a candidate id';
+    if (known && known.indexOf(approve[i]) < 0) return 'choice approves an unknown candidate';
+    if (approve.indexOf(approve[i]) !== i) return 'choice repeats a candidate';
+  }
+  if (definition && isSafeInt(definition.seats) && approve.length > definition.seats) {
+    return 'choice approves more than ' + definition.seats + ' candidates';
+  }
+  return null;
+}
+
+/** Why ballot (B, the object the owner signs) is not well-formed, or null (voting.entries.validate_ballot). */
+function ballotProblem(ballot, definition) {
+  var shape = keyProblem(ballot, BALLOT_KEYS, 'ballot');
+  if (shape) return shape;
+  if (ballot.type !== 'ballot') return "ballot.type must be 'ballot'";
+  if (!isId(ballot.vote_id)) return 'ballot.vote_id is not an identifier';
+  if (definition && ballot.vote_id !== definition.vote_id) return 'ballot.vote_id does not match the vote';
+  if (!isId(ballot.right_id)) return 'ballot.right_id is not an identifier';
+  if (!isNonce(ballot.nonce)) return 'ballot.nonce must be 16 bytes of b64u';
+  if (!isTime(ballot.signed_at)) return 'ballot.signed_at is not a UTC time';
+  var problem = choiceProblem(ballot.choice, definition);
+  return problem ? 'ballot: ' + problem : null;
+}
+
+/**
+ * B, the object an owner's device signs. nonceBytes: 16 fresh random bytes (wx.getRandomValues);
+ * signedAt: a Date (written as whole UTC seconds) or a protocol time string. Throws FormatError if
+ * the result would not be a well-formed ballot (checked against definition when one is given).
+ */
+function newBallot(args, definition) {
+  var signedAt = args.signedAt instanceof Date ? formatTime(args.signedAt) : args.signedAt;
+  var ballot = {
+    type: 'ballot',
+    vote_id: args.voteId,
+    right_id: args.rightId,
+    choice: args.choice,
+    nonce: b64uEncode(toBytes(args.nonceBytes, 16, 'nonceBytes')),
+    signed_at: signedAt
+  };
+  var problem = ballotProblem(ballot, definition);
+  if (problem) throw new FormatError(problem);
+  return JSON.parse(canonicalString(ballot));
+}
+
+/**
+ * The envelope {ballot, public_key, signature} that POST /api/v1/votes/<vid>/ballots takes:
+ * secretKey (from keyPairFromSeed) signs the canonical JSON of ballot. The envelope holds a copy of
+ * exactly the signed object. Throws FormatError for a ballot the server would refuse for its form.
+ */
+function signBallot(ballot, secretKey) {
+  toBytes(secretKey, 64, 'secretKey');
+  var problem = ballotProblem(ballot);
+  if (problem) throw new FormatError(problem);
+  var text = canonicalString(ballot);
+  var signature = nacl.sign.detached(utf8Encode(text), secretKey);
+  return { ballot: JSON.parse(text), public_key: b64uEncode(secretKey.subarray(32, 64)), signature: b64uEncode(signature) };
+}
+
+/** True iff envelope is well-formed and its signature verifies (voting.entries.validate_envelope). */
+function verifyEnvelope(envelope, definition) {
+  if (keyProblem(envelope, ENVELOPE_KEYS, 'envelope')) return false;
+  if (!isPublicKey(envelope.public_key) || !isSignature(envelope.signature)) return false;
+  if (ballotProblem(envelope.ballot, definition)) return false;
+  return verifyBytes(envelope.public_key, envelope.signature, canonical(envelope.ballot));
+}
+
+// --- problems: stable codes, Chinese text ----------------------------------------------------------
+
+var PROBLEMS = {
+  server_key_invalid: '固定的服务器公钥无效',
+  receipt_malformed: '回执格式不正确',
+  receipt_lacks_entry: '回执缺少日志条目（entry），无法确认日志记录的是您的选票（receipt lacks entry）',
+  receipt_other_vote: '回执不属于这次表决',
+  head_malformed: '树头格式不正确',
+  head_other_vote: '树头不属于这次表决',
+  head_signature_invalid: '树头的签名无法用固定的服务器公钥验证',
+  leaf_outside_tree: '条目序号不在树头所签的日志范围内',
+  inclusion_failed: '包含证明不成立：树头所签的日志中不能证明有这条记录',
+  entry_malformed: '回执中的日志条目无法规范化',
+  entry_hash_mismatch: '回执中的日志条目与回执的叶哈希不符',
+  entry_not_ballot: '回执中的日志条目不是签名选票',
+  entry_not_this_ballot: '日志记录的选票与本机签署的选票不同',
+  envelope_invalid: '本机保存的选票信封无效或签名不成立',
+  proof_missing: '没有提供一致性证明',
+  server_key_changed: '树头所用的服务器公钥与本机记住的不同',
+  stored_head_invalid: '本机记住的树头已损坏，已改为记住新的树头',
+  split_same_size: '分叉视图：服务器签署了两个大小相同但根哈希不同的树头',
+  split_inconsistent: '分叉视图：服务器提供的一致性证明不成立，两个签名树头不能同时为真'
+};
+
+function problem(code, detail) {
+  return { code: code, message: PROBLEMS[code] + (detail ? '（' + detail + '）' : '') };
+}
+
+// --- tree heads (docs/protocol.md §6) --------------------------------------------------------------
+
+/**
+ * The problems of a tree head ([] if it is a well-formed head of voteId signed by serverKey).
+ * voteId may be omitted; then any identifier is accepted. Mirrors voting.entries.tree_head_problem.
+ */
+function treeHeadProblems(head, serverKey, voteId) {
+  if (!isPublicKey(serverKey)) return [problem('server_key_invalid')];
+  var shape = keyProblem(head, TREE_HEAD_KEYS, 'tree head');
+  if (!shape) {
+    if (head.type !== 'tree_head') shape = "tree head type must be 'tree_head'";
+    else if (!isId(head.vote_id)) shape = 'tree head vote_id is not an identifier';
+    else if (!isSafeInt(head.size) || head.size < 0) shape = 'tree head size must be a non-negative integer';
+    else if (!isHashHex(head.root)) shape = 'tree head root is not a lowercase hex SHA-256';
+    else if (!isTime(head.timestamp)) shape = 'tree head timestamp is not a UTC time';
+    else if (!isSignature(head.signature)) shape = 'tree head signature is not b64u of 64 bytes';
+  }
+  if (shape) return [problem('head_malformed', shape)];
+  if (voteId !== undefined && voteId !== null && head.vote_id !== voteId) {
+    return [problem('head_other_vote', head.vote_id + ' ≠ ' + voteId)];
+  }
+  if (!verifyObject(serverKey, head)) return [problem('head_signature_invalid')];
+  return [];
+}
+
+/** True iff head is a well-formed tree head (of voteId, when given) signed by serverKey (b64u). */
+function verifyTreeHead(head, serverKey, voteId) {
+  return treeHeadProblems(head, serverKey, voteId).length === 0;
+}
+
+// --- receipts --------------------------------------------------------------------------------------
+
+/**
+ * Check a receipt the server returned for a ballot this phone signed.
+ * options: {serverKey: the vote's pinned server key (definition.server_key), envelope: the
+ * envelope this phone sent}. Returns {ok, problems: [{code, message}]}: ok iff the tree head is
+ * signed by serverKey and is for the ballot's vote, the inclusion proof puts leaf_hash at
+ * leaf_index in that tree, and the receipt's `entry` is the log entry of exactly this envelope
+ * whose leaf hash is leaf_hash.
+ */
+function checkReceipt(receipt, options) {
+  var opts = options || {};
+  var serverKey = opts.serverKey;
+  var envelope = opts.envelope;
+  var problems = [];
+  if (!isPublicKey(serverKey)) problems.push(problem('server_key_invalid'));
+  var envelopeOk = verifyEnvelope(envelope);
+  if (!envelopeOk) problems.push(problem('envelope_invalid'));
+  if (!isPlainObject(receipt)) {
+    problems.push(problem('receipt_malformed', 'not an object'));
+    return { ok: false, problems: problems };
+  }
+  if (!hasOwn(receipt, 'entry')) problems.push(problem('receipt_lacks_entry'));
+  var shape = keyProblem(receipt, RECEIPT_KEYS.filter(function (k) { return k !== 'entry' || hasOwn(receipt, 'entry'); }), 'receipt');
+  if (!shape) {
+    if (!isId(receipt.vote_id)) shape = 'vote_id is not an identifier';
+    else if (!isSafeInt(receipt.leaf_index) || receipt.leaf_index < 0) shape = 'leaf_index must be a non-negative integer';
+    else if (!isHashHex(receipt.leaf_hash)) shape = 'leaf_hash is not a lowercase hex SHA-256';
+    else if (hashList(receipt.inclusion_proof) === null) shape = 'inclusion_proof must be hex hashes';
+  }
+  if (shape) {
+    problems.push(problem('receipt_malformed', shape));
+    return { ok: false, problems: problems };
+  }
+  var voteId = envelopeOk ? envelope.ballot.vote_id : receipt.vote_id;
+  if (receipt.vote_id !== voteId) problems.push(problem('receipt_other_vote', receipt.vote_id + ' ≠ ' + voteId));
+
+  var head = receipt.tree_head;
+  var headProblems = isPublicKey(serverKey) ? treeHeadProblems(head, serverKey, voteId) : [];
+  problems.push.apply(problems, headProblems);
+  if (isPlainObject(head) && isSafeInt(head.size) && isHashHex(head.root)) {
+    if (receipt.leaf_index >= head.size) {
+      problems.push(problem('leaf_outside_tree', receipt.leaf_index + ' ≥ ' + head.size));
+    } else if (!verifyInclusion(receipt.leaf_index, head.size, receipt.leaf_hash, receipt.inclusion_proof, head.root)) {
+      problems.push(problem('inclusion_failed'));
+    }
+  }
+
+  if (hasOwn(receipt, 'entry')) {
+    var entry = receipt.entry;
+    var entryHash = null;
+    try {
+      entryHash = leafHash(entry);
+    } catch (e) {
+      problems.push(problem('entry_malformed', e.message));
+    }
+    if (entryHash !== null && entryHash !== receipt.leaf_hash) problems.push(problem('entry_hash_mismatch'));
+    if (keyProblem(entry, BALLOT_ENTRY_KEYS, 'entry') || entry.type !== 'ballot' || !isTime(entry.received_at)) {
+      problems.push(problem('entry_not_ballot'));
+    } else if (envelopeOk && !sameCanonical(entry.envelope, envelope)) {
+      problems.push(problem('entry_not_this_ballot'));
+    }
+  }
+  return { ok: problems.length === 0, problems: problems };
+}
+
+function sameCanonical(a, b) {
+  try {
+    return canonicalString(a) === canonicalString(b);
+  } catch (e) {
+    return false;
+  }
+}
+
+// --- remembered tree heads and split views ---------------------------------------------------------
+
+var SPLIT_TEXT = {
+  same_size_different_root:
+    '服务器用同一把密钥签署了两个树头：它们记录的条目数相同，根哈希却不同。只追加的日志不可能这样，' +
+    '说明服务器向不同的人展示了不同的日志（分叉视图），或改写了已经签署的记录。两个树头都带有服务器签名，' +
+    '任何人都可以用该表决定义中的服务器公钥核验。请保存并转交业主委员会、街道办或其他业主。',
+  consistency_proof_fails:
+    '服务器用同一把密钥签署了两个树头，但它提供的一致性证明不能证明较小的日志是较大日志的前缀，' +
+    '两个树头不能同时为真：服务器可能改写或删除了已经签署的记录，或向不同的人展示了不同的日志（分叉视图）。' +
+    '两个树头都带有服务器签名，任何人都可以用该表决定义中的服务器公钥核验，并可要求服务器就这两个大小重新给出一致性证明；' +
+    '给不出有效证明即说明日志被改写。请保存并转交业主委员会、街道办或其他业主。'
+};
+
+/**
+ * Remembers, per vote, the largest signed tree head this phone has seen, and catches a split view.
+ * storage: a synchronous adapter {get(key), set(key, value)} — the page passes
+ * {get: wx.getStorageSync, set: wx.setStorageSync}; a missing key may read as undefined, null or ''.
+ * Values are stored as JSON text under `${prefix}head/${voteId}` and `${prefix}split/${voteId}`.
+ */
+class HeadMemory {
+  constructor(storage, options) {
+    if (!storage || typeof storage.get !== 'function' || typeof storage.set !== 'function') {
+      throw new TypeError('HeadMemory needs a storage adapter {get(key), set(key, value)}');
+    }
+    this.storage = storage;
+    this.prefix = (options && options.prefix) || 'linli-vote/';
+  }
+
+  _read(key) {
+    var text = this.storage.get(this.prefix + key);
+    if (text === undefined || text === null || text === '') return null;
+    try {
+      return typeof text === 'string' ? JSON.parse(text) : text;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  _write(key, value) {
+    this.storage.set(this.prefix + key, JSON.stringify(value));
+  }
+
+  /** The remembered {head, server_key} of a vote, or null. */
+  remembered(voteId) {
+    var record = this._read('head/' + voteId);
+    return isPlainObject(record) && isPlainObject(record.head) ? record : null;
+  }
+
+  /** The split-view evidence recorded for a vote (the first one found), or null. */
+  splitEvidence(voteId) {
+    return this._read('split/' + voteId);
+  }
+
+  /**
+   * Show the memory a signed tree head of a vote. options: {serverKey (the definition's
+   * server_key), proof: the consistency proof (hex list) between the remembered head's size and
+   * this head's size, smaller first — `GET …/proofs/consistency?first=&second=`; not needed when
+   * nothing is remembered yet or the sizes are equal}.
+   * Returns {ok, status, head, problems, evidence}:
+   *   status 'first'    nothing was remembered: this head is remembered (trust on first sight);
+   *          'newer'    larger and consistent with the remembered one: remembered instead;
+   *          'same'     same size and root as the remembered one;
+   *          'older'    smaller and consistent: the remembered (larger) head stays;
+   *          'rejected' not a head of this vote signed by serverKey, or no proof given: nothing changes;
+   *          'split'    the two signed heads cannot both be true: `evidence` (also stored, see
+   *                     splitEvidence) holds both heads, the proof and a Chinese explanation;
+   *                     the remembered head stays.
+   * `head` is the head remembered afterwards.
+   */
+  update(head, options) {
+    var opts = options || {};
+    var serverKey = opts.serverKey;
+    var voteId = opts.voteId !== undefined ? opts.voteId : isPlainObject(head) ? head.vote_id : undefined;
+    var problems = treeHeadProblems(head, serverKey, voteId);
+    if (!problems.length && !isId(voteId)) problems = [problem('head_malformed', 'no vote id')];
+    if (!problems.length && head.size === 0 && head.root !== EMPTY_ROOT) {
+      problems = [problem('head_malformed', 'a tree of size 0 has the empty root')];
+    }
+    var record = isId(voteId) ? this.remembered(voteId) : null;
+    if (problems.length) return { ok: false, status: 'rejected', head: record ? record.head : null, problems: problems, evidence: null };
+
+    var notes = [];
+    if (record && record.server_key !== serverKey) {
+      return { ok: false, status: 'rejected', head: record.head, problems: [problem('server_key_changed')], evidence: null };
+    }
+    if (record && !verifyTreeHead(record.head, serverKey, voteId)) {
+      notes.push(problem('stored_head_invalid'));
+      record = null;
+    }
+    if (!record) {
+      this._write('head/' + voteId, { head: head, server_key: serverKey });
+      return { ok: true, status: 'first', head: head, problems: notes, evidence: null };
+    }
+    var old = record.head;
+    if (old.size === head.size) {
+      if (old.root === head.root) return { ok: true, status: 'same', head: old, problems: notes, evidence: null };
+      return this._split(voteId, serverKey, 'same_size_different_root', old, head, null, notes, old);
+    }
+    var proof = opts.proof;
+    if (!Array.isArray(proof)) {
+      return { ok: false, status: 'rejected', head: old, problems: notes.concat([problem('proof_missing')]), evidence: null };
+    }
+    var small = old.size < head.size ? old : head;
+    var large = old.size < head.size ? head : old;
+    var consistent = small.size === 0 || verifyConsistency(small.size, large.size, small.root, large.root, proof);
+    if (!consistent) return this._split(voteId, serverKey, 'consistency_proof_fails', small, large, proof, notes, old);
+    if (large === head) {
+      this._write('head/' + voteId, { head: head, server_key: serverKey });
+      return { ok: true, status: 'newer', head: head, problems: notes, evidence: null };
+    }
+    return { ok: true, status: 'older', head: old, problems: notes, evidence: null };
+  }
+
+  _split(voteId, serverKey, reason, first, second, proof, notes, remembered) {
+    var evidence = {
+      type: PROTOCOL + ' split view',
+      vote_id: voteId,
+      server_key: serverKey,
+      reason: reason,
+      first_tree_head: first,
+      second_tree_head: second,
+      consistency_proof: proof === null ? null : proof.slice(),
+      explanation: SPLIT_TEXT[reason]
+    };
+    if (!this._read('split/' + voteId)) this._write('split/' + voteId, evidence);
+    var code = reason === 'same_size_different_root' ? 'split_same_size' : 'split_inconsistent';
+    return { ok: false, status: 'split', head: remembered, problems: notes.concat([problem(code)]), evidence: evidence };
+  }
+}
+
+/**
+ * Re-check split-view evidence on its own (anyone it is forwarded to can run this): true iff both
+ * heads are tree heads of the evidence's vote signed by its server key and cannot both be true —
+ * same size with different roots, or the given consistency proof fails between them.
+ */
+function checkSplitEvidence(evidence) {
+  if (!isPlainObject(evidence)) return false;
+  var a = evidence.first_tree_head;
+  var b = evidence.second_tree_head;
+  if (!verifyTreeHead(a, evidence.server_key, evidence.vote_id) || !verifyTreeHead(b, evidence.server_key, evidence.vote_id)) return false;
+  if (evidence.reason === 'same_size_different_root') return a.size === b.size && a.root !== b.root;
+  if (evidence.reason !== 'consistency_proof_fails' || !Array.isArray(evidence.consistency_proof)) return false;
+  if (!(a.size < b.size)) return false;
+  return !verifyConsistency(a.size, b.size, a.root, b.root, evidence.consistency_proof);
+}
+
+module.exports = {
+  PROTOCOL: PROTOCOL,
+  MAX_SAFE_INT: MAX_SAFE_INT,
+  EMPTY_ROOT: EMPTY_ROOT,
+  PROBLEMS: PROBLEMS,
+  CanonicalError: CanonicalError,
+  FormatError: FormatError,
+  canonical: canonical,
+  canonicalString: canonicalString,
+  utf8Encode: utf8Encode,
+  b64uEncode: b64uEncode,
+  b64uDecode: b64uDecode,
+  bytesToHex: bytesToHex,
+  hashFromHex: hashFromHex,
+  isHashHex: isHashHex,
+  isId: isId,
+  isPublicKey: isPublicKey,
+  isSignature: isSignature,
+  isNonce: isNonce,
+  isTime: isTime,
+  formatTime: formatTime,
+  sha256Hex: sha256Hex,
+  leafHash: leafHash,
+  leafHashOfBytes: leafHashOfBytes,
+  nodeHashHex: function (leftHex, rightHex) { return bytesToHex(nodeHash(hashFromHex(leftHex), hashFromHex(rightHex))); },
+  verifyInclusion: verifyInclusion,
+  verifyConsistency: verifyConsistency,
+  verifyBytes: verifyBytes,
+  verifyObject: verifyObject,
+  keyPairFromSeed: keyPairFromSeed,
+  choiceProblem: choiceProblem,
+  ballotProblem: ballotProblem,
+  newBallot: newBallot,
+  signBallot: signBallot,
+  verifyEnvelope: verifyEnvelope,
+  treeHeadProblems: treeHeadProblems,
+  verifyTreeHead: verifyTreeHead,
+  checkReceipt: checkReceipt,
+  HeadMemory: HeadMemory,
+  checkSplitEvidence: checkSplitEvidence
+};
