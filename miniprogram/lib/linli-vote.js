@@ -898,8 +898,10 @@ class HeadMemory {
  * heads are tree heads of the evidence's vote signed by its server key and cannot both be true —
  * same size with different roots, or the given consistency proof fails between them.
  */
+var EVIDENCE_KEYS = ['type', 'vote_id', 'server_key', 'reason', 'first_tree_head', 'second_tree_head', 'consistency_proof', 'explanation'];
+
 function checkSplitEvidence(evidence) {
-  if (!isPlainObject(evidence)) return false;
+  if (keyProblem(evidence, EVIDENCE_KEYS, 'evidence') || evidence.type !== PROTOCOL + ' split view') return false;
   var a = evidence.first_tree_head;
   var b = evidence.second_tree_head;
   if (!verifyTreeHead(a, evidence.server_key, evidence.vote_id) || !verifyTreeHead(b, evidence.server_key, evidence.vote_id)) return false;
