@@ -43,10 +43,12 @@ var hasOwn = function (obj, key) {
   return Object.prototype.hasOwnProperty.call(obj, key);
 };
 
+// A JSON object: made by a literal, JSON.parse or Object.create(null), in this realm or another
+// (the page's data may come from another JS context); never a class instance, Date, Map, array.
 function isPlainObject(value) {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  if (value === null || typeof value !== 'object' || Object.prototype.toString.call(value) !== '[object Object]') return false;
   var proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 function isSafeInt(value) {
@@ -524,8 +526,10 @@ function verifyObject(publicKeyB64u, signedObject) {
 }
 
 function toBytes(value, length, what) {
-  if (!(value instanceof Uint8Array) || value.length !== length) throw new TypeError(what + ' must be a Uint8Array of ' + length + ' bytes');
-  return value;
+  if (Object.prototype.toString.call(value) !== '[object Uint8Array]' || value.length !== length) {
+    throw new TypeError(what + ' must be a Uint8Array of ' + length + ' bytes');
+  }
+  return new Uint8Array(value); // a copy of this realm's kind: tweetnacl checks with instanceof
 }
 
 /**
@@ -614,12 +618,12 @@ function newBallot(args, definition) {
  * exactly the signed object. Throws FormatError for a ballot the server would refuse for its form.
  */
 function signBallot(ballot, secretKey) {
-  toBytes(secretKey, 64, 'secretKey');
+  var key = toBytes(secretKey, 64, 'secretKey');
   var problem = ballotProblem(ballot);
   if (problem) throw new FormatError(problem);
   var text = canonicalString(ballot);
-  var signature = nacl.sign.detached(utf8Encode(text), secretKey);
-  return { ballot: JSON.parse(text), public_key: b64uEncode(secretKey.subarray(32, 64)), signature: b64uEncode(signature) };
+  var signature = nacl.sign.detached(utf8Encode(text), key);
+  return { ballot: JSON.parse(text), public_key: b64uEncode(key.subarray(32, 64)), signature: b64uEncode(signature) };
 }
 
 /** True iff envelope is well-formed and its signature verifies (voting.entries.validate_envelope). */
