@@ -64,13 +64,7 @@ function sameKeys(obj, expected) {
 
 function keyProblem(obj, expected, what) {
   if (!isPlainObject(obj)) return what + ' must be an object';
-  if (sameKeys(obj, expected)) return null;
-  var missing = expected.filter(function (k) { return !hasOwn(obj, k); }).sort();
-  var extra = Object.keys(obj).filter(function (k) { return expected.indexOf(k) < 0; }).sort();
-  var parts = [];
-  if (missing.length) parts.push('missing ' + JSON.stringify(missing));
-  if (extra.length) parts.push('unexpected ' + JSON.stringify(extra));
-  return what + ': ' + parts.join('; ');
+  return sameKeys(obj, expected) ? null : what + ' must have exactly the fields ' + expected.join(', ');
 }
 
 // --- UTF-8 -----------------------------------------------------------------------------------------
@@ -107,30 +101,21 @@ function utf8Encode(text) {
 // --- canonical JSON (docs/protocol.md §1; voting/canonical.py) --------------------------------------
 
 var ASCII_ONLY = /^[\x00-\x7f]*$/;
-var TO_ESCAPE = /[\x00-\x1f"\\]/g;
-var ESCAPES = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-function escapeChar(c) {
-  return ESCAPES[c] || '\\u' + ('000' + c.charCodeAt(0).toString(16)).slice(-4);
-}
-
-/** The JSON string literal as Python's json.dumps(ensure_ascii=False) writes it. */
-function quote(text) {
-  return '"' + text.replace(TO_ESCAPE, escapeChar) + '"';
-}
+/**
+ * The JSON string literal as Python's json.dumps(ensure_ascii=False) writes it: JSON.stringify
+ * escapes exactly `"`, `\\`, \b \f \n \r \t and the other controls as lowercase \u00XX, and
+ * writes everything else raw (U+007F, U+2028/2029, all non-ASCII) — the same, once lone surrogates
+ * (the only strings where engines differ, and which have no canonical form) are refused.
+ */
+var quote = JSON.stringify;
 
 function hasLoneSurrogate(text) {
-  for (var i = 0; i < text.length; i++) {
-    var c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      var d = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
-      if (d < 0xdc00 || d > 0xdfff) return true;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) {
-      return true;
-    }
+  try {
+    encodeURIComponent(text); // ES5: throws URIError exactly for a lone surrogate
+    return false;
+  } catch (e) {
+    return true;
   }
-  return false;
 }
 
 function checkString(text, path) {
@@ -211,20 +196,18 @@ var B64U_TEXT = /^[A-Za-z0-9_-]*$/;
 /** Unpadded base64url (RFC 4648 §5) of bytes. */
 function b64uEncode(bytes) {
   var out = '';
-  var n = bytes.length;
-  var i = 0;
-  for (; i + 2 < n; i += 3) {
-    var v = bytes[i] * 65536 + bytes[i + 1] * 256 + bytes[i + 2];
-    out += B64U_ALPHABET.charAt(v >> 18) + B64U_ALPHABET.charAt((v >> 12) & 63) +
-      B64U_ALPHABET.charAt((v >> 6) & 63) + B64U_ALPHABET.charAt(v & 63);
+  var acc = 0; // the bits not written yet: `bits` of them, as a number below 2^bits
+  var bits = 0;
+  for (var i = 0; i < bytes.length; i++) {
+    acc = acc * 256 + bytes[i];
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += B64U_ALPHABET.charAt(acc >> bits);
+      acc &= (1 << bits) - 1;
+    }
   }
-  if (n - i === 1) {
-    out += B64U_ALPHABET.charAt(bytes[i] >> 2) + B64U_ALPHABET.charAt((bytes[i] & 3) << 4);
-  } else if (n - i === 2) {
-    var w = bytes[i] * 256 + bytes[i + 1];
-    out += B64U_ALPHABET.charAt(w >> 10) + B64U_ALPHABET.charAt((w >> 4) & 63) + B64U_ALPHABET.charAt((w & 15) << 2);
-  }
-  return out;
+  return bits ? out + B64U_ALPHABET.charAt(acc << (6 - bits)) : out;
 }
 
 /** True iff the last character leaves no unused bit set (so every byte string has one spelling). */
@@ -240,25 +223,20 @@ function b64uLastCharOk(text) {
 function b64uDecode(text) {
   if (typeof text !== 'string' || !B64U_TEXT.test(text)) throw new FormatError('not unpadded base64url');
   if (!b64uLastCharOk(text)) throw new FormatError('not canonical unpadded base64url');
-  var full = text.length - (text.length % 4);
-  var rem = text.length % 4;
-  var out = new Uint8Array((full / 4) * 3 + (rem ? rem - 1 : 0));
+  var out = new Uint8Array(Math.floor((text.length * 6) / 8));
+  var acc = 0;
+  var bits = 0;
   var p = 0;
-  for (var i = 0; i < full; i += 4) {
-    var v = B64U_VALUE[text.charAt(i)] * 262144 + B64U_VALUE[text.charAt(i + 1)] * 4096 +
-      B64U_VALUE[text.charAt(i + 2)] * 64 + B64U_VALUE[text.charAt(i + 3)];
-    out[p++] = v >> 16;
-    out[p++] = (v >> 8) & 255;
-    out[p++] = v & 255;
+  for (var i = 0; i < text.length; i++) {
+    acc = acc * 64 + B64U_VALUE[text.charAt(i)];
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[p++] = acc >> bits;
+      acc &= (1 << bits) - 1;
+    }
   }
-  if (rem === 2) {
-    out[p++] = B64U_VALUE[text.charAt(full)] * 4 + (B64U_VALUE[text.charAt(full + 1)] >> 4);
-  } else if (rem === 3) {
-    var w = B64U_VALUE[text.charAt(full)] * 4096 + B64U_VALUE[text.charAt(full + 1)] * 64 + B64U_VALUE[text.charAt(full + 2)];
-    out[p++] = w >> 10;
-    out[p++] = (w >> 2) & 255;
-  }
-  return out;
+  return out; // the unused low bits left in acc are zero: b64uLastCharOk checked them
 }
 
 var HEX = '0123456789abcdef';
@@ -335,7 +313,7 @@ function isTime(value) {
 function formatTime(date) {
   if (!(date instanceof Date) || !Number.isFinite(date.getTime())) throw new FormatError('not a valid Date');
   var text = date.toISOString().slice(0, 19) + 'Z';
-  if (!isTime(text)) throw new FormatError('the date has no protocol time form (years 0001–9999)');
+  if (!isTime(text)) throw new FormatError('not a protocol time: ' + text);
   return text;
 }
 
@@ -347,7 +325,7 @@ function digest(bytes) {
 
 /** Lowercase hex SHA-256 of bytes (a Uint8Array or an array of byte values). */
 function sha256Hex(bytes) {
-  if (typeof bytes === 'string') throw new TypeError('sha256Hex takes bytes; encode text first (canonical or utf8Encode)');
+  if (typeof bytes === 'string') throw new TypeError('sha256Hex takes bytes (utf8Encode text first)');
   return bytesToHex(digest(bytes));
 }
 
@@ -558,22 +536,21 @@ function choiceProblem(choice, definition) {
   var election = definition ? definition.kind === 'election' : hasOwn(choice, 'approve');
   if (!election) {
     if (!sameKeys(choice, ['option']) || OPTIONS.indexOf(choice.option) < 0) {
-      return "choice must be {'option': 'approve'|'reject'|'abstain'}";
+      return 'choice must be {option: approve|reject|abstain}';
     }
     return null;
   }
-  if (!sameKeys(choice, ['approve']) || !Array.isArray(choice.approve)) return "choice must be {'approve': [candidate ids]}";
+  if (!sameKeys(choice, ['approve']) || !Array.isArray(choice.approve)) return 'choice must be {approve: [candidate ids]}';
   var approve = choice.approve;
   var known = definition && Array.isArray(definition.candidates)
     ? definition.candidates.map(function (c) { return c && c.id; })
     : null;
   for (var i = 0; i < approve.length; i++) {
-    if (!isId(approve[i])) return 'choice approves something that is not a candidate id';
-    if (known && known.indexOf(approve[i]) < 0) return 'choice approves an unknown candidate';
+    if (!isId(approve[i]) || (known && known.indexOf(approve[i]) < 0)) return 'choice approves an unknown candidate';
     if (approve.indexOf(approve[i]) !== i) return 'choice repeats a candidate';
   }
   if (definition && isSafeInt(definition.seats) && approve.length > definition.seats) {
-    return 'choice approves more than ' + definition.seats + ' candidates';
+    return 'choice approves more candidates than seats';
   }
   return null;
 }
@@ -583,11 +560,10 @@ function ballotProblem(ballot, definition) {
   var shape = keyProblem(ballot, BALLOT_KEYS, 'ballot');
   if (shape) return shape;
   if (ballot.type !== 'ballot') return "ballot.type must be 'ballot'";
-  if (!isId(ballot.vote_id)) return 'ballot.vote_id is not an identifier';
-  if (definition && ballot.vote_id !== definition.vote_id) return 'ballot.vote_id does not match the vote';
-  if (!isId(ballot.right_id)) return 'ballot.right_id is not an identifier';
-  if (!isNonce(ballot.nonce)) return 'ballot.nonce must be 16 bytes of b64u';
-  if (!isTime(ballot.signed_at)) return 'ballot.signed_at is not a UTC time';
+  if (!isId(ballot.vote_id) || (definition && ballot.vote_id !== definition.vote_id)) return 'ballot.vote_id: not this vote';
+  if (!isId(ballot.right_id)) return 'ballot.right_id: not an identifier';
+  if (!isNonce(ballot.nonce)) return 'ballot.nonce: not 16 bytes of b64u';
+  if (!isTime(ballot.signed_at)) return 'ballot.signed_at: not a protocol time';
   var problem = choiceProblem(ballot.choice, definition);
   return problem ? 'ballot: ' + problem : null;
 }
@@ -626,36 +602,38 @@ function signBallot(ballot, secretKey) {
   return { ballot: JSON.parse(text), public_key: b64uEncode(key.subarray(32, 64)), signature: b64uEncode(signature) };
 }
 
+function envelopeFormOk(envelope, definition) {
+  return !keyProblem(envelope, ENVELOPE_KEYS, 'envelope') && isPublicKey(envelope.public_key) &&
+    isSignature(envelope.signature) && !ballotProblem(envelope.ballot, definition);
+}
+
 /** True iff envelope is well-formed and its signature verifies (voting.entries.validate_envelope). */
 function verifyEnvelope(envelope, definition) {
-  if (keyProblem(envelope, ENVELOPE_KEYS, 'envelope')) return false;
-  if (!isPublicKey(envelope.public_key) || !isSignature(envelope.signature)) return false;
-  if (ballotProblem(envelope.ballot, definition)) return false;
-  return verifyBytes(envelope.public_key, envelope.signature, canonical(envelope.ballot));
+  return envelopeFormOk(envelope, definition) && verifyBytes(envelope.public_key, envelope.signature, canonical(envelope.ballot));
 }
 
 // --- problems: stable codes, Chinese text ----------------------------------------------------------
 
 var PROBLEMS = {
-  server_key_invalid: '固定的服务器公钥无效',
+  server_key_invalid: '服务器公钥无效',
   receipt_malformed: '回执格式不正确',
-  receipt_lacks_entry: '回执缺少日志条目（entry），无法确认日志记录的是您的选票（receipt lacks entry）',
-  receipt_other_vote: '回执不属于这次表决',
+  receipt_lacks_entry: '回执缺少日志条目，无法确认记录的是您的选票 (receipt lacks entry)',
+  receipt_other_vote: '回执不属于本次表决',
   head_malformed: '树头格式不正确',
-  head_other_vote: '树头不属于这次表决',
-  head_signature_invalid: '树头的签名无法用固定的服务器公钥验证',
-  leaf_outside_tree: '条目序号不在树头所签的日志范围内',
-  inclusion_failed: '包含证明不成立：树头所签的日志中不能证明有这条记录',
-  entry_malformed: '回执中的日志条目无法规范化',
-  entry_hash_mismatch: '回执中的日志条目与回执的叶哈希不符',
-  entry_not_ballot: '回执中的日志条目不是签名选票',
-  entry_not_this_ballot: '日志记录的选票与本机签署的选票不同',
-  envelope_invalid: '本机保存的选票信封无效或签名不成立',
-  proof_missing: '没有提供一致性证明',
-  server_key_changed: '树头所用的服务器公钥与本机记住的不同',
-  stored_head_invalid: '本机记住的树头已损坏，已改为记住新的树头',
-  split_same_size: '分叉视图：服务器签署了两个大小相同但根哈希不同的树头',
-  split_inconsistent: '分叉视图：服务器提供的一致性证明不成立，两个签名树头不能同时为真'
+  head_other_vote: '树头不属于本次表决',
+  head_signature_invalid: '树头签名与服务器公钥不符',
+  leaf_outside_tree: '条目序号超出树头范围',
+  inclusion_failed: '包含证明不成立',
+  entry_malformed: '日志条目无法规范化',
+  entry_hash_mismatch: '日志条目与叶哈希不符',
+  entry_not_ballot: '日志条目不是签名选票',
+  entry_not_this_ballot: '日志记录的选票与本机签署的不同',
+  envelope_invalid: '本机保存的选票信封格式无效',
+  proof_missing: '缺少一致性证明',
+  server_key_changed: '服务器公钥与本机记住的不同',
+  stored_head_invalid: '本机记住的树头已损坏，改记新树头',
+  split_same_size: '分叉视图：两个签名树头大小相同而根不同',
+  split_inconsistent: '分叉视图：两个签名树头之间的一致性证明不成立'
 };
 
 function problem(code, detail) {
@@ -672,12 +650,12 @@ function treeHeadProblems(head, serverKey, voteId) {
   if (!isPublicKey(serverKey)) return [problem('server_key_invalid')];
   var shape = keyProblem(head, TREE_HEAD_KEYS, 'tree head');
   if (!shape) {
-    if (head.type !== 'tree_head') shape = "tree head type must be 'tree_head'";
-    else if (!isId(head.vote_id)) shape = 'tree head vote_id is not an identifier';
-    else if (!isSafeInt(head.size) || head.size < 0) shape = 'tree head size must be a non-negative integer';
-    else if (!isHashHex(head.root)) shape = 'tree head root is not a lowercase hex SHA-256';
-    else if (!isTime(head.timestamp)) shape = 'tree head timestamp is not a UTC time';
-    else if (!isSignature(head.signature)) shape = 'tree head signature is not b64u of 64 bytes';
+    if (head.type !== 'tree_head') shape = 'type';
+    else if (!isId(head.vote_id)) shape = 'vote_id';
+    else if (!isSafeInt(head.size) || head.size < 0) shape = 'size';
+    else if (!isHashHex(head.root)) shape = 'root';
+    else if (!isTime(head.timestamp)) shape = 'timestamp';
+    else if (!isSignature(head.signature)) shape = 'signature';
   }
   if (shape) return [problem('head_malformed', shape)];
   if (voteId !== undefined && voteId !== null && head.vote_id !== voteId) {
@@ -708,7 +686,7 @@ function checkReceipt(receipt, options) {
   var envelope = opts.envelope;
   var problems = [];
   if (!isPublicKey(serverKey)) problems.push(problem('server_key_invalid'));
-  var envelopeOk = verifyEnvelope(envelope);
+  var envelopeOk = envelopeFormOk(envelope);
   if (!envelopeOk) problems.push(problem('envelope_invalid'));
   if (!isPlainObject(receipt)) {
     problems.push(problem('receipt_malformed', 'not an object'));
@@ -717,10 +695,10 @@ function checkReceipt(receipt, options) {
   if (!hasOwn(receipt, 'entry')) problems.push(problem('receipt_lacks_entry'));
   var shape = keyProblem(receipt, RECEIPT_KEYS.filter(function (k) { return k !== 'entry' || hasOwn(receipt, 'entry'); }), 'receipt');
   if (!shape) {
-    if (!isId(receipt.vote_id)) shape = 'vote_id is not an identifier';
-    else if (!isSafeInt(receipt.leaf_index) || receipt.leaf_index < 0) shape = 'leaf_index must be a non-negative integer';
-    else if (!isHashHex(receipt.leaf_hash)) shape = 'leaf_hash is not a lowercase hex SHA-256';
-    else if (hashList(receipt.inclusion_proof) === null) shape = 'inclusion_proof must be hex hashes';
+    if (!isId(receipt.vote_id)) shape = 'vote_id';
+    else if (!isSafeInt(receipt.leaf_index) || receipt.leaf_index < 0) shape = 'leaf_index';
+    else if (!isHashHex(receipt.leaf_hash)) shape = 'leaf_hash';
+    else if (hashList(receipt.inclusion_proof) === null) shape = 'inclusion_proof';
   }
   if (shape) {
     problems.push(problem('receipt_malformed', shape));
@@ -769,16 +747,10 @@ function sameCanonical(a, b) {
 // --- remembered tree heads and split views ---------------------------------------------------------
 
 var SPLIT_TEXT = {
-  same_size_different_root:
-    '服务器用同一把密钥签署了两个树头：它们记录的条目数相同，根哈希却不同。只追加的日志不可能这样，' +
-    '说明服务器向不同的人展示了不同的日志（分叉视图），或改写了已经签署的记录。两个树头都带有服务器签名，' +
-    '任何人都可以用该表决定义中的服务器公钥核验。请保存并转交业主委员会、街道办或其他业主。',
-  consistency_proof_fails:
-    '服务器用同一把密钥签署了两个树头，但它提供的一致性证明不能证明较小的日志是较大日志的前缀，' +
-    '两个树头不能同时为真：服务器可能改写或删除了已经签署的记录，或向不同的人展示了不同的日志（分叉视图）。' +
-    '两个树头都带有服务器签名，任何人都可以用该表决定义中的服务器公钥核验，并可要求服务器就这两个大小重新给出一致性证明；' +
-    '给不出有效证明即说明日志被改写。请保存并转交业主委员会、街道办或其他业主。'
+  same_size_different_root: '服务器签署了两个条目数相同而根哈希不同的树头，只追加的日志不会这样：它给不同的人看了不同的日志（分叉视图）或改写了记录。',
+  consistency_proof_fails: '服务器签署了两个树头，却证明不了小的日志是大的日志的前缀：它可能改写或删除了记录，或给不同的人看了不同的日志（分叉视图）。'
 };
+var SPLIT_TAIL = '两个树头都有服务器签名，任何人可用表决定义中的服务器公钥核验。请保存并转交业主委员会或街道办。';
 
 /**
  * Remembers, per vote, the largest signed tree head this phone has seen, and catches a split view.
@@ -842,59 +814,57 @@ class HeadMemory {
     var voteId = opts.voteId !== undefined ? opts.voteId : isPlainObject(head) ? head.vote_id : undefined;
     var problems = treeHeadProblems(head, serverKey, voteId);
     if (!problems.length && !isId(voteId)) problems = [problem('head_malformed', 'no vote id')];
-    if (!problems.length && head.size === 0 && head.root !== EMPTY_ROOT) {
-      problems = [problem('head_malformed', 'a tree of size 0 has the empty root')];
-    }
+    if (!problems.length && head.size === 0 && head.root !== EMPTY_ROOT) problems = [problem('head_malformed', 'size 0, root not empty')];
     var record = isId(voteId) ? this.remembered(voteId) : null;
-    if (problems.length) return { ok: false, status: 'rejected', head: record ? record.head : null, problems: problems, evidence: null };
-
-    var notes = [];
-    if (record && record.server_key !== serverKey) {
-      return { ok: false, status: 'rejected', head: record.head, problems: [problem('server_key_changed')], evidence: null };
-    }
-    if (record && !verifyTreeHead(record.head, serverKey, voteId)) {
-      notes.push(problem('stored_head_invalid'));
-      record = null;
-    }
-    if (!record) {
-      this._write('head/' + voteId, { head: head, server_key: serverKey });
-      return { ok: true, status: 'first', head: head, problems: notes, evidence: null };
-    }
-    var old = record.head;
-    if (old.size === head.size) {
-      if (old.root === head.root) return { ok: true, status: 'same', head: old, problems: notes, evidence: null };
-      return this._split(voteId, serverKey, 'same_size_different_root', old, head, null, notes, old);
-    }
+    var old = record ? record.head : null;
+    if (problems.length) return result('rejected', old, problems);
+    if (record && record.server_key !== serverKey) return result('rejected', old, [problem('server_key_changed')]);
+    if (!record) return this._remember(voteId, serverKey, head, 'first', []);
     var proof = opts.proof;
-    if (!Array.isArray(proof)) {
-      return { ok: false, status: 'rejected', head: old, problems: notes.concat([problem('proof_missing')]), evidence: null };
+    var reason = null;
+    if (old.size === head.size) {
+      if (old.root === head.root) return result('same', old, []);
+      reason = 'same_size_different_root';
+      proof = null;
+    } else if (!Array.isArray(proof)) {
+      return result('rejected', old, [problem('proof_missing')]);
     }
     var small = old.size < head.size ? old : head;
-    var large = old.size < head.size ? head : old;
-    var consistent = small.size === 0 || verifyConsistency(small.size, large.size, small.root, large.root, proof);
-    if (!consistent) return this._split(voteId, serverKey, 'consistency_proof_fails', small, large, proof, notes, old);
-    if (large === head) {
-      this._write('head/' + voteId, { head: head, server_key: serverKey });
-      return { ok: true, status: 'newer', head: head, problems: notes, evidence: null };
+    var large = small === old ? head : old;
+    if (!reason && small.size > 0 && !verifyConsistency(small.size, large.size, small.root, large.root, proof)) {
+      reason = 'consistency_proof_fails';
     }
-    return { ok: true, status: 'older', head: old, problems: notes, evidence: null };
+    // The remembered head was verified when it was stored; only evidence re-checks it (storage can rot).
+    if (reason && !verifyTreeHead(old, serverKey, voteId)) return this._remember(voteId, serverKey, head, 'first', [problem('stored_head_invalid')]);
+    if (reason) return this._split(reason, { vote_id: voteId, server_key: serverKey, first: small, second: large, proof: proof }, old);
+    return large === head ? this._remember(voteId, serverKey, head, 'newer', []) : result('older', old, []);
   }
 
-  _split(voteId, serverKey, reason, first, second, proof, notes, remembered) {
+  _remember(voteId, serverKey, head, status, notes) {
+    this._write('head/' + voteId, { head: head, server_key: serverKey });
+    return result(status, head, notes);
+  }
+
+  _split(reason, s, remembered) {
     var evidence = {
       type: PROTOCOL + ' split view',
-      vote_id: voteId,
-      server_key: serverKey,
+      vote_id: s.vote_id,
+      server_key: s.server_key,
       reason: reason,
-      first_tree_head: first,
-      second_tree_head: second,
-      consistency_proof: proof === null ? null : proof.slice(),
-      explanation: SPLIT_TEXT[reason]
+      first_tree_head: s.first,
+      second_tree_head: s.second,
+      consistency_proof: s.proof ? s.proof.slice() : null,
+      explanation: SPLIT_TEXT[reason] + SPLIT_TAIL
     };
-    if (!this._read('split/' + voteId)) this._write('split/' + voteId, evidence);
-    var code = reason === 'same_size_different_root' ? 'split_same_size' : 'split_inconsistent';
-    return { ok: false, status: 'split', head: remembered, problems: notes.concat([problem(code)]), evidence: evidence };
+    if (!this._read('split/' + s.vote_id)) this._write('split/' + s.vote_id, evidence);
+    var out = result('split', remembered, [problem(reason === 'same_size_different_root' ? 'split_same_size' : 'split_inconsistent')]);
+    out.evidence = evidence;
+    return out;
   }
+}
+
+function result(status, head, problems) {
+  return { ok: status !== 'rejected' && status !== 'split', status: status, head: head, problems: problems, evidence: null };
 }
 
 /**
@@ -939,7 +909,6 @@ module.exports = {
   sha256Hex: sha256Hex,
   leafHash: leafHash,
   leafHashOfBytes: leafHashOfBytes,
-  nodeHashHex: function (leftHex, rightHex) { return bytesToHex(nodeHash(hashFromHex(leftHex), hashFromHex(rightHex))); },
   verifyInclusion: verifyInclusion,
   verifyConsistency: verifyConsistency,
   verifyBytes: verifyBytes,

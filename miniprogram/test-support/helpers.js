@@ -1,5 +1,6 @@
 'use strict';
 // Shared by the node tests and the bench: fixtures, a reference Merkle tree, single-field mutations.
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const L = require('../lib/linli-vote.js');
@@ -35,7 +36,7 @@ class Tree {
     while (this.levels[this.levels.length - 1].length > 1) {
       const below = this.levels[this.levels.length - 1];
       const up = [];
-      for (let i = 0; i + 1 < below.length; i += 2) up.push(fromHex(L.nodeHashHex(hex(below[i]), hex(below[i + 1]))));
+      for (let i = 0; i + 1 < below.length; i += 2) up.push(fromHex(nodeHashHex(hex(below[i]), hex(below[i + 1]))));
       this.levels.push(up);
     }
     this.size = leafHashes.length;
@@ -50,7 +51,7 @@ class Tree {
       lo += 2 ** k;
     }
     let r = hex(nodes[nodes.length - 1]);
-    for (let i = nodes.length - 2; i >= 0; i--) r = L.nodeHashHex(hex(nodes[i]), r);
+    for (let i = nodes.length - 2; i >= 0; i--) r = nodeHashHex(hex(nodes[i]), r);
     return r;
   }
 
@@ -83,6 +84,11 @@ class Tree {
     }
     return proof.reverse();
   }
+}
+
+/** SHA-256(0x01 ‖ left ‖ right) in hex, with Node's own crypto (an implementation apart from the library's). */
+function nodeHashHex(leftHex, rightHex) {
+  return crypto.createHash('sha256').update(Buffer.from([1])).update(Buffer.from(leftHex, 'hex')).update(Buffer.from(rightHex, 'hex')).digest('hex');
 }
 
 function hex(bytes) {
@@ -166,4 +172,4 @@ function memoryStorage() {
   };
 }
 
-module.exports = { L, REPO, VECTORS, FIXTURES, fixture, clone, fromHex, hex, b64ToHex, Tree, mutations, memoryStorage };
+module.exports = { L, nodeHashHex, REPO, VECTORS, FIXTURES, fixture, clone, fromHex, hex, b64ToHex, Tree, mutations, memoryStorage };
