@@ -3,4 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh requirements-dev.txt
+# The mini-program's npm packages: its node tests run inside pytest (tests/js/test_node.py).
+# Without node/npm those tests fail with a message saying so.
+if command -v npm >/dev/null 2>&1 &&
+   { [ ! -d miniprogram/node_modules ] || [ miniprogram/package-lock.json -nt miniprogram/node_modules/.package-lock.json ]; }; then
+  npm ci --prefix miniprogram --no-audit --no-fund --loglevel=error
+fi
 exec .venv/bin/python -m pytest -q "$@"
