@@ -1,0 +1,103 @@
+// 表决详情与投票: the definition (title, period, scope, fund and its quotes as images or PDFs, the
+// thresholds in plain Chinese, the public log's size so far) and the cast: the device key is made
+// on first use and registered, the ballot is signed here, and the receipt is checked here before
+// 投票成功 is shown (lib/vote-client.js). Re-voting until the close: the last ballot counts.
+var api = require('../../lib/api.js');
+var page = require('../../lib/page.js');
+var format = require('../../lib/format.js');
+var subscribe = require('../../lib/subscribe.js');
+var voteClient = require('../../lib/vote-client.js');
+var request = require('../../lib/request.js');
+
+var OPTIONS = ['approve', 'reject', 'abstain'];
+
+Component({
+  data: {
+    loading: true, error: '', id: null, vote: null, info: null, thresholds: [], rights: [], rightIndex: 0,
+    options: OPTIONS.map(function (o) { return { value: o, label: format.label('option', o) }; }),
+    candidates: [], choice: '', approve: [], casting: false, cast: null, castError: '', previous: []
+  },
+  methods: {
+    onLoad: function (query) {
+      this.setData({ id: page.intParam(query, 'id') });
+      subscribe.prefetch();
+      return this.refresh();
+    },
+    refresh: function () {
+      var self = this;
+      return page.load(self, function () {
+        return api.vote(self.data.id).then(function (v) {
+          var d = v.definition;
+          self._vote = v;
+          self.setData({
+            vote: { id: v.id, title: v.title, state: v.state, open: v.state === 'open', tallied: v.state === 'tallied', election: v.kind === 'election' },
+            info: {
+              description: v.description, kind: format.label('kind', v.kind), matter: format.label('matter', v.matter),
+              stateText: format.label('voteState', v.state), opens: format.time(v.opens_at), closes: format.time(v.closes_at),
+              scope: v.scope && v.scope.buildings && v.scope.buildings.length ? v.scope.buildings.join('、') + ' 号楼' : '全体业主',
+              fund: v.fund ? { amount: format.yuan(v.fund.amount_fen), purpose: v.fund.purpose, attachments: v.fund.attachment_ids.map(function (id) { return { id: id }; }) } : null,
+              logSize: v.tree_head ? v.tree_head.size : 0,
+              serverKey: d ? d.server_key : '', voteId: v.vote_id || '', seats: v.seats
+            },
+            thresholds: format.thresholds(d),
+            rights: v.my_rights.map(function (r) { return { right_id: r.right_id, label: r.label, area: format.area(r.area) }; }),
+            candidates: (v.candidates || []).map(function (c) { return { id: c.id, name: c.name, statement: c.statement, checked: false }; }),
+            previous: d ? voteClient.receiptsOf(d.vote_id).map(function (r) {
+              return { at: format.time(r.cast_at), right: r.right_label, choice: describeChoice(r.choice, v), ok: r.ok };
+            }) : []
+          });
+        });
+      });
+    },
+    pickRight: function (e) {
+      this.setData({ rightIndex: Number(e.detail.value) });
+    },
+    pickOption: function (e) {
+      this.setData({ choice: e.detail.value });
+    },
+    pickCandidates: function (e) {
+      var chosen = e.detail.value;
+      this.setData({ approve: chosen, candidates: this.data.candidates.map(function (c) { return Object.assign({}, c, { checked: chosen.indexOf(c.id) >= 0 }); }) });
+    },
+    /** The cast. Asking for the result message comes first: WeChat wants it inside the tap. */
+    submit: function () {
+      var self = this;
+      var vote = self._vote;
+      var right = vote && vote.my_rights[self.data.rightIndex];
+      var choice;
+      if (vote && vote.kind === 'election') {
+        if (self.data.approve.length > vote.seats) return page.alert('最多可选 ' + vote.seats + ' 人');
+        choice = { approve: self.data.approve.slice() };
+      } else {
+        if (!self.data.choice) return page.alert('请选择同意、反对或弃权');
+        choice = { option: self.data.choice };
+      }
+      if (!right) return page.alert('您在本次表决中没有表决权');
+      subscribe.ask('vote_cast');
+      self.setData({ casting: true, cast: null, castError: '' });
+      return voteClient.cast(vote, right, choice).then(function (outcome) {
+        self.setData({
+          casting: false,
+          cast: {
+            ok: outcome.ok, problems: outcome.problems, evidence: outcome.evidence || null,
+            leafIndex: outcome.record.receipt.leaf_index, size: outcome.record.receipt.tree_head ? outcome.record.receipt.tree_head.size : 0,
+            choice: describeChoice(choice, vote)
+          },
+          previous: self.data.previous.concat([{ at: format.time(outcome.record.cast_at), right: right.label, choice: describeChoice(choice, vote), ok: outcome.ok }])
+        });
+      }, function (error) {
+        self.setData({ casting: false, castError: request.messageOf(error) });
+      });
+    },
+    goReceipts: function () { page.go('/pages/votes/receipts?id=' + this.data.id); },
+    goResult: function () { page.go('/pages/votes/result?id=' + this.data.id); },
+    goKeys: function () { page.go('/pages/votes/keys'); }
+  }
+});
+
+function describeChoice(choice, vote) {
+  if (!choice) return '';
+  if (choice.option) return format.label('option', choice.option);
+  var names = (vote.candidates || []).filter(function (c) { return choice.approve.indexOf(c.id) >= 0; }).map(function (c) { return c.name; });
+  return names.length ? '同意：' + names.join('、') : '弃权（未选任何人）';
+}
