@@ -53,7 +53,16 @@ function requiresOf(ast) {
   return out;
 }
 
-/** {file: {package, outside: [specs]}} for lib/ and the packed files of every runtime dependency. */
+/** Every JS file of the mini-program itself: app.js, lib/, pages/, components/ (what DevTools uploads). */
+function appFiles() {
+  const all = (d) => fs.readdirSync(d).flatMap((f) => (fs.statSync(path.join(d, f)).isDirectory() ? all(path.join(d, f)) : [path.join(d, f)]));
+  const files = [path.join(ROOT, 'app.js')];
+  for (const dir of ['lib', 'pages', 'components']) files.push(...all(path.join(ROOT, dir)).filter((f) => f.endsWith('.js')));
+  return files.filter((f) => f !== path.join(ROOT, 'lib', 'linli-vote.js'));
+}
+
+/** {file: {package, outside: [specs]}} for the protocol library (owner 'lib'), the rest of the app
+ * ('app') and the packed files of every runtime dependency. */
 function shippedFiles() {
   const files = new Map();
   const visit = (file, owner) => {
@@ -66,7 +75,8 @@ function shippedFiles() {
       else entry.outside.push(spec);
     }
   };
-  for (const name of fs.readdirSync(path.join(ROOT, 'lib')).filter((f) => f.endsWith('.js'))) visit(path.join(ROOT, 'lib', name), 'lib');
+  visit(path.join(ROOT, 'lib', 'linli-vote.js'), 'lib');
+  for (const file of appFiles()) visit(file, 'app');
   for (const dep of DEPENDENCIES) {
     const dir = path.join(ROOT, 'node_modules', dep);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
@@ -101,11 +111,16 @@ function problemsOf(ast, isLib) {
 test('every shipped file parses as ES2017 and uses nothing newer', () => {
   const files = shippedFiles();
   const owners = new Set([...files.values()].map((f) => f.owner));
-  assert.deepEqual([...owners].sort(), ['lib', ...DEPENDENCIES].sort(), 'lib and every runtime dependency are scanned');
+  assert.deepEqual([...owners].sort(), ['app', 'lib', ...DEPENDENCIES].sort(), 'the app, lib and every runtime dependency are scanned');
   for (const [file, { ast, owner }] of files) {
     assert.deepEqual(problemsOf(ast, owner === 'lib'), [], path.relative(ROOT, file));
   }
-  assert.deepEqual(DEPENDENCIES, ['js-sha256', 'tweetnacl'], 'nothing else at run time');
+  const scanned = [...files.keys()].map((f) => path.relative(ROOT, f));
+  for (const must of ['app.js', 'lib/request.js', 'lib/vote-client.js', 'lib/crypto-shim.js', 'pages/votes/detail.js', 'components/receipt-status/index.js']) {
+    assert.ok(scanned.includes(must), must + ' is scanned');
+  }
+  assert.ok(scanned.filter((f) => f.startsWith('pages/')).length >= 20, 'every page');
+  assert.deepEqual(DEPENDENCIES, ['crypto', 'js-sha256', 'tweetnacl'], 'nothing else at run time (crypto: the local shim package)');
 });
 
 test('the guard itself catches what it must', () => {
@@ -122,31 +137,46 @@ test('outside requires: only the guarded Node fallbacks of the two dependencies'
   for (const [, { owner, outside: specs }] of shippedFiles()) for (const s of specs) (outside[owner] = outside[owner] || new Set()).add(s);
   const plain = Object.fromEntries(Object.entries(outside).map(([k, v]) => [k, [...v].sort()]));
   assert.deepEqual(plain, { lib: ['js-sha256', 'tweetnacl'], 'js-sha256': ['buffer', 'crypto'], tweetnacl: ['crypto'] });
+  // crypto: answered by the packed shim package in WeChat; the app's own files require only relative paths.
 });
 
 /**
  * Load lib/linli-vote.js the way the mini-program would: a fresh JS realm without Node's globals
  * (no process, Buffer, TextEncoder, self, window), each packed dependency run from its entry, and
- * the outside requires answered by `outside(spec)`. Returns {exports, executed: [[owner, spec]]}.
+ * the outside requires answered by `outside(spec)`. Options:
+ *   packed: the packages WeChat's npm build packed into miniprogram_npm (a require of one of them,
+ *           from anywhere, loads it; default: the two protocol dependencies only);
+ *   hideSelf: WeChat's module wrapper passes `self` (and window, global…) as undefined parameters
+ *           (default true); false lets modules see the realm's global `self`;
+ *   before(context): runs in the realm before anything loads (app.js's shim).
+ * Returns {exports, executed: [[owner, spec]], context, modules: {package: exports}}.
  */
-function loadLikeWeChat(outside) {
+function loadLikeWeChat(outside, options) {
+  const opts = options || {};
+  const packed = opts.packed || ['js-sha256', 'tweetnacl'];
+  const hideSelf = opts.hideSelf !== false;
   const context = vm.createContext({});
+  if (opts.before) opts.before(context);
   const executed = [];
   const cache = new Map();
+  const modules = {};
   const entryOf = (dep) => {
     const dir = path.join(ROOT, 'node_modules', dep);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
     return resolveRelative(path.join(dir, 'x'), './' + (pkg.main || 'index.js'));
   };
+  const hidden = hideSelf ? 'window, document, self, global, process' : 'window, document, global, process';
   const load = (file, owner) => {
     if (cache.has(file)) return cache.get(file).exports;
     const module = { exports: {} };
     cache.set(file, module);
-    // WeChat's module wrapper hides browser globals behind parameters it leaves undefined.
-    const wrapper = vm.runInContext(`(function (require, module, exports, window, document, self, global, process) {${fs.readFileSync(file, 'utf8')}\n})`, context, { filename: file });
+    const wrapper = vm.runInContext(`(function (require, module, exports, ${hidden}) {${fs.readFileSync(file, 'utf8')}\n})`, context, { filename: file });
     const req = (spec) => {
       if (spec.startsWith('.')) return load(resolveRelative(file, spec), owner);
-      if (owner === 'lib' && DEPENDENCIES.includes(spec)) return load(entryOf(spec), spec);
+      if (packed.includes(spec)) {
+        modules[spec] = load(entryOf(spec), spec);
+        return modules[spec];
+      }
       executed.push([owner, spec]);
       return outside(spec);
     };
@@ -154,16 +184,12 @@ function loadLikeWeChat(outside) {
     return module.exports;
   };
   const exports = load(path.join(ROOT, 'lib', 'linli-vote.js'), 'lib');
-  return { exports, executed, context };
+  return { exports, executed, context, modules };
 }
 
-test('in a realm like the mini-program\'s the library loads and checks a receipt', () => {
-  const { exports: L, executed, context } = loadLikeWeChat(() => ({}));
-  for (const name of ['process', 'Buffer', 'TextEncoder', 'self', 'window']) assert.equal(vm.runInContext(`typeof ${name}`, context), 'undefined', name);
-  // tweetnacl sets up its own random generator at load: with no self.crypto it reaches for
-  // require('crypto') (Node's). The library never uses that generator (seeds come from the page).
-  // See miniprogram/README.md, "WeChat and tweetnacl's require('crypto')".
-  assert.deepEqual(executed, [['tweetnacl', 'crypto']]);
+const wechatRequire = (spec) => { throw new Error(`module "${spec}" is not defined`); };
+
+function checksAReceiptAndSigns(L, context) {
   const data = fixture('receipts.json');
   const c = data.good[0];
   const result = L.checkReceipt(JSON.parse(JSON.stringify(c.receipt)), { serverKey: data.server_key, envelope: JSON.parse(JSON.stringify(c.envelope)) });
@@ -174,10 +200,70 @@ test('in a realm like the mini-program\'s the library loads and checks a receipt
   const nonce = vm.runInContext(`new Uint8Array(${JSON.stringify([...Buffer.from(b.nonce_hex, 'hex')])})`, context);
   const ballot = L.newBallot({ voteId: b.vote_id, rightId: b.right_id, choice: b.choice, nonceBytes: nonce, signedAt: b.signed_at });
   assert.deepEqual(JSON.parse(JSON.stringify(L.signBallot(ballot, L.keyPairFromSeed(seed).secretKey))), b.envelope);
+}
+
+test('in a realm like the mini-program\'s the library loads and checks a receipt', () => {
+  const { exports: L, executed, context } = loadLikeWeChat(() => ({}));
+  for (const name of ['process', 'Buffer', 'TextEncoder', 'self', 'window']) assert.equal(vm.runInContext(`typeof ${name}`, context), 'undefined', name);
+  // tweetnacl sets up its own random generator at load: with no self.crypto it reaches for
+  // require('crypto') (Node's). The library never uses that generator (seeds come from the page).
+  assert.deepEqual(executed, [['tweetnacl', 'crypto']]);
+  checksAReceiptAndSigns(L, context);
 });
 
-test('if the mini-program\'s require throws for Node modules, loading fails in tweetnacl only', () => {
-  // What WeChat's require does for a module it does not have ('module "…" is not defined'): this is
-  // the case the pages change must settle in WeChat DevTools (README). js-sha256 never gets there.
-  assert.throws(() => loadLikeWeChat((spec) => { throw new Error(`module "${spec}" is not defined`); }), /module "crypto" is not defined/);
+test('if the mini-program\'s require throws for Node modules, loading without a guard fails in tweetnacl', () => {
+  // What WeChat's require does for a module it does not have ('module "…" is not defined'): the
+  // problem the two guards below settle. js-sha256 never gets there.
+  assert.throws(() => loadLikeWeChat(wechatRequire), /module "crypto" is not defined/);
+});
+
+test('guard 1 — self hidden, require throws: the packed local `crypto` package answers tweetnacl', () => {
+  const { exports: L, executed, context, modules } = loadLikeWeChat(wechatRequire, { packed: DEPENDENCIES });
+  assert.deepEqual(executed, [], 'no require reached WeChat\'s own');
+  assert.equal(vm.runInContext('typeof self', context), 'undefined');
+  assert.deepEqual(Object.keys(modules).sort(), ['crypto', 'js-sha256', 'tweetnacl']);
+  assert.equal(modules.crypto.randomBytes, undefined, 'the shim package offers no randomness');
+  assert.throws(() => modules.tweetnacl.randomBytes(32), /no PRNG/, 'tweetnacl\'s generator stays unset');
+  checksAReceiptAndSigns(L, context);
+});
+
+test('guard 2 — no self and require(\'crypto\') throws: app.js\'s shim, installed first, makes loading safe', () => {
+  const shimSource = fs.readFileSync(path.join(ROOT, 'lib', 'crypto-shim.js'), 'utf8');
+  const install = (context) => {
+    const module = { exports: {} };
+    vm.runInContext(`(function (module, exports) {${shimSource}\n})`, context)(module, module.exports);
+    assert.equal(vm.runInContext('typeof self', context), 'undefined', 'no self before the shim');
+    assert.equal(module.exports.install(module.exports.globalObject()), 'installed');
+  };
+  const { exports: L, executed, context, modules } = loadLikeWeChat(wechatRequire, { hideSelf: false, before: install });
+  assert.deepEqual(executed, [], 'tweetnacl took the self.crypto branch and never required crypto');
+  assert.equal(vm.runInContext('typeof self.crypto.getRandomValues', context), 'function');
+  assert.throws(() => modules.tweetnacl.randomBytes(32), /must not make randomness here/, 'calling it throws');
+  checksAReceiptAndSigns(L, context);
+});
+
+test('app.js installs the shim before it requires anything else', () => {
+  const context = vm.createContext({});
+  const order = [];
+  let app = null;
+  context.App = (definition) => { app = definition; };
+  const source = fs.readFileSync(path.join(ROOT, 'app.js'), 'utf8');
+  const requireApp = (spec) => {
+    order.push(spec);
+    const file = resolveRelative(path.join(ROOT, 'app.js'), spec);
+    const module = { exports: {} };
+    vm.runInContext(`(function (require, module, exports) {${fs.readFileSync(file, 'utf8')}\n})`, context)(requireApp, module, module.exports);
+    return module.exports;
+  };
+  vm.runInContext(`(function (require, module, exports) {${source}\n})`, context)(requireApp, { exports: {} }, {});
+  assert.equal(order[0], './lib/crypto-shim.js');
+  assert.ok(app, 'App() was called');
+  assert.equal(vm.runInContext('typeof self.crypto.getRandomValues', context), 'function');
+  assert.throws(() => vm.runInContext('self.crypto.getRandomValues(new Uint8Array(4))', context), /must not make randomness/);
+  // A realm that has its own crypto keeps it.
+  const shim = require('../lib/crypto-shim.js');
+  const root = { self: { crypto: { getRandomValues: () => 'own' } } };
+  assert.equal(shim.install(root), 'present');
+  assert.equal(root.self.crypto.getRandomValues(), 'own');
+  assert.equal(shim.install(undefined), 'no-global');
 });
