@@ -11,6 +11,10 @@ var uploads = require('../../lib/uploads.js');
 var AUTHOR = { reporter: '我', property_staff: '物业', regulator: '街道办' };
 var ACTOR = { reporter: '我', property_staff: '物业', regulator: '街道办', system: '系统' };
 
+function starsOf(rating) {
+  return [1, 2, 3, 4, 5].map(function (v) { return { value: v, on: v <= rating }; });
+}
+
 function photosOf(list) {
   return (list || []).map(function (m) { return { id: m.id, thumb: m.thumbnail_url || m.url, full: m.url }; });
 }
@@ -34,7 +38,7 @@ function timeline(t) {
 Component({
   data: {
     loading: true, error: '', id: null, ticket: null, photos: [], timeline: [], reply: '', replyPhotos: [], sending: false,
-    mine: false, canAnswer: false, rating: 0, stars: [1, 2, 3, 4, 5], comment: '', reason: '', actionError: ''
+    mine: false, canAnswer: false, rating: 0, stars: starsOf(0), comment: '', reason: '', actionError: ''
   },
   methods: {
     onLoad: function (query) {
@@ -81,7 +85,10 @@ Component({
         return page.alert(error);
       });
     },
-    rate: function (e) { this.setData({ rating: Number(e.currentTarget.dataset.value) }); },
+    rate: function (e) {
+      var rating = Number(e.currentTarget.dataset.value);
+      this.setData({ rating: rating, stars: starsOf(rating) });
+    },
     onComment: function (e) { this.setData({ comment: e.detail.value }); },
     onReason: function (e) { this.setData({ reason: e.detail.value }); },
     confirm: function () {
@@ -100,7 +107,7 @@ Component({
       var self = this;
       self.setData({ actionError: '' });
       return api.moveTicket(self.data.id, body).then(function () {
-        self.setData({ rating: 0, comment: '', reason: '' });
+        self.setData({ rating: 0, stars: starsOf(0), comment: '', reason: '' });
         return self.refresh();
       }, function (error) {
         self.setData({ actionError: request.messageOf(error) });
