@@ -1,0 +1,120 @@
+"""End to end: the mini-program's own request, API and vote code (miniprogram/lib) against the real
+app under gunicorn with the fake WeChat, on whatever database the suite runs on (SQLite and
+PostgreSQL in CI).
+
+The pytest side prepares the community through the API (a registry with the owner's flat, a
+committee member, a vote opened now and closing in CLOSE_AFTER seconds, a subscribe template), then
+runs tests/js/e2e_miniprogram.js with the base URL: it logs in, verifies its phone, claims the flat,
+makes and registers its device key, casts, checks the receipt, re-votes, re-checks its receipts,
+logs in again after a 401, files a ticket with a photo and reads it back, and once the vote closes
+reads and verifies the result. Here the log and the tally are checked again from the database side.
+"""
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+from PIL import Image
+
+from tests.support import id_number
+
+from .support import REPO, node
+
+CLOSE_AFTER = 25  # seconds the vote stays open: the script's steps before the close take a few
+TEMPLATE = "TPL-vote-result-e2e"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stamp(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture
+def server(app, tmp_path):
+    """gunicorn (gunicorn.conf.py, 2 workers of 4 threads) serving wsgi:app on the test database,
+    signing key, media folder and fake WeChat."""
+    port = _free_port()
+    cfg = app.config
+    env = dict(os.environ, DATABASE_URL=cfg["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=cfg["INSTANCE_PATH"],
+               SIGNING_KEY_FILE=cfg["SIGNING_KEY_FILE"], MEDIA_ROOT=cfg["MEDIA_ROOT"],
+               WECHAT_API_BASE=cfg["WECHAT_API_BASE"], WECHAT_APPID=cfg["WECHAT_APPID"],
+               WECHAT_SECRET=cfg["WECHAT_SECRET"], WECHAT_DEV_FAKE="0", LINLI_ENV="testing",
+               LINLI_THREADS="4", WECHAT_TEMPLATES=f"vote_result={TEMPLATE}")
+    log = open(tmp_path / "gunicorn.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2",
+                             "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
+                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/api/v1/health", timeout=2).json() == {"status": "ok"}:
+                    break
+            except requests.RequestException:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_the_miniprogram_code_against_the_real_app(world, client, server, tmp_path):
+    node_bin = node()
+    cid = world.community("阳光花园")
+    committee = world.member(cid, "committee")
+    phone = "13912345678"
+    rows = [("3", "1", "101", "89.50", "林晓梅", phone, id_number(901), "person"),
+            ("3", "1", "102", "76.05", "陈建国", "13912340000", id_number(902), "person")]
+    assert world.import_registry(cid, rows, user=committee).status_code == 200
+    now = datetime.now(timezone.utc)
+    closes_at = now.replace(microsecond=0) + timedelta(seconds=CLOSE_AFTER)
+    vote = client.post(f"/api/v1/communities/{cid}/votes", headers=committee["headers"], json={
+        "title": "更换3号楼1单元电梯", "kind": "resolution", "opens_at": _stamp(now - timedelta(minutes=1)),
+        "closes_at": _stamp(closes_at)})
+    assert vote.status_code == 201, vote.json
+    vid = vote.json["id"]
+    opened = client.post(f"/api/v1/votes/{vid}/open", headers=committee["headers"])
+    assert opened.status_code == 200, opened.json
+    photo = tmp_path / "door.jpg"
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 120, 40)).save(buf, "JPEG")
+    photo.write_bytes(buf.getvalue())
+
+    settings = {"base": server, "openid": "e2e-owner", "phone": phone, "name": "林晓梅", "building": "3", "unit": "1",
+                "room": "101", "community": cid, "vote": vid, "closes_at": _stamp(closes_at),
+                "committee_token": committee["token"], "photo": str(photo), "template_result": TEMPLATE}
+    proc = subprocess.run([node_bin, str(REPO / "tests" / "js" / "e2e_miniprogram.js")], input=json.dumps(settings),
+                          capture_output=True, text=True, cwd=REPO, timeout=240)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-8000:]
+    assert proc.stdout.rstrip().endswith("E2E OK"), output[-8000:]
+    steps = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("STEP ")]
+    assert steps == ["login", "claim", "refusal", "cast", "revote", "recheck", "relogin", "ticket", "waiting",
+                     "result", "closed"], output
+
+    # The server's side of the same story.
+    tally = client.get(f"/api/v1/votes/{vid}/tally", headers=committee["headers"])
+    assert tally.status_code == 200, tally.json
+    counts = tally.json["tally"]["counts"]
+    assert counts["reject"]["heads"] == 1 and counts["approve"]["heads"] == 0
+    assert tally.json["tally"]["turnout"] == {"area": 8950, "heads": 1}
+    tickets = client.get(f"/api/v1/communities/{cid}/tickets", headers=committee["headers"]).json["items"]
+    assert [(t["description"], len(t["photos"])) for t in tickets] == [("电梯门关不上", 1)]
