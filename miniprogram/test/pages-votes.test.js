@@ -228,3 +228,20 @@ test('a key revoked elsewhere: the next cast makes and registers a new key, once
   assert.notEqual(state.keys[0], state.keys[1]);
   assert.equal(voteClient.devicePublicKey(), state.keys[1]);
 });
+
+test('vote detail: a head that contradicts one this phone saw before is a red warning at once', async () => {
+  const wx = installWx();
+  const honest = new FakeLog('v5-abcdef01');
+  honest.cast({ ballot: { a: 1 }, public_key: 'x', signature: 'y' });
+  const fork = new FakeLog('v5-abcdef01');
+  fork.cast({ ballot: { b: 2 }, public_key: 'x', signature: 'y' });
+  const memory = new L.HeadMemory({ get: wx.getStorageSync, set: wx.setStorageSync });
+  assert.equal(memory.update(fork.head(), { serverKey: fork.serverKey }).status, 'first');
+  standard(wx, { log: honest });
+  const comp = await openPage('pages/votes/detail', { id: '5' });
+  assert.match(text(comp, '#head-warning'), /分叉视图：两个签名树头大小相同而根不同/);
+  const fine = installWx();
+  standard(fine);
+  const ok2 = await openPage('pages/votes/detail', { id: '5' });
+  assert.ok(!ok2.querySelector('#head-warning'));
+});

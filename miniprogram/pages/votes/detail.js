@@ -15,7 +15,7 @@ Component({
   data: {
     loading: true, error: '', id: null, vote: null, info: null, thresholds: [], rights: [], rightIndex: 0,
     options: OPTIONS.map(function (o) { return { value: o, label: format.label('option', o) }; }),
-    candidates: [], choice: '', approve: [], casting: false, cast: null, castError: '', previous: []
+    candidates: [], choice: '', approve: [], casting: false, cast: null, castError: '', previous: [], headWarning: null
   },
   methods: {
     onLoad: function (query) {
@@ -45,6 +45,12 @@ Component({
             previous: d ? voteClient.receiptsOf(d.vote_id).map(function (r) {
               return { at: format.time(r.cast_at), right: r.right_label, choice: describeChoice(r.choice, v), ok: r.ok };
             }) : []
+          });
+          // Every signed head the phone sees goes to its memory: a log shown differently to this
+          // phone than before is caught here too, not only on the receipts page.
+          if (!d || !v.tree_head) return null;
+          return voteClient.observeHead(v.id, d, v.tree_head).then(function (seen) {
+            self.setData({ headWarning: seen.ok ? null : { problems: seen.problems, evidence: seen.evidence || voteClient.splitEvidence(d.vote_id) } });
           });
         });
       });
