@@ -19,6 +19,11 @@
 var config = require('./config.js');
 
 var TOKEN_KEY = 'linli/token';
+// Development only: with this storage key set (DevTools console:
+// wx.setStorageSync('linli/dev-openid', 'dev-owner')), logins send the development server's fake
+// WeChat code `code-<openid>~<n>` instead of wx.login's (which only a real WeChat backend knows).
+// Real WeChat refuses such codes, so it gives nothing in production.
+var DEV_OPENID_KEY = 'linli/dev-openid';
 var USER_KEY = 'linli/user';
 var RETRY_DELAYS = [500, 1000, 2000];
 
@@ -120,7 +125,9 @@ class Client {
   login() {
     var self = this;
     if (!self._loggingIn) {
+      var devOpenid = wx.getStorageSync(DEV_OPENID_KEY);
       self._loggingIn = new Promise(function (resolve, reject) {
+        if (typeof devOpenid === 'string' && devOpenid) return resolve('code-' + devOpenid + '~' + Date.now());
         wx.login({
           success: function (res) {
             if (!res || !res.code) return reject(new ApiError(0, 'wx_login_failed', MESSAGES.login, {}));
@@ -268,6 +275,7 @@ module.exports = {
   messageOf: messageOf,
   queryString: queryString,
   TOKEN_KEY: TOKEN_KEY,
+  DEV_OPENID_KEY: DEV_OPENID_KEY,
   USER_KEY: USER_KEY,
   RETRY_DELAYS: RETRY_DELAYS,
   MESSAGES: MESSAGES

@@ -146,3 +146,12 @@ test('wx.login failing is a Chinese error, and nothing is sent without a token',
   await assert.rejects(client.request({ path: '/api/v1/me' }), (e) => e.code === 'wx_login_failed' && e.message === request.MESSAGES.login);
   assert.equal(wx.__calls.request.length, 0);
 });
+
+test('development: a stored dev openid logs in with the fake WeChat\'s code instead of wx.login', async () => {
+  const { wx, client } = setup();
+  wx.__store.set(request.DEV_OPENID_KEY, JSON.stringify('dev-owner'));
+  wx.__route('GET', '/api/v1/me', () => ({ statusCode: 200, data: {} }));
+  await client.request({ path: '/api/v1/me' });
+  assert.equal(wx.__calls.login, 0);
+  assert.match(wx.__calls.request[0].data.code, /^code-dev-owner~\d+$/);
+});
