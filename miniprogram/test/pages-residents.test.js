@@ -279,3 +279,40 @@ test('signed-in consoles: listed, and 退出 ends one', async () => {
   assert.deepEqual(ended, ['s-console']);
   assert.equal(all(comp, '.session').length, 1);
 });
+
+test('五个公开: the five kinds (published or not) and the ways to fees, revenue and the emergency fund', async () => {
+  const wx = installWx();
+  wx.__route('GET', '/api/v1/communities/3/disclosures', () => ok({ community_id: 3, kinds: [
+    { kind: 'service_content', title: '服务内容', current: { version: 2, published_at: '2026-11-01T00:00:00Z' } },
+    { kind: 'service_standard', title: '服务标准', current: null },
+    { kind: 'fee_items', title: '收费项目', current: null },
+    { kind: 'fee_standards', title: '收费标准', current: null },
+    { kind: 'utility_apportionment', title: '公共水电费分摊', current: null }] }));
+  standard(wx);
+  const comp = await openPage('pages/disclosures/index', { cid: '3' });
+  const kinds = all(comp, '.disclosure-kind').map((k) => k.dom.textContent.replace(/\s+/g, ' '));
+  assert.equal(kinds.length, 5);
+  assert.match(kinds[0], /服务内容.*第 2 版/);
+  assert.match(kinds[1], /服务标准.*尚未公开/);
+  await tap(comp, '.go-fees');
+  await tap(comp, '.disclosure-kind');
+  assert.deepEqual(wx.__calls.navigate, ['/pages/fees/index?cid=3', '/pages/disclosures/detail?cid=3&kind=service_content']);
+});
+
+test('revenue statements: the balance arithmetic of each half-year; the emergency fund records', async () => {
+  const wx = installWx();
+  wx.__route('GET', '/api/v1/communities/3/revenue-statements', () => page([{ series: '2026-H1', version: 2, published_at: '2026-07-01T00:00:00Z',
+    content: { opening_balance_fen: 100000, income_total_fen: 250000, expense_total_fen: 50000, closing_balance_fen: 300000 } }]));
+  wx.__route('GET', '/api/v1/communities/3/emergency-spending', () => page([{ id: 1, amount_fen: 1250000, reason: '电梯曳引机故障', contractor: '某电梯公司',
+    location: '3 号楼', spent_on: '2026-11-01', street_office_reference: 'JD-2026-001', street_office_confirmed_on: '2026-11-02', photo_ids: [] }]));
+  standard(wx);
+  const revenue = await openPage('pages/revenue/index', { cid: '3' });
+  assert.match(text(revenue, '.statement'), /2026-H1.*第 2 版.*期初余额.*¥1,000\.00.*收入合计.*¥2,500\.00.*支出合计.*¥500\.00.*¥3,000\.00/);
+  const emergency = await openPage('pages/emergency/index', { cid: '3' });
+  assert.match(text(emergency, '.emergency-record'), /¥12,500\.00.*电梯曳引机故障.*JD-2026-001/);
+  const empty = installWx();
+  empty.__route('GET', '/api/v1/communities/3/emergency-spending', () => page([]));
+  standard(empty);
+  const none = await openPage('pages/emergency/index', { cid: '3' });
+  assert.equal(text(none, '#state'), '暂无应急使用记录');
+});
