@@ -13,7 +13,10 @@ from voting.merkle import Frontier, leaf_hash
 from voting.verify import verify_bundle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-VECTORS = REPO_ROOT.parent / "shared" / "vectors" / "merkle"
+# The shared/ folder sits beside the repository (a checkout), or beside the folder of worktrees.
+VECTORS = next((base / "shared" / "vectors" / "merkle" for base in REPO_ROOT.parents
+                if (base / "shared" / "vectors" / "merkle").is_dir()),
+               REPO_ROOT.parent / "shared" / "vectors" / "merkle")
 
 ATTACKER_KEY = generate_key()
 
