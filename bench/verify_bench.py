@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  
 from voting.bundle import dump_json, load_bundle  # noqa: E402
 from voting.canonical import b64u_decode, canonical  # noqa: E402
 from voting.merkle import Frontier, leaf_hash  # noqa: E402
-from voting.simulate import VoteBuilder, fast_key_factory, make_rights  # noqa: E402
+from tests.voting.simulate import VoteBuilder, fast_key_factory, make_rights  # noqa: E402
 from voting.verify import verify_bundle  # noqa: E402
 
 

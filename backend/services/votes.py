@@ -49,7 +49,7 @@ from voting.entries import (BALLOT_KEYS, ENVELOPE_KEYS, build_roll, choice_probl
                             parse_definition)
 from voting.keys import verify_bytes
 from voting.merkle import Frontier, consistency_proof, inclusion_proof, leaf_hash
-from voting.verify import describe_outcome
+from voting.outcome import describe_outcome
 
 log = logging.getLogger("linli.votes")
 

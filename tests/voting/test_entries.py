@@ -34,7 +34,8 @@ from voting.entries import (
 from voting.keys import generate_key, public_key_b64u
 from voting.merkle import leaf_hash, root_from_leaf_hashes
 from voting.rights import PartInput, compute_rights
-from voting.simulate import make_rights
+
+from .simulate import make_rights
 
 KEY = generate_key()
 PUB = public_key_b64u(KEY)
