@@ -165,9 +165,9 @@ def build_scene(n_rights):
         key = Ed25519PrivateKey.generate()
         public = b64u_encode(key.public_key().public_bytes_raw())
         keys.register_key(user, public)
-        token, _ = issue_token(user)
+        token, session = issue_token(user)
         db.session.commit()
-        owners.append({"user_id": user.id, "token": token, "key": key, "public": public})
+        owners.append({"user_id": user.id, "session_id": session.id, "token": token, "key": key, "public": public})
     now = utcnow()
     committee = db.session.get(User, committee_id)
     draft = votes.create_vote(committee, community.id, title="基准表决", kind="resolution",
@@ -199,9 +199,12 @@ def prefill(vote_pk, vote_id, owners, start, target):
         items = []
         for j in range(n, n + count):
             owner = owners[j % len(owners)]
-            items.append((owner["user_id"], signed_envelope(owner, vote_id, options[j % 3], signed_at)))
+            items.append((owner["session_id"], signed_envelope(owner, vote_id, options[j % 3], signed_at)))
         started = time.perf_counter()
-        votes.cast_ballots(vote_pk, items)
+        answers = votes.cast_ballots(vote_pk, items)
+        refused = [a for a in answers if isinstance(a, Exception)]
+        if refused:
+            raise RuntimeError(f"pre-fill: {len(refused)} casts refused, first: {refused[0].code}")
         spent += time.perf_counter() - started
         db.session.remove()
         n += count

@@ -146,9 +146,9 @@ def test_concurrent_casts_distinct_rights_and_one_right(world, client, gunicorn,
     assert head["root"] == root_from_leaf_hashes([leaf_hash(leaf) for leaf in leaves]).hex()
 
     # close, download the bundle from gunicorn and verify it with every receipt
-    from backend.services import votes as vote_service
+    from backend.services.votes import common as vote_common
 
-    monkeypatch.setattr(vote_service, "utcnow", lambda: now + timedelta(hours=2))
+    monkeypatch.setattr(vote_common, "utcnow", lambda: now + timedelta(hours=2))
     assert client.post(f"/api/v1/votes/{vid}/close", headers=committee["headers"]).status_code == 200
     bundle = requests.get(f"{gunicorn}/api/v1/votes/{vid}/bundle", headers=voter["headers"])
     assert bundle.status_code == 200
