@@ -217,7 +217,7 @@ class ResultNoticeSchema(ma.Schema):
 
 class TallyResultSchema(ma.Schema):
     vote_id = ma.fields.Integer(required=True)
-    tally = ma.fields.Dict(required=True, metadata={"description": "the signed §6 tally"})
+    tally = ma.fields.Dict(required=True, metadata={"description": "the signed tally (docs/protocol.md §9)"})
     close_receipt = ma.fields.Nested(ReceiptSchema, required=True,
                                      metadata={"description": "receipt of the close entry: keep it to pin the final log"})
     notice = ma.fields.Nested(ResultNoticeSchema, required=True)
@@ -358,7 +358,7 @@ def tally(vid):
 
 @blp.route("/votes/<int:vid>/bundle", methods=["GET"])
 @blp.doc(security=BEARER)
-@blp.response(200, description="the §6 bundle (JSON), for `python -m voting.verify`")
+@blp.response(200, description="the bundle (JSON, docs/protocol.md §10), for `python -m voting.verify`")
 def bundle(vid):
     """The audit bundle of a closed vote (the community's owners and regulators)."""
     return Response(service.bundle_bytes(current_user(), vid), mimetype="application/json")

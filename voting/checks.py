@@ -77,7 +77,7 @@ def verify_bundle(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    """Run every §6 Verifier check on a bundle and (name, parsed receipt) pairs; BundleError if it is no bundle at all."""
+    """Run every check of docs/protocol.md §11 on a bundle and (name, parsed receipt) pairs; BundleError if it is no bundle at all."""
     check_bundle_shape(bundle)
     checks = {key: Check(key, *CHECK_NAMES[key]) for key in CHECK_ORDER}
     receipt_checks = [Check(f"receipt:{name}", f"回执 {name}", f"receipt {name}") for name, _ in receipts]

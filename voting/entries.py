@@ -187,7 +187,7 @@ def parse_definition(entry) -> Definition:
         _require(entry["candidates"] is None, "definition.candidates must be null for a resolution")
         _require(entry["seats"] is None, "definition.seats must be null for a resolution")
     else:
-        # §5: an election is decided by majority of those voting; a special-matter election has no rule.
+        # docs/protocol.md §8: an election is decided by majority of those voting; a special-matter election has no rule.
         _require(entry["matter"] == "ordinary", "definition.matter must be 'ordinary' for an election")
         _require(entry["options"] is None, "definition.options must be null for an election")
         candidates = entry["candidates"]

@@ -1,4 +1,4 @@
-"""Votes end to end over HTTP (handbook §5, §6, §7): owners' keys made here with cryptography's
+"""Votes end to end over HTTP (docs/votes.md, docs/protocol.md): owners' keys made here with cryptography's
 Ed25519, ballots signed and canonicalised here independently of voting/, and the bundle downloaded
 from the API checked by `python -m voting.verify` in a subprocess, with every receipt handed out."""
 import base64
@@ -22,7 +22,7 @@ from voting.merkle import verify_consistency, verify_inclusion
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-# ---------------------------------------------------------------- the owner's phone, written from §6
+# ---------------------------------------------------------------- the owner's phone, written from docs/protocol.md §5
 
 
 def b64u(raw):
@@ -78,7 +78,7 @@ def jpeg(colour=(200, 30, 30)):
 
 
 class Scene:
-    """The standard community (§5 rights: 张伟 two flats = one right, 李娜+王强 co-own one, the
+    """The standard community (docs/protocol.md §3 rights: 张伟 two flats = one right, 李娜+王强 co-own one, the
     developer's unsold flats one, 赵敏 one), its committee, verified owners and their device keys."""
 
     def __init__(self, world, client):
@@ -395,7 +395,7 @@ def test_paper_ballots(scene, client, world, clock, tmp_path):
         assert scene.size(vid) == size
 
     photo = scene.upload_photo(scene.committee)
-    # §5: never over an owner's own signed ballot
+    # docs/protocol.md §7: never over an owner's own signed ballot
     refused(scene.committee, {"right_id": zhang_right, "choice": {"option": "reject"}, "evidence_media_id": photo},
             409, "signed_ballot_exists")
     # owners, staff and other communities' committees may not enter paper ballots (to another

@@ -1,4 +1,4 @@
-"""Ballot validity in log order (§6 Counting) and the edge semantics documented in docs/protocol.md."""
+"""Ballot validity in log order (docs/protocol.md §7) and the edge semantics documented in docs/protocol.md."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Any single altered, dropped, duplicated, reordered or injected entry, tally or tree head is caught (§6 Verifier)."""
+"""Any single altered, dropped, duplicated, reordered or injected entry, tally or tree head is caught (docs/protocol.md §11, §12)."""
 
 import pytest
 
