@@ -129,6 +129,7 @@ class Facts:
     def __init__(self, vote, casts):
         self.owned, self.keys, self.nonces = set(), {}, set()
         wanted = [c for c in casts if c.checkable]
+        conn = db.session.connection() if wanted else None
         for start in range(0, len(wanted), self.CHUNK):
             chunk = wanted[start:start + self.CHUNK]
             statement = _FACTS.get(len(chunk))
@@ -138,7 +139,7 @@ class Facts:
             for i, cast in enumerate(chunk):
                 params.update({f"user_{i}": cast.user_id, f"right_{i}": cast.right_id, f"key_{i}": cast.key,
                                f"nonce_{i}": cast.nonce})
-            for row in db.session.execute(statement, params):
+            for row in conn.execute(statement, params):
                 cast = chunk[row.i]
                 if row.owned:
                     self.owned.add((cast.user_id, cast.right_id))
