@@ -277,3 +277,31 @@ def test_refusals_after_a_landed_cast_leave_the_log_unchanged(scene, app, world)
         assert (resp.status_code, resp.json["error"]["code"]) == (status, code), resp.json
         assert scene.size(vid) == size, code
     assert scene.cast(vid, "张伟", vote_id, {"option": "reject"}, right_id=right).json["leaf_index"] == size
+
+
+def test_the_logs_unique_nonce_index_is_the_last_guard(scene, app, monkeypatch):
+    """Should the facts read under the lock ever miss a used nonce, the log's unique index refuses
+    the write; nothing is written and the cast is decided once more — now refused, nonce_used."""
+    from backend.services.votes import standing
+
+    scene.owner("张伟", "1", "1", "101")
+    scene.register_key("张伟")
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    right = scene.rights(vid, "张伟")[0]["right_id"]
+    first = envelope(scene.keys["张伟"], vote_id, right, {"option": "approve"})
+    path = f"/api/v1/votes/{vid}/ballots"
+    assert scene.client.post(path, headers=scene.owners["张伟"]["headers"], json=first).status_code == 201
+    size = scene.size(vid)
+    reads, read = [], standing.Facts.__init__
+
+    def forgetful(facts, vote, casts):
+        read(facts, vote, casts)
+        reads.append(set(facts.nonces))
+        if len(reads) == 1:
+            facts.nonces.clear()  # the first read misses the nonce already in the log
+
+    monkeypatch.setattr(standing.Facts, "__init__", forgetful)
+    resp = scene.client.post(path, headers=scene.owners["张伟"]["headers"], json=first)
+    assert (resp.status_code, resp.json["error"]["code"]) == (409, "nonce_used"), resp.json
+    assert reads == [{first["ballot"]["nonce"]}] * 2 and scene.size(vid) == size

@@ -55,11 +55,10 @@ def _prepare(vote_pk, items, now):
     OpenedVote once open, found under the id the ballot names, so that the common case reads nothing
     here; "open" may turn out "closed" once the log is locked."""
     moment = now or common.now()
-    vote, state = None, None
-    for _, envelope in items[:1]:
-        if envelope_problem(envelope) is None:
-            vote = common.cached_opened(vote_pk, envelope["ballot"]["vote_id"])
-            state = "open" if vote is not None else None
+    first = items[0][1] if items else None
+    vote = (common.cached_opened(vote_pk, first["ballot"]["vote_id"])
+            if first is not None and envelope_problem(first) is None else None)
+    state = "open" if vote is not None else None
     if vote is None:
         row = db.session.get(Vote, vote_pk)
         if row is not None:
@@ -94,15 +93,14 @@ def append_casts(vote, state, casts, again=True):
             continue
         if cast.bind_first:
             bind_key(book, vote, cast.right_id, cast.key, cast.user_id, cast.when)
-        cast.receipt = book.append(cast.entry, cast.when, right_id=cast.right_id, nonce=cast.nonce,
-                                   user_id=cast.user_id).receipt
+        accepted.append((cast, book.append(cast.entry, cast.when, right_id=cast.right_id, nonce=cast.nonce,
+                                           user_id=cast.user_id).receipt))
         facts.accept(cast)
-        accepted.append(cast)
     if not accepted:
         db.session.rollback()
         return
-    book.write()
     try:
+        book.write()
         db.session.commit()  # synchronous: durable before any receipt is handed out
     except IntegrityError:
         # The nonces were checked under the lock, so the log's unique index (vote, nonce), the last
@@ -110,9 +108,10 @@ def append_casts(vote, state, casts, again=True):
         db.session.rollback()
         if not again:
             raise
-        for cast in accepted:
-            cast.receipt = None
-        append_casts(vote, state, accepted, again=False)
+        append_casts(vote, state, [cast for cast, _ in accepted], again=False)
+        return
+    for cast, receipt in accepted:
+        cast.receipt = receipt
 
 
 class GroupCommit:
