@@ -162,6 +162,7 @@ def refusal(vote, state, cast, facts):
     vote's: "draft", "open" (the log locked and the close not in) or "closed"; `facts` what the
     database says (read after the lock). Sets `cast.bind_first` when the key is the caller's own
     registered key that the log does not know for this right yet: a key_binding must come first."""
+    cast.bind_first = False
     if cast.error is not None:
         return cast.error  # the session (401)
     owned = cast.checkable and (cast.user_id, cast.right_id) in facts.owned
