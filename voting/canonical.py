@@ -1,4 +1,4 @@
-"""Canonical JSON, strict base64url, hex and time encodings of linli-vote/1 (handbook §6 Encoding)."""
+"""Canonical JSON, strict base64url, hex and time encodings of linli-vote/1 (docs/protocol.md §1)."""
 
 from __future__ import annotations
 

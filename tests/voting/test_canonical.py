@@ -1,4 +1,4 @@
-"""Canonical JSON, strict base64url, strict JSON parsing and protocol times (§6 Encoding)."""
+"""Canonical JSON, strict base64url, strict JSON parsing and protocol times (docs/protocol.md §1)."""
 
 import json
 import unicodedata
