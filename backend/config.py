@@ -1,4 +1,4 @@
-"""Configuration: one Config class filled from environment variables (handbook §7)."""
+"""Configuration: one Config class filled from environment variables (the table in README.md "Configuration")."""
 import base64
 import binascii
 import os
@@ -78,7 +78,7 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or f"sqlite:///{instance / 'linli.db'}"
         # Threads per gunicorn worker (gunicorn.conf.py; gunicorn's gthread worker when more than 1).
         # Casts into one vote that reach a worker together share one transaction and one durable
-        # commit (votes._GroupCommit): docs/votes.md "Figures" has the measurements.
+        # commit (backend/services/votes/casting.py, GroupCommit; docs/votes.md "Group commit").
         self.WORKER_THREADS = int(env.get("LINLI_THREADS") or 8)
         self.SECRET_KEY = env.get("SECRET_KEY", DEV_SECRET)
         # The key tokens were signed with before the last rotation: still accepted, never used to sign
@@ -170,6 +170,9 @@ class Config:
         if ":memory:" not in self.SQLALCHEMY_DATABASE_URI and self.SQLALCHEMY_DATABASE_URI != "sqlite://":
             # Each of a worker's threads holds at most one connection at a time: keep that many in
             # the pool, or every request beyond its size would open and close a connection of its own
-            # (on PostgreSQL, a new server process each time).
-            mapping.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": max(5, self.WORKER_THREADS + 2)})
+            # (on PostgreSQL, a new server process each time). pool_pre_ping: a connection that died
+            # while pooled (the server restarted, the backend was terminated) is replaced when it is
+            # next taken, so the pool recovers without a restart of the workers.
+            mapping.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": max(5, self.WORKER_THREADS + 2),
+                                                             "pool_pre_ping": True})
         return mapping

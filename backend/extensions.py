@@ -22,12 +22,19 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 api = LinliApi()
 
 
+SQLITE_BUSY_TIMEOUT_MS = 5000  # a writer waits this long for SQLite's write lock, then fails (503)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """SQLite (the embedded default): write-ahead logging, so readers never wait for a writer and a
-    commit costs one fsync; synchronous=FULL keeps every acknowledged commit durable (handbook §3)."""
+    """The one place where SQLite (the embedded default) is configured, for every connection any
+    engine opens: write-ahead logging, so readers never wait for a writer and a commit costs one
+    fsync; synchronous=FULL, so that every acknowledged commit is durable (a cast's receipt exists
+    only after its commit); and how long a writer waits for the write lock before it gives up (the
+    request then answers 503, docs/votes.md "When the database is unavailable")."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()

@@ -8,16 +8,17 @@ one or a local cluster answers (a temporary database is created on that server a
   1. builds a community, verified owners with device keys and an open vote through the service layer;
   2. starts `gunicorn -c gunicorn.conf.py -w WORKERS wsgi:app` on 127.0.0.1 (the production settings,
      8 threads per worker, unless --threads says);
-  3. at each log size in --sizes: pre-fills the log to that size through the service layer
-     (votes.cast_ballots, 1,000 real signed ballots per transaction), then sends --requests requests
-     from --clients threads to GET /api/v1/health (the baseline) and as many real signed ballots to
+  3. at each log size in --sizes: pre-fills the log to that size through the service layer (the one
+     cast path, votes.cast_ballots, 1,000 real signed ballots per transaction), then sends --requests
+     requests from --clients threads to GET /api/v1/health (the baseline) and as many real signed ballots to
      POST /api/v1/votes/<id>/ballots (signed before the clock starts, as phones sign before sending),
      in --rounds alternating rounds so that the machine's drift during the measurement touches both;
   4. prints for both: throughput, p50/p99 latency, gunicorn's own time per request, and the CPU time
      per request of the gunicorn workers and (PostgreSQL) of the database backends — the cost per
      cast, which is what must stay flat as the log grows — the share of the machine's CPU time left
      idle during each side, and the throughput ratio.
-Prints figures and exits 0; it is not a test and asserts nothing about time.
+Prints figures and exits 0; it is not a test and asserts nothing about time. The runs are recorded
+in bench/README.md.
 """
 from __future__ import annotations
 
@@ -165,9 +166,9 @@ def build_scene(n_rights):
         key = Ed25519PrivateKey.generate()
         public = b64u_encode(key.public_key().public_bytes_raw())
         keys.register_key(user, public)
-        token, _ = issue_token(user)
+        token, session = issue_token(user)
         db.session.commit()
-        owners.append({"user_id": user.id, "token": token, "key": key, "public": public})
+        owners.append({"user_id": user.id, "session_id": session.id, "token": token, "key": key, "public": public})
     now = utcnow()
     committee = db.session.get(User, committee_id)
     draft = votes.create_vote(committee, community.id, title="基准表决", kind="resolution",
@@ -199,9 +200,12 @@ def prefill(vote_pk, vote_id, owners, start, target):
         items = []
         for j in range(n, n + count):
             owner = owners[j % len(owners)]
-            items.append((owner["user_id"], signed_envelope(owner, vote_id, options[j % 3], signed_at)))
+            items.append((owner["session_id"], signed_envelope(owner, vote_id, options[j % 3], signed_at)))
         started = time.perf_counter()
-        votes.cast_ballots(vote_pk, items)
+        answers = votes.cast_ballots(vote_pk, items)
+        refused = [a for a in answers if isinstance(a, Exception)]
+        if refused:
+            raise RuntimeError(f"pre-fill: {len(refused)} casts refused, first: {refused[0].code}")
         spent += time.perf_counter() - started
         db.session.remove()
         n += count

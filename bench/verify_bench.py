@@ -1,4 +1,4 @@
-"""Benchmark: the offline verifier vs. bare Ed25519 verifications; Frontier append cost.
+"""Benchmark: the offline verifier vs. bare Ed25519 verifications; the cost of an append as the log grows.
 
 Run: .venv/bin/python bench/verify_bench.py [--ballots N] [--rights N]
 Prints figures and exits 0; it is not a test and asserts nothing about time.
@@ -16,11 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: E402
 
+from voting.append import append_entry  # noqa: E402
 from voting.bundle import dump_json, load_bundle  # noqa: E402
 from voting.canonical import b64u_decode, canonical  # noqa: E402
+from voting.entries import make_close  # noqa: E402
+from voting.keys import generate_key  # noqa: E402
 from voting.merkle import Frontier, leaf_hash  # noqa: E402
-from voting.simulate import VoteBuilder, fast_key_factory, make_rights  # noqa: E402
-from voting.verify import verify_bundle  # noqa: E402
+from tests.voting.simulate import VoteBuilder, fast_key_factory, make_rights  # noqa: E402
+from voting.checks import verify_bundle  # noqa: E402
 
 
 def build_honest_bundle(n_ballots: int, n_rights: int) -> dict:
@@ -91,6 +94,23 @@ def frontier_costs(n: int, with_root: bool, marks=(1_000, 10_000, 100_000)) -> l
     return out
 
 
+def append_step_costs(n: int, marks=(1_000, 10_000, 100_000)) -> list[tuple[int, float]]:
+    """Mean µs per server append step (voting.append.append_entry: leaf hash, frontier, signed tree
+    head, receipt) over the stretch ending at each mark: flat if an append never reads other leaves."""
+    key, entry = generate_key(), make_close("v1", "2025-03-15T00:00:00Z")
+    frontier = Frontier()
+    out, done = [], 0
+    for mark in marks:
+        if mark > n:
+            break
+        t0 = time.perf_counter()
+        for _ in range(done, mark):
+            append_entry(frontier, entry, key, "v1", "2025-03-15T00:00:00Z")
+        out.append((mark, (time.perf_counter() - t0) / (mark - done) * 1e6))
+        done = mark
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ballots", type=int, default=100_000)
@@ -131,6 +151,9 @@ def main() -> int:
     print("Frontier, 100,000 appends; mean cost per append over the stretch ending at:")
     for (mark, micros), (_, micros_root) in zip(appends, rooted):
         print(f"  {mark:>7,} leaves: append {micros:.2f} µs; append + root() {micros_root:.2f} µs")
+    print("the server's append step (append_entry: leaf hash, frontier, signed head, receipt), mean per entry up to:")
+    for mark, micros in append_step_costs(100_000):
+        print(f"  {mark:>7,} entries: {micros:.1f} µs")
     return 0
 
 

@@ -1,19 +1,49 @@
 """Votes: drafts, opening, casting with receipts, paper ballots, proofs, closing, tally and bundle.
 
 Objects of the protocol (definition, ballot envelope, tree head, receipt, tally, bundle) are in
-`linli-vote/1` form (handbook §6); docs/votes.md lists every refusal code.
+`linli-vote/1` form (docs/protocol.md); docs/votes.md lists every refusal code.
 """
+import logging
+
 import marshmallow as ma
 from flask import Response
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from backend.errors import ErrorSchema, error_response
+from backend.extensions import db
 from backend.models.vote import VOTE_STATES
-from backend.security import bearer_session_id, current_user, current_user_id
+from backend.security import bearer_session_id, current_user
 from backend.services import votes as service
 from miniprogram_api.common import BEARER, NonBlank, PageArgs, Schema, UTCDateTime, blueprint, page_schema
 
 blp = blueprint("votes", "Votes and elections (linli-vote/1)")
 
 MAX_ID = 2**31 - 1
+RETRY_AFTER_SECONDS = 2
+log = logging.getLogger("linli.votes")
+
+# The database is unreachable, its connection was cut, SQLite's write lock stayed taken past its
+# timeout, or no pooled connection freed in time: an outage, not a bug — 503 with Retry-After.
+OUTAGES = (OperationalError, DisconnectionError, PoolTimeout)
+
+
+def database_unavailable(exc):
+    """An outage of the database while serving a vote route: 503 `database_unavailable` with
+    Retry-After, never a 500, and nothing half-written (the transaction is rolled back; a cast is
+    acknowledged only after its commit). The pool replaces dead connections (pool_pre_ping)."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 — the connection may be gone; the pool discards it
+        log.debug("rollback after an outage failed", exc_info=True)
+    log.warning("database unavailable: %s", str(exc).splitlines()[0][:200])
+    response = error_response(503, "database_unavailable", "服务暂时繁忙，请稍后重试")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+for _outage in OUTAGES:
+    blp.register_error_handler(_outage, database_unavailable)
 
 
 # ---------------------------------------------------------------- arguments
@@ -110,6 +140,9 @@ class ReceiptSchema(ma.Schema):
     leaf_hash = ma.fields.String(required=True)
     tree_head = ma.fields.Nested(TreeHeadSchema, required=True)
     inclusion_proof = ma.fields.List(ma.fields.String(), required=True)
+    entry = ma.fields.Dict(metadata={
+        "description": "the entry as logged: its canonical JSON is the leaf whose hash is leaf_hash "
+                       "(absent from receipts handed out before it was added)"})
 
 
 class RollRightSchema(ma.Schema):
@@ -184,7 +217,7 @@ class ResultNoticeSchema(ma.Schema):
 
 class TallyResultSchema(ma.Schema):
     vote_id = ma.fields.Integer(required=True)
-    tally = ma.fields.Dict(required=True, metadata={"description": "the signed §6 tally"})
+    tally = ma.fields.Dict(required=True, metadata={"description": "the signed tally (docs/protocol.md §9)"})
     close_receipt = ma.fields.Nested(ReceiptSchema, required=True,
                                      metadata={"description": "receipt of the close entry: keep it to pin the final log"})
     notice = ma.fields.Nested(ResultNoticeSchema, required=True)
@@ -256,20 +289,26 @@ def my_rights(vid):
     return service.my_rights(current_user(), vid)
 
 
+UNAVAILABLE = {"schema": ErrorSchema, "headers": {"Retry-After": {"schema": {"type": "integer"},
+                                                                  "description": "seconds"}},
+               "description": "database unavailable (`database_unavailable`): nothing was written; retry"}
+
+
 @blp.route("/votes/<int:vid>/ballots", methods=["POST"])
 @blp.doc(security=BEARER)
 @blp.arguments(EnvelopeArgs)
 @blp.response(201, ReceiptSchema)
+@blp.alt_response(503, **UNAVAILABLE)
 def cast_ballot(args, vid):
     """Cast a ballot signed on the owner's device; the receipt comes after the entry is committed."""
-    receipt = service.accept_ballot(bearer_session_id(), vid, args)
-    return receipt if receipt is not None else service.cast_ballot(current_user_id(), vid, args)
+    return service.cast_ballot(bearer_session_id(), vid, args)
 
 
 @blp.route("/votes/<int:vid>/paper-ballots", methods=["POST"])
 @blp.doc(security=BEARER)
 @blp.arguments(PaperBallotArgs)
 @blp.response(201, ReceiptSchema)
+@blp.alt_response(503, **UNAVAILABLE)
 def enter_paper_ballot(args, vid):
     """Enter a paper ballot with the photo of the signed sheet (committee)."""
     return service.enter_paper_ballot(current_user(), vid, **args)
@@ -319,7 +358,7 @@ def tally(vid):
 
 @blp.route("/votes/<int:vid>/bundle", methods=["GET"])
 @blp.doc(security=BEARER)
-@blp.response(200, description="the §6 bundle (JSON), for `python -m voting.verify`")
+@blp.response(200, description="the bundle (JSON, docs/protocol.md §10), for `python -m voting.verify`")
 def bundle(vid):
     """The audit bundle of a closed vote (the community's owners and regulators)."""
     return Response(service.bundle_bytes(current_user(), vid), mimetype="application/json")

@@ -1,4 +1,4 @@
-"""The audit bundle of a closed vote: assembly, serialisation and top-level shape (handbook §6 Bundle)."""
+"""The audit bundle of a closed vote: assembly, serialisation and top-level shape (docs/protocol.md §10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Canonical JSON, strict base64url, hex and time encodings of linli-vote/1 (handbook §6 Encoding)."""
+"""Canonical JSON, strict base64url, hex and time encodings of linli-vote/1 (docs/protocol.md §1)."""
 
 from __future__ import annotations
 
@@ -154,7 +154,8 @@ def hex_to_hash(text: str) -> bytes:
 
 # --- time -----------------------------------------------------------------------------------------
 
-_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{6}))?Z")
+# ASCII digits only: \d would also take full-width or Arabic-Indic digits, which a JavaScript client refuses.
+_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{6}))?Z")
 
 
 def format_time(moment: datetime) -> str:

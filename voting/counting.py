@@ -1,4 +1,4 @@
-"""Counting by handbook §5 and §6 Counting: ballot validity in log order, thresholds, tally."""
+"""Counting (docs/protocol.md §7–§9): ballot validity in log order, thresholds, tally."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def three_quarters(ya: int, yh: int, a: int, h: int) -> bool:
 
 
 def resolution_passes(matter: str, quorum: bool, ya: int, yh: int, a: int, h: int) -> bool:
-    """§5: an ordinary matter needs quorum and a majority, a special one quorum and three quarters."""
+    """docs/protocol.md §8: an ordinary matter needs quorum and a majority, a special one quorum and three quarters."""
     if not quorum:
         return False
     if matter == "ordinary":
@@ -50,7 +50,7 @@ def resolution_passes(matter: str, quorum: bool, ya: int, yh: int, a: int, h: in
 def elect(
     seats: int, candidate_ids: Sequence[str], counts: Mapping[str, Mapping[str, int]], quorum: bool, a: int, h: int
 ) -> tuple[list[str], list[str]]:
-    """§5 election: (elected, tie). Qualified = quorum and majority; rank by heads then area; no silent pick at the last seat."""
+    """An election (docs/protocol.md §8): (elected, tie). Qualified = quorum and majority; rank by heads then area; no silent pick at the last seat."""
     if not quorum:
         return [], []
     order = {cid: i for i, cid in enumerate(candidate_ids)}
@@ -225,7 +225,7 @@ class CountResult:
 
 
 class Replay:
-    """Applies §6 Counting to entries 1..n in log order (entry 0 is the definition)."""
+    """Applies the counting of docs/protocol.md §7 to entries 1..n in log order (entry 0 is the definition)."""
 
     def __init__(self, definition: Definition, roll: Sequence[dict], verify_signatures: bool = True):
         self.definition = definition
@@ -329,7 +329,7 @@ class Replay:
         for right_id, index in self.last_signed.items():
             counted[right_id] = Counted(index, "signed", self.choices[index])
         for right_id, index in self.last_paper.items():
-            if right_id not in counted:  # §5: paper never overrides the owner's own signed ballot
+            if right_id not in counted:  # docs/protocol.md §7: paper never overrides the owner's own signed ballot
                 counted[right_id] = Counted(index, "paper", self.choices[index])
         status = dict(self.status)
         counted_indexes = {c.index for c in counted.values()}
@@ -372,7 +372,7 @@ def _zero() -> dict:
 
 
 def tally_body(result: CountResult, size: int, root: str) -> dict:
-    """The unsigned tally object of §6 for a replayed log whose final tree head is (size, root)."""
+    """The unsigned tally object (docs/protocol.md §9) of a replayed log whose final tree head is (size, root)."""
     definition = result.definition
     rights = {item["right_id"]: item for item in result.roll}
     total_area = sum(item["area"] for item in result.roll)

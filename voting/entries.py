@@ -45,6 +45,7 @@ BALLOT_KEYS = frozenset({"type", "vote_id", "right_id", "choice", "nonce", "sign
 CLOSE_KEYS = frozenset({"type", "vote_id", "closed_at"})
 TREE_HEAD_KEYS = frozenset({"type", "vote_id", "size", "root", "timestamp", "signature"})
 RECEIPT_KEYS = frozenset({"vote_id", "leaf_index", "leaf_hash", "tree_head", "inclusion_proof"})
+RECEIPT_ENTRY = "entry"  # optional: the entry as logged (receipts handed out before it existed lack it)
 CANDIDATE_KEYS = frozenset({"id", "name"})
 
 ENTRY_TYPES = ("definition", "key_binding", "key_revocation", "paper_ballot", "ballot", "close")
@@ -186,7 +187,7 @@ def parse_definition(entry) -> Definition:
         _require(entry["candidates"] is None, "definition.candidates must be null for a resolution")
         _require(entry["seats"] is None, "definition.seats must be null for a resolution")
     else:
-        # §5: an election is decided by majority of those voting; a special-matter election has no rule.
+        # docs/protocol.md §8: an election is decided by majority of those voting; a special-matter election has no rule.
         _require(entry["matter"] == "ordinary", "definition.matter must be 'ordinary' for an election")
         _require(entry["options"] is None, "definition.options must be null for an election")
         candidates = entry["candidates"]
@@ -501,15 +502,22 @@ def tree_head_problem(head, vote_id: str, server_key: str) -> str | None:
     return None
 
 
-def make_receipt(vote_id: str, leaf_index: int, leaf_hash_hex: str, tree_head: dict, proof: Sequence[bytes]) -> dict:
-    """The receipt returned when an entry is accepted."""
-    return {"vote_id": vote_id, "leaf_index": leaf_index, "leaf_hash": leaf_hash_hex, "tree_head": tree_head,
-            "inclusion_proof": [p.hex() for p in proof]}  # fmt: skip
+def make_receipt(vote_id: str, leaf_index: int, leaf_hash_hex: str, tree_head: dict, proof: Sequence[bytes],
+                 entry: dict | None = None) -> dict:  # fmt: skip
+    """The receipt returned when an entry is accepted; with `entry`, the entry as logged (its canonical
+    JSON is the leaf), so that the holder can check what the server committed to without the bundle."""
+    receipt = {"vote_id": vote_id, "leaf_index": leaf_index, "leaf_hash": leaf_hash_hex, "tree_head": tree_head,
+               "inclusion_proof": [p.hex() for p in proof]}  # fmt: skip
+    if entry is not None:
+        receipt[RECEIPT_ENTRY] = entry
+    return receipt
 
 
 def validate_receipt_shape(receipt) -> None:
     """Raise ProtocolError unless receipt has the receipt fields with the right types."""
-    _keys(receipt, RECEIPT_KEYS, "receipt")
+    _keys(receipt, RECEIPT_KEYS | {RECEIPT_ENTRY} if isinstance(receipt, dict) and RECEIPT_ENTRY in receipt
+          else RECEIPT_KEYS, "receipt")
+    _require(isinstance(receipt.get(RECEIPT_ENTRY, {}), dict), "receipt.entry must be an object")
     _require(is_id(receipt["vote_id"]), "receipt.vote_id is not an identifier")
     _require(_is_int(receipt["leaf_index"]) and receipt["leaf_index"] >= 0, "receipt.leaf_index must be >= 0")
     _require(is_hash_hex(receipt["leaf_hash"]), "receipt.leaf_hash is not a lowercase hex SHA-256")

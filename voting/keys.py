@@ -1,4 +1,4 @@
-"""Ed25519 keys and signed objects of linli-vote/1 (handbook §6 Keys)."""
+"""Ed25519 keys and signed objects of linli-vote/1 (docs/protocol.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Voting rights (表决权) from exclusive parts and their owners, per handbook §5."""
+"""Voting rights (表决权) from exclusive parts and their owners, per docs/protocol.md §3."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def _check_part(part: PartInput) -> None:
 
 
 def compute_rights(parts: Iterable[PartInput]) -> list[Right]:
-    """Voting rights per handbook §5: parts with an identical owner set form one right. Sorted by right_id."""
+    """Voting rights (docs/protocol.md §3): parts with an identical owner set form one right. Sorted by right_id."""
     groups: dict[frozenset[str], list[PartInput]] = {}
     seen: set[str] = set()
     for part in parts:

@@ -1,4 +1,4 @@
-"""Votes (handbook §5, §6): the draft and its state, the frozen roll, the append-only log with its
+"""Votes (docs/votes.md, docs/protocol.md): the draft and its state, the frozen roll, the append-only log with its
 frontier (the row locked on every append), signed tree heads, the tally, and owners' device keys."""
 from datetime import datetime
 from typing import Optional
@@ -56,7 +56,7 @@ class VoteEvent(db.Model):
 
 
 class VoteRight(db.Model):
-    """One right of the frozen roll (§6 Roll); `keys` are those bound when the roll froze."""
+    """One right of the frozen roll (docs/protocol.md §3); `keys` are those bound when the roll froze."""
 
     __tablename__ = "vote_rights"
     __table_args__ = (UniqueConstraint("vote_id", "right_id"),)
@@ -102,7 +102,7 @@ class VoteEntry(db.Model):
 
     __tablename__ = "vote_entries"
     __table_args__ = (
-        # §6: a nonce is used once per log (NULLs — entries without a nonce — never collide).
+        # docs/protocol.md §7: a nonce is used once per log (NULLs — entries without a nonce — never collide).
         UniqueConstraint("vote_id", "nonce"),
         Index("ix_vote_entries_right", "vote_id", "right_id", "kind"),
     )
@@ -134,7 +134,7 @@ class VoteFrontier(db.Model):
 
 
 class TreeHead(db.Model):
-    """A signed tree head (§6): one for every size the log has had."""
+    """A signed tree head (docs/protocol.md §6): one for every size the log has had."""
 
     __tablename__ = "tree_heads"
 
@@ -153,7 +153,7 @@ class Tally(db.Model):
 
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    body: Mapped[dict] = mapped_column(JSON)  # the §6 tally, with the server's signature
+    body: Mapped[dict] = mapped_column(JSON)  # the tally (docs/protocol.md §9), with the server's signature
     notice_text: Mapped[str] = mapped_column(Text)
     notice_id: Mapped[Optional[int]] = mapped_column(Integer)  # the published notice, when notices exist
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,4 @@
-"""Owners' device keys (handbook §6 Keys): registered after verification, revoked when a phone is
+"""Owners' device keys (docs/protocol.md §2, docs/votes.md "Device keys"): registered after verification, revoked when a phone is
 lost; every open vote's log follows them through key_binding / key_revocation entries."""
 from sqlalchemy import func, select
 

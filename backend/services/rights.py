@@ -1,4 +1,4 @@
-"""Voting rights of a community, computed from the registry by voting.rights (handbook §5)."""
+"""Voting rights of a community, computed from the registry by voting.rights (docs/protocol.md §3)."""
 from backend.extensions import db
 from backend.models import Binding, Part
 from voting.rights import PartInput, compute_rights

@@ -1,21 +1,23 @@
-"""Group commit (backend/services/votes.py _GroupCommit): casts into one vote that reach a process
-while a batch is being appended are appended together, in one transaction, by the first of them;
-a cast that does not stand is left out and refused on its own, with its precise code; a batch that
-cannot commit is retried one cast at a time. The batches are made deterministic here by holding the
-first leader until the other casts have queued behind it."""
-import fcntl
+"""Group commit and the log's lock (backend/services/votes/casting.py): casts into one vote that
+reach a process while a batch is being appended are appended together, in one transaction, by the
+first of them; a cast that the one rule refuses is left out with its precise code; a batch that
+fails fails every cast in it. Across processes (or hosts) only the database's lock on the log orders
+appends. The batches are made deterministic here by holding the first leader until the other casts
+have queued behind it."""
 import os
 import threading
 import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from backend.extensions import db
-from backend.models import VoteEntry
-from backend.services import votes as vote_service
+from backend.models import AuthSession, VoteEntry
+from backend.services.votes import casting, log as vote_log
 from tests.api.test_votes import envelope, receipt_holds, scene  # noqa: F401 — the fixture
-from voting.merkle import Frontier, leaf_hash, root_from_leaf_hashes
+from voting.merkle import leaf_hash, root_from_leaf_hashes
 
 QUEUED = 5  # casts that queue behind the first one
 
@@ -30,19 +32,19 @@ class Batches(list):
 @pytest.fixture
 def batches(monkeypatch):
     sizes = Batches()
-    append = vote_service._append_casts
+    append = casting.append_casts
 
-    def held(opened, casts, *rest):
+    def held(vote, state, casts, *rest):
         sizes.append(len(casts))
         if sizes.hold:
             sizes.hold = False
             deadline = time.monotonic() + 20
-            while len(vote_service._group_commit._queues.get(opened.id, ())) < QUEUED:
+            while len(casting._group_commit._queues.get(vote.id, ())) < QUEUED:
                 assert time.monotonic() < deadline, "the other casts never queued"
                 time.sleep(0.002)
-        append(opened, casts, *rest)
+        append(vote, state, casts, *rest)
 
-    monkeypatch.setattr(vote_service, "_append_casts", held)
+    monkeypatch.setattr(casting, "append_casts", held)
     return sizes
 
 
@@ -60,7 +62,7 @@ def _post_in_order(app, jobs):
         threads[-1].start()
         if i == 0:  # the leader first: it holds its batch open until the rest queue
             deadline = time.monotonic() + 20
-            while not vote_service._group_commit._queues:
+            while not casting._group_commit._queues:
                 assert time.monotonic() < deadline
                 time.sleep(0.002)
     for t in threads:
@@ -101,7 +103,7 @@ def test_casts_that_arrive_together_share_one_transaction(scene, app, batches, o
     # the first cast led a batch of its own; the other five queued and went in as one batch
     assert batches == [1, QUEUED]
     statuses = [r.status_code for r in answers]
-    if odd == "replayed_nonce":  # the batch failed on the unique nonce; each cast was retried alone
+    if odd == "replayed_nonce":  # the rule saw the nonce used earlier in the batch
         assert sorted(statuses[2::2]) == [201, 409] and [statuses[i] for i in (0, 1, 3, 5)] == [201] * 4
         refused = answers[2] if statuses[2] == 409 else answers[4]
         assert refused.json["error"]["code"] == "nonce_used"
@@ -126,54 +128,49 @@ def test_casts_that_arrive_together_share_one_transaction(scene, app, batches, o
         assert stored["tree_head"] == receipt["tree_head"]
 
 
-def test_an_append_between_a_batchs_read_and_its_write_is_not_lost(scene, app, monkeypatch):
-    """Another append lands while a batch is being built. PostgreSQL appends without holding the
-    lock between reading the log and writing it, so the batch's compare-and-set fails, the batch is
-    read and built again and lands after it; SQLite holds its write lock, so the other append waits
-    and lands after the batch. Either way both are in the log exactly once, in a valid tree."""
-    zhang, _ = scene.owner("张伟", "1", "1", "101"), scene.owner("赵敏", "2", "1", "103")
+def _session_id(user):
+    return db.session.execute(db.select(AuthSession.id).filter_by(user_id=user["id"])
+                              .order_by(AuthSession.created_at.desc())).scalars().first()
+
+
+def test_an_append_that_arrives_during_a_batch_waits_for_the_logs_lock(scene, app, monkeypatch):
+    """Another append (here from outside the group: another worker, another host) arrives while a
+    batch holds the log's lock and is being built. It waits for the lock and is built on the log
+    the batch left, so both are in the log exactly once, in a valid tree, on both databases."""
+    zhang, zhao = scene.owner("张伟", "1", "1", "101"), scene.owner("赵敏", "2", "1", "103")
     for name in ("张伟", "赵敏"):
         scene.register_key(name)
     vid = scene.draft()["id"]
     opened = scene.open(vid)
     vote_id, server_key = opened["vote_id"], opened["definition"]["server_key"]
     rights = {name: scene.rights(vid, name)[0]["right_id"] for name in ("张伟", "赵敏")}
+    zhao_session = _session_id(zhao)
     size = scene.size(vid)
-    postgresql = db.engine.dialect.name == "postgresql"
-    if postgresql:  # no frontier left by an earlier batch (of an earlier test's vote of this id): read the log
-        with app.app_context():
-            path = vote_service.turn_path(vid)
-        if os.path.exists(path):
-            os.remove(path)
 
     interleaved, builds = {}, []
-    append = vote_service._Log.append
+    append = vote_log.Log.append
 
     def append_and_interleave(book, *args, **kwargs):
-        builds.append(book.first)
+        builds.append(book.size)
         if "thread" not in interleaved:
             def other():
                 with app.app_context():
                     env = envelope(scene.keys["赵敏"], vote_id, rights["赵敏"], {"option": "reject"})
-                    interleaved["receipt"] = vote_service.cast_ballot(scene.owners["赵敏"]["id"], vid, env)
+                    [interleaved["receipt"]] = casting.cast_ballots(vid, [(zhao_session, env)])
                     db.session.remove()
             interleaved["thread"] = threading.Thread(target=other)
             interleaved["thread"].start()
-            if postgresql:  # nothing is locked: the other append completes before this batch writes
-                interleaved["thread"].join(30)
+            interleaved["thread"].join(0.5)
+            assert interleaved["thread"].is_alive(), "the other append did not wait for the lock"
         return append(book, *args, **kwargs)
 
-    monkeypatch.setattr(vote_service._Log, "append", append_and_interleave)
+    monkeypatch.setattr(vote_log.Log, "append", append_and_interleave)
     resp = scene.cast(vid, "张伟", vote_id, {"option": "approve"}, right_id=rights["张伟"])
     interleaved["thread"].join(30)
     assert resp.status_code == 201, resp.json
     mine, other = resp.json, interleaved["receipt"]
     assert receipt_holds(mine, server_key) and receipt_holds(other, server_key)
-    if postgresql:  # built on the log as read; the other append (built on the same log) lands; the
-        # batch's write finds the log moved, and it is built again on the log read again
-        assert builds == [size, size, size + 1] and (other["leaf_index"], mine["leaf_index"]) == (size, size + 1)
-    else:  # the other append queued behind the batch's write lock, and was built after it
-        assert builds == [size, size + 1] and (mine["leaf_index"], other["leaf_index"]) == (size, size + 1)
+    assert builds == [size, size + 1] and (mine["leaf_index"], other["leaf_index"]) == (size, size + 1)
     db.session.remove()
     leaves = db.session.execute(db.select(VoteEntry.leaf).filter_by(vote_id=vid).order_by(VoteEntry.idx)).scalars()
     hashes = [leaf_hash(bytes(leaf)) for leaf in leaves]
@@ -182,28 +179,33 @@ def test_an_append_between_a_batchs_read_and_its_write_is_not_lost(scene, app, m
     assert (head["size"], head["root"]) == (size + 2, root_from_leaf_hashes(hashes).hex())
 
 
-def test_a_cast_waits_while_another_worker_of_the_host_appends(scene, app):
-    """While another worker of this host appends to the vote — it holds the vote's turn file on
-    PostgreSQL (votes.turn_path), the database's writers' queue on SQLite — a cast waits, appends
-    nothing, and lands as soon as the other is done. (On PostgreSQL the turn only spares the workers
-    redoing each other's batches; without it the cast would land at once.)"""
+def _hold_the_log(vid):
+    """Another connection — as another worker or host would — takes the log's lock and keeps it
+    until released: PostgreSQL the vote's frontier row, SQLite the database's write lock."""
+    conn = db.engine.connect()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT size FROM vote_frontier WHERE vote_id = :v FOR UPDATE"), {"v": vid})
+    else:
+        conn.exec_driver_sql("UPDATE vote_frontier SET size = size WHERE vote_id = ?", (vid,))
+    return conn
+
+
+def test_a_cast_waits_while_another_process_holds_the_logs_lock(scene, app):
+    """While another process holds the log's lock, a cast waits, appends nothing, and lands as soon
+    as the lock is released; nothing is written under the instance folder."""
     scene.owner("张伟", "1", "1", "101")
     scene.register_key("张伟")
     vid = scene.draft()["id"]
     vote_id = scene.open(vid)["vote_id"]
     size = scene.size(vid)
-    with app.app_context():
-        path = (vote_service.turn_path(vid) if db.engine.dialect.name == "postgresql"
-                else db.engine.url.database + "-writers.lock")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    other = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(other, fcntl.LOCK_EX)
+    right = scene.rights(vid, "张伟")[0]["right_id"]
+    holder = _hold_the_log(vid)
     answer = {}
 
     def cast():
         answer["response"] = app.test_client().post(
             f"/api/v1/votes/{vid}/ballots", headers=scene.owners["张伟"]["headers"],
-            json=envelope(scene.keys["张伟"], vote_id, scene.rights(vid, "张伟")[0]["right_id"], {"option": "approve"}))
+            json=envelope(scene.keys["张伟"], vote_id, right, {"option": "approve"}))
 
     thread = threading.Thread(target=cast)
     try:
@@ -212,56 +214,48 @@ def test_a_cast_waits_while_another_worker_of_the_host_appends(scene, app):
         assert thread.is_alive() and "response" not in answer
         assert scene.size(vid) == size
     finally:
-        fcntl.flock(other, fcntl.LOCK_UN)
-        os.close(other)
+        holder.rollback()
+        holder.close()
     thread.join(30)
     assert answer["response"].status_code == 201, answer["response"].json
     assert answer["response"].json["leaf_index"] == size and scene.size(vid) == size + 1
+    assert not os.path.exists(os.path.join(app.config["INSTANCE_PATH"], "cast-turns"))
 
 
-def test_a_frontier_left_in_the_turn_file_is_only_a_hint(scene, app):
-    """PostgreSQL: a batch builds on the frontier the last batch left in the vote's turn file, and
-    its write checks that frontier against the log's. One of the right size but the wrong nodes
-    (left by an earlier database, or torn) — or of the wrong size, or unreadable — only costs a read
-    of the log: the cast lands where it belongs, in a valid tree, and the file is put right. (On
-    SQLite the turn file is not used; the cast lands all the same.)"""
-    scene.owner("张伟", "1", "1", "101")
-    scene.register_key("张伟")
+def test_a_batch_that_fails_fails_every_cast_in_it_and_writes_nothing(scene, app, batches, monkeypatch):
+    """The database fails while a batch is written (here: the connection is lost): every cast of the
+    batch gets 503 `database_unavailable` with Retry-After, nothing of the batch is in the log, and
+    the next cast lands."""
+    for name in ("张伟", "赵敏", "李娜"):
+        scene.owner(name, *{"张伟": ("1", "1", "101"), "赵敏": ("2", "1", "103"), "李娜": ("1", "1", "102")}[name])
+        scene.register_key(name)
     vid = scene.draft()["id"]
-    opened = scene.open(vid)
-    vote_id, server_key = opened["vote_id"], opened["definition"]["server_key"]
-    right = scene.rights(vid, "张伟")[0]["right_id"]
-    with app.app_context():
-        path = vote_service.turn_path(vid)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    for forged in ("same size, other nodes", "other size", "garbage"):
-        size = scene.size(vid)
-        with open(path, "wb") as fh:
-            if forged == "garbage":
-                fh.write(b"not a frontier")
-            else:
-                fake = Frontier()
-                for i in range(size if forged == "same size, other nodes" else size + 1):
-                    fake.append(bytes([i + 1]) * 32)
-                fh.write(vote_service._TURN_FORMAT.pack(b"LNF1", fake.size) + b"".join(fake.nodes()))
-        resp = scene.cast(vid, "张伟", vote_id, {"option": "approve"}, right_id=right)
-        assert resp.status_code == 201, resp.json
-        assert resp.json["leaf_index"] == size and receipt_holds(resp.json, server_key)
-        db.session.remove()
-        leaves = db.session.execute(
-            db.select(VoteEntry.leaf).filter_by(vote_id=vid).order_by(VoteEntry.idx)).scalars().all()
-        root = root_from_leaf_hashes([leaf_hash(bytes(leaf)) for leaf in leaves]).hex()
-        assert len(leaves) == size + 1 and resp.json["tree_head"]["root"] == root
-        if db.engine.dialect.name == "postgresql":
-            with open(path, "rb") as fh:
-                left = fh.read()
-            assert left.startswith(vote_service._TURN_FORMAT.pack(b"LNF1", size + 1))
+    vote_id = scene.open(vid)["vote_id"]
+    rights = {name: scene.rights(vid, name)[0]["right_id"] for name in ("张伟", "赵敏", "李娜")}
+    size = scene.size(vid)
+    write = vote_log.Log.write
+
+    def broken(book, *args, **kwargs):
+        raise OperationalError("INSERT INTO vote_entries …", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(vote_log.Log, "write", broken)
+    batches.hold = True
+    path = f"/api/v1/votes/{vid}/ballots"
+    names = ["张伟", "赵敏", "李娜", "张伟", "赵敏", "李娜"]
+    jobs = [(scene.owners[n]["headers"], path, envelope(scene.keys[n], vote_id, rights[n], {"option": "approve"}))
+            for n in names]
+    answers = _post_in_order(app, jobs)
+    assert batches == [1, QUEUED]
+    assert [r.status_code for r in answers] == [503] * len(jobs), [r.json for r in answers]
+    assert all(r.json["error"]["code"] == "database_unavailable" and r.headers["Retry-After"] for r in answers)
+    assert scene.size(vid) == size
+    monkeypatch.setattr(vote_log.Log, "write", write)
+    assert scene.cast(vid, "张伟", vote_id, {"option": "reject"}, right_id=rights["张伟"]).json["leaf_index"] == size
 
 
-def test_a_write_on_a_frontier_left_by_the_last_batch_checks_the_standing_itself(scene, app, world):
-    """PostgreSQL: once a cast has landed, the turn file holds the log's current frontier, and the
-    next batch is written without reading anything first — so the write itself must refuse a cast
-    that does not stand. Each such cast is refused with its precise code and the log is unchanged."""
+def test_refusals_after_a_landed_cast_leave_the_log_unchanged(scene, app, world):
+    """Once a cast has landed, casts that do not stand are refused with their precise codes and the
+    log is unchanged; the next good cast lands where it belongs."""
     zhang, zhao = scene.owner("张伟", "1", "1", "101"), scene.owner("赵敏", "2", "1", "103")
     for name in ("张伟", "赵敏"):
         scene.register_key(name)
@@ -283,3 +277,31 @@ def test_a_write_on_a_frontier_left_by_the_last_batch_checks_the_standing_itself
         assert (resp.status_code, resp.json["error"]["code"]) == (status, code), resp.json
         assert scene.size(vid) == size, code
     assert scene.cast(vid, "张伟", vote_id, {"option": "reject"}, right_id=right).json["leaf_index"] == size
+
+
+def test_the_logs_unique_nonce_index_is_the_last_guard(scene, app, monkeypatch):
+    """Should the facts read under the lock ever miss a used nonce, the log's unique index refuses
+    the write; nothing is written and the cast is decided once more — now refused, nonce_used."""
+    from backend.services.votes import standing
+
+    scene.owner("张伟", "1", "1", "101")
+    scene.register_key("张伟")
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    right = scene.rights(vid, "张伟")[0]["right_id"]
+    first = envelope(scene.keys["张伟"], vote_id, right, {"option": "approve"})
+    path = f"/api/v1/votes/{vid}/ballots"
+    assert scene.client.post(path, headers=scene.owners["张伟"]["headers"], json=first).status_code == 201
+    size = scene.size(vid)
+    reads, read = [], standing.Facts.__init__
+
+    def forgetful(facts, vote, casts):
+        read(facts, vote, casts)
+        reads.append(set(facts.nonces))
+        if len(reads) == 1:
+            facts.nonces.clear()  # the first read misses the nonce already in the log
+
+    monkeypatch.setattr(standing.Facts, "__init__", forgetful)
+    resp = scene.client.post(path, headers=scene.owners["张伟"]["headers"], json=first)
+    assert (resp.status_code, resp.json["error"]["code"]) == (409, "nonce_used"), resp.json
+    assert reads == [{first["ballot"]["nonce"]}] * 2 and scene.size(vid) == size

@@ -1,7 +1,7 @@
-"""Concurrent casting against a real multi-worker gunicorn (handbook §3), with sync workers and with
-threaded ones, whose casts arriving together share a transaction (group commit): appends to one vote
-are serialised by its row lock (PostgreSQL SELECT … FOR UPDATE; the write lock on SQLite), each
-acknowledged only after commit. Runs on whatever DATABASE_URL the suite runs on."""
+"""Concurrent casting against a real multi-worker gunicorn (docs/votes.md "The log's lock"), with sync
+workers and with threaded ones, whose casts arriving together share a transaction (group commit):
+appends to one vote are serialised by its row lock (PostgreSQL SELECT … FOR UPDATE; the write lock
+on SQLite), each acknowledged only after commit. Runs on whatever DATABASE_URL the suite runs on."""
 import os
 import socket
 import subprocess
@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -32,19 +33,20 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(params=[1, 8], ids=["sync", "threads"])
-def gunicorn(app, tmp_path, request):
-    """gunicorn -w 4 with the production settings (gunicorn.conf.py) serving wsgi:app on the test
-    database, signing key and fake WeChat: sync workers, and 8 threads each (group commit)."""
+@contextmanager
+def serving(app, tmp_path, workers, threads, **env):
+    """gunicorn with the production settings (gunicorn.conf.py) serving wsgi:app on the test database,
+    signing key and fake WeChat, with `workers` workers of `threads` threads; yields (base URL, the
+    gunicorn process). `env` adds to its environment (DATABASE_URL may be overridden there)."""
     port = _free_port()
     cfg = app.config
-    env = dict(os.environ, DATABASE_URL=cfg["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=cfg["INSTANCE_PATH"],
-               SIGNING_KEY_FILE=cfg["SIGNING_KEY_FILE"], MEDIA_ROOT=cfg["MEDIA_ROOT"],
-               WECHAT_API_BASE=cfg["WECHAT_API_BASE"], WECHAT_APPID=cfg["WECHAT_APPID"],
-               WECHAT_SECRET=cfg["WECHAT_SECRET"], WECHAT_DEV_FAKE="0", LINLI_ENV="testing",
-               LINLI_THREADS=str(request.param))
+    env = {**os.environ, "DATABASE_URL": cfg["SQLALCHEMY_DATABASE_URI"], "INSTANCE_PATH": cfg["INSTANCE_PATH"],
+           "SIGNING_KEY_FILE": cfg["SIGNING_KEY_FILE"], "MEDIA_ROOT": cfg["MEDIA_ROOT"],
+           "WECHAT_API_BASE": cfg["WECHAT_API_BASE"], "WECHAT_APPID": cfg["WECHAT_APPID"],
+           "WECHAT_SECRET": cfg["WECHAT_SECRET"], "WECHAT_DEV_FAKE": "0", "LINLI_ENV": "testing",
+           "LINLI_THREADS": str(threads), **env}
     log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "4",
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers),
                              "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -58,7 +60,7 @@ def gunicorn(app, tmp_path, request):
                 pass
             assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
             time.sleep(0.2)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:
@@ -66,6 +68,13 @@ def gunicorn(app, tmp_path, request):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(params=[1, 8], ids=["sync", "threads"])
+def gunicorn(app, tmp_path, request):
+    """gunicorn -w 4: sync workers, and 8 threads each (group commit)."""
+    with serving(app, tmp_path, 4, request.param) as (base, _):
+        yield base
 
 
 def _post_all(base, jobs):
@@ -146,9 +155,9 @@ def test_concurrent_casts_distinct_rights_and_one_right(world, client, gunicorn,
     assert head["root"] == root_from_leaf_hashes([leaf_hash(leaf) for leaf in leaves]).hex()
 
     # close, download the bundle from gunicorn and verify it with every receipt
-    from backend.services import votes as vote_service
+    from backend.services.votes import common as vote_common
 
-    monkeypatch.setattr(vote_service, "utcnow", lambda: now + timedelta(hours=2))
+    monkeypatch.setattr(vote_common, "utcnow", lambda: now + timedelta(hours=2))
     assert client.post(f"/api/v1/votes/{vid}/close", headers=committee["headers"]).status_code == 200
     bundle = requests.get(f"{gunicorn}/api/v1/votes/{vid}/bundle", headers=voter["headers"])
     assert bundle.status_code == 200

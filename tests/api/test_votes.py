@@ -1,4 +1,4 @@
-"""Votes end to end over HTTP (handbook §5, §6, §7): owners' keys made here with cryptography's
+"""Votes end to end over HTTP (docs/votes.md, docs/protocol.md): owners' keys made here with cryptography's
 Ed25519, ballots signed and canonicalised here independently of voting/, and the bundle downloaded
 from the API checked by `python -m voting.verify` in a subprocess, with every receipt handed out."""
 import base64
@@ -16,12 +16,13 @@ from PIL import Image
 from backend.extensions import db
 from backend.models import AuthSession, OutboxMessage
 from backend.services import votes as vote_service
+from backend.services.votes import common as vote_common
 from voting.merkle import verify_consistency, verify_inclusion
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-# ---------------------------------------------------------------- the owner's phone, written from §6
+# ---------------------------------------------------------------- the owner's phone, written from docs/protocol.md §5
 
 
 def b64u(raw):
@@ -77,7 +78,7 @@ def jpeg(colour=(200, 30, 30)):
 
 
 class Scene:
-    """The standard community (§5 rights: 张伟 two flats = one right, 李娜+王强 co-own one, the
+    """The standard community (docs/protocol.md §3 rights: 张伟 two flats = one right, 李娜+王强 co-own one, the
     developer's unsold flats one, 赵敏 one), its committee, verified owners and their device keys."""
 
     def __init__(self, world, client):
@@ -144,7 +145,7 @@ def clock(monkeypatch):
     """Move the votes service's clock (tests never wait for a vote to close)."""
 
     def set_to(moment):
-        monkeypatch.setattr(vote_service, "utcnow", lambda: moment)
+        monkeypatch.setattr(vote_common, "utcnow", lambda: moment)
 
     return set_to
 
@@ -298,7 +299,8 @@ def test_each_forbidden_cast_gets_its_code_and_leaves_the_log_unchanged(scene, c
     zkey = Ed25519PrivateKey.generate()  # never registered
     good = lambda k=None, **kw: envelope(k or scene.keys["张伟"], vote_id, zhang_right, {"option": "approve"}, **kw)  # noqa: E731
 
-    refused(stranger, good(), 403, "not_owner")
+    # no role in the community: the same answer as for a vote that does not exist (docs/votes.md "Who may ask")
+    refused(stranger, good(), 404, "vote_not_found")
     refused(committee_only, good(), 403, "not_owner")
     refused(scene.owners["赵敏"], envelope(key, vote_id, zhang_right, {"option": "approve"}), 403, "not_your_right")
     refused(zhang, good(zkey), 403, "key_not_bound")
@@ -393,15 +395,17 @@ def test_paper_ballots(scene, client, world, clock, tmp_path):
         assert scene.size(vid) == size
 
     photo = scene.upload_photo(scene.committee)
-    # §5: never over an owner's own signed ballot
+    # docs/protocol.md §7: never over an owner's own signed ballot
     refused(scene.committee, {"right_id": zhang_right, "choice": {"option": "reject"}, "evidence_media_id": photo},
             409, "signed_ballot_exists")
-    # owners, staff and other communities' committees may not enter paper ballots
+    # owners, staff and other communities' committees may not enter paper ballots (to another
+    # community the vote does not exist)
     staff = world.member(scene.cid, "property_staff")
     other_committee = world.member(world.community(), "committee")
-    for user in (zhao, staff, other_committee):
+    for user, status, code in ((zhao, 403, "forbidden"), (staff, 403, "forbidden"),
+                               (other_committee, 404, "vote_not_found")):
         refused(user, {"right_id": zhao_right, "choice": {"option": "reject"},
-                       "evidence_media_id": scene.upload_photo(user)}, 403, "forbidden")
+                       "evidence_media_id": scene.upload_photo(user)}, status, code)
     refused(scene.committee, {"right_id": zhao_right, "choice": {"option": "no"}, "evidence_media_id": photo},
             422, "invalid_choice")
     refused(scene.committee, {"right_id": "r0000000000000000", "choice": {"option": "reject"},
@@ -442,6 +446,36 @@ def test_paper_ballots(scene, client, world, clock, tmp_path):
     assert scene.committee["openid"] not in bundle.data.decode()
     code, output = verify_bundle(tmp_path, bundle.data, receipts)
     assert code == 0, output
+
+
+def test_a_committee_member_never_enters_the_paper_ballot_of_a_right_they_own(scene, client, world, clock,
+                                                                              tmp_path):
+    """Someone else must enter it: a member of the committee who is a verified owner of the right (of
+    any of its owners' flats) is refused, with nothing written; another member enters it."""
+    zhao = scene.owner("赵敏", "2", "1", "103")
+    li = scene.owner("李娜", "1", "1", "102")  # co-owns 1-1-102 with 王强: one right
+    for user in (zhao, li):
+        world.member(scene.cid, "committee", user=user)
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    size = scene.size(vid)
+    url = f"/api/v1/votes/{vid}/paper-ballots"
+    for member, name in ((zhao, "赵敏"), (li, "李娜")):
+        right = scene.rights(vid, name)[0]["right_id"]
+        photo = scene.upload_photo(member)
+        resp = client.post(url, headers=member["headers"],
+                           json={"right_id": right, "choice": {"option": "approve"}, "evidence_media_id": photo})
+        assert (resp.status_code, resp.json["error"]["code"]) == (403, "paper_ballot_own_right"), resp.json
+        assert resp.json["error"]["message"] and scene.size(vid) == size
+        other = scene.committee if member is zhao else zhao
+        resp = client.post(url, headers=other["headers"],
+                           json={"right_id": right, "choice": {"option": "approve"},
+                                 "evidence_media_id": scene.upload_photo(other)})
+        assert resp.status_code == 201, resp.json
+        size += 1
+    # their own right is theirs to vote for with their key, as any owner
+    scene.register_key("赵敏")
+    assert scene.cast(vid, "赵敏", vote_id, {"option": "reject"}).status_code == 201
 
 
 # ---------------------------------------------------------------- elections
@@ -673,36 +707,49 @@ def test_receipts_check_against_later_tree_heads(scene, client):
 
 
 def test_other_communities_are_refused_everywhere(scene, client, world, clock):
+    """A caller with no role in the vote's community learns nothing about it on any vote route: the
+    same 404 `vote_not_found` as for a vote that does not exist, whatever the vote's state, before
+    anything about that state is said (docs/votes.md "Who may ask")."""
     scene.owner("张伟", "1", "1", "101")
     scene.register_key("张伟")
     vid = scene.draft()["id"]
     other_cid, _ = world.standard_community()
     outsiders = [world.member(other_cid, "committee"), world.member(other_cid, "regulator"),
-                 world.owner(other_cid, "2", "1", "103", "赵敏", scene.phones["赵敏"])]
-    for user in outsiders:
-        h = user["headers"]
-        assert client.post(f"/api/v1/votes/{vid}/open", headers=h).status_code == 403
-        assert client.patch(f"/api/v1/votes/{vid}", headers=h, json={"title": "x"}).status_code == 403
-        assert client.get(f"/api/v1/votes/{vid}", headers=h).status_code == 403
+                 world.owner(other_cid, "2", "1", "103", "赵敏", scene.phones["赵敏"]), world.login()]
+    photo = scene.upload_photo(outsiders[0])
+
+    def routes(vote, right=None, vote_id="v-x", key=None):
+        env = envelope(key or Ed25519PrivateKey.generate(), vote_id, right or "r0000000000000000", {"option": "approve"})
+        paper = {"right_id": right or "r0000000000000000", "choice": {"option": "approve"}, "evidence_media_id": photo}
+        return [("GET", f"/api/v1/votes/{vote}{path}", None) for path in (
+            "", "/my-rights", "/tree-head", "/proofs/inclusion?leaf_index=0", "/proofs/consistency?first=1",
+            "/tally", "/bundle")] + [
+            ("PATCH", f"/api/v1/votes/{vote}", {"title": "x"}), ("POST", f"/api/v1/votes/{vote}/open", None),
+            ("POST", f"/api/v1/votes/{vote}/close", None), ("POST", f"/api/v1/votes/{vote}/paper-ballots", paper),
+            ("POST", f"/api/v1/votes/{vote}/ballots", env)]
+
+    def answers(user, vote, **kw):
+        return [(method, path, client.open(path, method=method, headers=user["headers"], json=body))
+                for method, path, body in routes(vote, **kw)]
+
+    def same_as_missing(user, vote, **kw):
+        for (method, path, resp), (_, _, missing) in zip(answers(user, vote, **kw), answers(user, 999999, **kw)):
+            assert (resp.status_code, resp.json["error"]["code"]) == (404, "vote_not_found"), (method, path, resp.json)
+            assert resp.json == missing.json, (method, path)
+
+    for user in outsiders:  # a draft (a ballot to it was a 409 `vote_not_open` once)
+        same_as_missing(user, vid)
     opened = scene.open(vid)
     right = scene.rights(vid, "张伟")[0]["right_id"]
-    photo = scene.upload_photo(outsiders[0])
-    for user in outsiders:
-        h = user["headers"]
-        for path in ("", "/my-rights", "/tree-head", "/proofs/inclusion?leaf_index=0", "/proofs/consistency?first=1",
-                     "/tally", "/bundle"):
-            assert client.get(f"/api/v1/votes/{vid}{path}", headers=h).status_code == 403, path
-        assert client.get(f"/api/v1/communities/{scene.cid}/votes", headers=h).status_code == 403
-        assert client.post(f"/api/v1/votes/{vid}/close", headers=h).status_code == 403
-        assert client.post(f"/api/v1/votes/{vid}/paper-ballots", headers=h, json={
-            "right_id": right, "choice": {"option": "approve"}, "evidence_media_id": photo}).status_code == 403
-        resp = client.post(f"/api/v1/votes/{vid}/ballots", headers=h,
-                           json=envelope(scene.keys["张伟"], opened["vote_id"], right, {"option": "approve"}))
-        assert resp.status_code == 403 and resp.json["error"]["code"] == "not_owner"
+    for user in outsiders:  # open, with a ballot that would be accepted from its owner
+        same_as_missing(user, vid, right=right, vote_id=opened["vote_id"], key=scene.keys["张伟"])
+        assert client.get(f"/api/v1/communities/{scene.cid}/votes", headers=user["headers"]).status_code == 403
     clock(datetime.now(timezone.utc) + timedelta(hours=2))
-    assert client.post(f"/api/v1/votes/{vid}/close", headers=outsiders[0]["headers"]).status_code == 403
+    for user in outsiders:  # due: closing would be allowed to the committee
+        same_as_missing(user, vid, right=right, vote_id=opened["vote_id"])
     assert client.post(f"/api/v1/votes/{vid}/close", headers=scene.committee["headers"]).status_code == 200
-    assert client.get(f"/api/v1/votes/{vid}/bundle", headers=outsiders[1]["headers"]).status_code == 403
+    for user in outsiders:  # closed and tallied
+        same_as_missing(user, vid, right=right, vote_id=opened["vote_id"])
 
 
 def test_bundle_for_owners_and_regulators_only(scene, client, world, clock):
@@ -716,11 +763,11 @@ def test_bundle_for_owners_and_regulators_only(scene, client, world, clock):
     pending = world.login()
     client.post(f"/api/v1/communities/{scene.cid}/bindings", headers=pending["headers"],
                 json={"building": "2", "unit": "1", "room": "103", "name": "赵敏"})  # no phone: pending
-    for user, status in ((zhang, 200), (regulator, 200), (staff, 403), (pending, 403), (scene.committee, 403)):
+    for user, status in ((zhang, 200), (regulator, 200), (staff, 403), (pending, 404), (scene.committee, 403)):
         resp = client.get(f"/api/v1/votes/{vid}/bundle", headers=user["headers"])
         assert resp.status_code == status, resp.json
     # everyone with a role sees the tally and its notice; a claim under review is no role
-    assert client.get(f"/api/v1/votes/{vid}/tally", headers=pending["headers"]).status_code == 403
+    assert client.get(f"/api/v1/votes/{vid}/tally", headers=pending["headers"]).status_code == 404
     for user in (zhang, regulator, staff, scene.committee):
         resp = client.get(f"/api/v1/votes/{vid}/tally", headers=user["headers"])
         assert resp.status_code == 200 and resp.json["tally"]["quorum"] is False

@@ -27,7 +27,7 @@ from voting.canonical import CanonicalError, b64u_decode, b64u_encode, canonical
 from voting.entries import make_receipt, make_tree_head, tree_head_problem  # noqa: E402
 from voting.keys import public_key_b64u, sign_bytes, verify_object  # noqa: E402
 from voting.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion  # noqa: E402
-from voting.simulate import VoteBuilder, b64u_nonce, example_vote, fast_key_factory, make_rights, pub  # noqa: E402
+from tests.voting.simulate import VoteBuilder, b64u_nonce, example_vote, fast_key_factory, make_rights, pub  # noqa: E402
 
 FIXTURES = REPO / "miniprogram" / "test" / "fixtures"
 VECTORS = REPO / "tests" / "vectors" / "merkle"
@@ -344,8 +344,8 @@ def receipts_fixture() -> dict:
     paper = builder.receipt(1, len(builder.entries))
     paper["entry"] = builder.entries[1]
     bad.append({"name": "paper ballot receipt", "receipt": paper, "envelope": first["envelope"], "codes": ["entry_not_ballot"]})
-    # The receipts of voting/ without the entry field.
-    plain = builder.receipt(indexes[0])
+    # A receipt of the kind the server gave before receipts carried their entry.
+    plain = {k: v for k, v in builder.receipt(indexes[0]).items() if k != "entry"}
     bad.append({"name": "receipt without entry", "receipt": plain, "envelope": builder.entries[indexes[0]]["envelope"],
                 "codes": ["receipt_lacks_entry"]})
     # A head signed by another key (a stranger's server).
@@ -371,7 +371,7 @@ def receipts_fixture() -> dict:
     example = dict(voter_receipt, entry=bundle["entries"][voter_receipt["leaf_index"]])
     example_server_key = bundle["entries"][0]["server_key"]
     return {
-        "about": "receipts made by voting.simulate.VoteBuilder, with the logged entry added as `entry`",
+        "about": "receipts made by tests.voting.simulate.VoteBuilder, with the logged entry as `entry`",
         "server_key": server_key,
         "good": good,
         "bad": bad,
@@ -447,7 +447,7 @@ def fork_fixture() -> dict:
     server_key = pub(SERVER)
     for scenario in scenarios:
         _check_scenario(scenario, server_key)
-    return {"about": "two logs of one vote sharing a 7-entry prefix (voting.simulate, voting.merkle); every head signed "
+    return {"about": "two logs of one vote sharing a 7-entry prefix (tests.voting.simulate, voting.merkle); every head signed "
                      "by the same key. Steps show heads to a HeadMemory in order; expect is its status.",
             "server_key": server_key, "prefix": prefix, "scenarios": scenarios}
 

@@ -14,8 +14,8 @@ from voting.counting import SignatureChecker, count_log, intrinsic_problem
 from voting.entries import make_ballot_entry, make_tree_head, parse_definition, sign_ballot, tree_head_problem, validate_envelope
 from voting.keys import generate_key, public_key_b64u, verify_bytes
 from voting.merkle import MerkleTree, verify_consistency
-from voting.simulate import VoteBuilder, b64u_nonce, fast_key_factory, make_rights, pub
-from voting.verify import verify_bundle
+from tests.voting.simulate import VoteBuilder, b64u_nonce, fast_key_factory, make_rights, pub
+from voting.checks import verify_bundle
 
 from .support import run_js
 

@@ -1,19 +1,20 @@
-"""SQLite appends (votes._queue_for_sqlite_writes): queued on a flock, committed at
-synchronous=NORMAL and made durable by an fsync of the write-ahead log after the queue is left and
-before the receipt exists; the connection goes back to the pool at synchronous=FULL. Runs on its own
-SQLite database whatever DATABASE_URL the suite runs on."""
-import fcntl
+"""SQLite's settings come from the engine's configuration in one place (backend/extensions.py): every
+connection is in WAL mode at synchronous=FULL (an acknowledged commit is durable) with a bounded wait
+for the write lock, and stays so after serving casts; importing a service installs no process-wide
+database listeners. Runs on its own SQLite database whatever DATABASE_URL the suite runs on."""
+import json
 import logging
-import os
+import subprocess
+import sys
 
 import pytest
 
 from backend import create_app
-from backend.extensions import db
-from backend.models import AuthSession, User
+from backend.extensions import SQLITE_BUSY_TIMEOUT_MS, db
 from backend.models.base import utcnow
 from backend.services import votes as vote_service
 from bench.cast_bench import build_scene, signed_envelope
+from tests.api.test_votes import ROOT
 from voting.canonical import format_time
 
 
@@ -34,71 +35,55 @@ def sqlite_app(tmp_path):
         db.engine.dispose()
 
 
-@pytest.fixture
-def synced(tmp_path, monkeypatch):
-    """Every fsync as (path, whether the writers' queue was free at that moment)."""
-    database = str(tmp_path / "votes.db")
-    seen = []
-    fsync = os.fsync
-
-    def watching_fsync(fd):
-        path = os.readlink(f"/proc/self/fd/{fd}")
-        probe = os.open(database + "-writers.lock", os.O_RDWR)
-        try:  # the queue is free again: the next appender is not waiting for this disk sync
-            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            free = True
-        except BlockingIOError:
-            free = False
-        finally:
-            os.close(probe)
-        seen.append((path, free))
-        fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", watching_fsync)
-    return seen
+def _settings(conn):
+    return (conn.exec_driver_sql("PRAGMA journal_mode").scalar(), conn.exec_driver_sql("PRAGMA synchronous").scalar(),
+            conn.exec_driver_sql("PRAGMA busy_timeout").scalar())
 
 
-def test_a_cast_is_synced_after_leaving_the_queue(sqlite_app, tmp_path, synced):
-    vote_pk, vote_id, owners = build_scene(2)
+def test_every_connection_is_wal_full_sync_with_a_bounded_wait_before_and_after_casts(sqlite_app):
+    vote_pk, vote_id, owners = build_scene(4)
     db.session.remove()
-    database = str(tmp_path / "votes.db")
-    owner = owners[0]
-    receipt = vote_service.cast_ballot(owner["user_id"], vote_pk,
-                                       signed_envelope(owner, vote_id, "approve", format_time(utcnow())))
-    assert receipt["leaf_index"] >= 1
-    assert synced == [(database + "-wal", True)]
-    # every pooled connection is back at synchronous=FULL (2)
-    with db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
-    # a refused cast (here: a replayed nonce) rolls back: nothing to sync
-    synced.clear()
-    envelope = signed_envelope(owner, vote_id, "reject", format_time(utcnow()))
-    vote_service.cast_ballot(owner["user_id"], vote_pk, envelope)
-    synced.clear()
-    with pytest.raises(Exception) as refused:
-        vote_service.cast_ballot(owner["user_id"], vote_pk, envelope)
-    assert getattr(refused.value, "code", None) == "nonce_used" and synced == []
-
-
-def test_the_cast_routes_batches_are_synced_after_leaving_the_queue(sqlite_app, tmp_path, synced):
-    """The same for the cast route's common case (votes.accept_ballot, a batch on a pool connection
-    of its own): durable before the receipt exists, synced after the queue is free, the connection
-    back at FULL; a cast that does not stand appends and syncs nothing."""
-    vote_pk, vote_id, owners = build_scene(2)
-    owner = owners[0]
-    sid = db.session.execute(db.select(AuthSession.id).filter_by(user_id=owner["user_id"])).scalar_one()
+    expected = ("wal", 2, SQLITE_BUSY_TIMEOUT_MS)  # synchronous 2 = FULL
+    with db.engine.connect() as first, db.engine.connect() as second:
+        assert _settings(first) == _settings(second) == expected
+    items = [(o["session_id"], signed_envelope(o, vote_id, "approve", format_time(utcnow()))) for o in owners]
+    answers = vote_service.cast_ballots(vote_pk, items)
+    assert [a["leaf_index"] for a in answers] == [1, 2, 3, 4]
+    one = vote_service.cast_ballot(owners[0]["session_id"], vote_pk,
+                                   signed_envelope(owners[0], vote_id, "reject", format_time(utcnow())))
+    assert one["leaf_index"] == 5 and one["entry"]["envelope"]["ballot"]["choice"] == {"option": "reject"}
     db.session.remove()
-    database = str(tmp_path / "votes.db")
-    first = vote_service.cast_ballot(owner["user_id"], vote_pk,  # the full path: the vote is now cached
-                                     signed_envelope(owner, vote_id, "approve", format_time(utcnow())))
-    synced.clear()
-    receipt = vote_service.accept_ballot(sid, vote_pk, signed_envelope(owner, vote_id, "reject", format_time(utcnow())))
-    assert receipt is not None and receipt["leaf_index"] == first["leaf_index"] + 1
-    assert synced == [(database + "-wal", True)]
-    with db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
-    synced.clear()
-    assert vote_service.accept_ballot("no-such-session", vote_pk,
-                                      signed_envelope(owner, vote_id, "abstain", format_time(utcnow()))) is None
-    assert synced == []
-    assert vote_service.tree_head(db.session.get(User, owner["user_id"]), vote_pk)["size"] == receipt["leaf_index"] + 1
+    connections = [db.engine.connect() for _ in range(3)]  # the pooled ones that served the casts among them
+    try:
+        assert all(_settings(conn) == expected for conn in connections)
+    finally:
+        for conn in connections:
+            conn.close()
+
+
+LISTENERS = r"""
+import json, sqlalchemy.event.api as api
+seen = []
+listen = api.listen
+def recording(target, identifier, fn, *args, **kwargs):
+    seen.append([getattr(target, "__name__", type(target).__name__), identifier, fn.__module__])
+    return listen(target, identifier, fn, *args, **kwargs)
+api.listen = recording
+from backend import create_app
+import backend.services.votes, backend.services.keys
+app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://", "WECHAT_DEV_FAKE": False,
+                  "WECHAT_API_BASE": "http://127.0.0.1:9/"})
+print(json.dumps(seen))
+"""
+
+
+def test_importing_the_app_and_its_services_installs_no_database_listeners_outside_the_engine_config(tmp_path):
+    done = subprocess.run([sys.executable, "-c", LISTENERS], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "INSTANCE_PATH": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    # no service listens to anything; of the process-wide database events (sessions, pools,
+    # engines, connections), the SQLite pragmas of backend/extensions.py are the only listener
+    assert [entry for entry in seen if entry[2].startswith("backend.services")] == []
+    database_wide = [entry for entry in seen if entry[0] in ("Session", "Pool", "QueuePool", "Engine", "Connection")]
+    assert database_wide == [["Engine", "connect", "backend.extensions"]], database_wide

@@ -10,7 +10,7 @@ from voting.counting import count_log, tally_body
 from voting.entries import OPTIONS, is_hash_hex, is_nonce, is_public_key, is_signature, make_tree_head
 from voting.keys import generate_key, public_key_b64u, sign_object
 from voting.merkle import Frontier, leaf_hash
-from voting.verify import verify_bundle
+from voting.checks import verify_bundle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VECTORS = REPO_ROOT / "tests" / "vectors" / "merkle"  # transparency-dev/merkle testdata (README there)
@@ -158,7 +158,7 @@ def right_ids(areas):
 
 def run_vote(areas, ballots, *, matter="ordinary", kind="resolution", candidates=None, seats=None, paper=()):
     """Cast signed ballots [(position, choice)] then paper ballots; return (tally, builder). Choice may be an option name."""
-    from voting.simulate import VoteBuilder, fast_key_factory, make_rights
+    from .simulate import VoteBuilder, fast_key_factory, make_rights
 
     ids = right_ids(areas)
     cands = [{"id": c, "name": f"候选人 {c}"} for c in candidates] if candidates else None

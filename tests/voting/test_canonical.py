@@ -1,4 +1,4 @@
-"""Canonical JSON, strict base64url, strict JSON parsing and protocol times (§6 Encoding)."""
+"""Canonical JSON, strict base64url, strict JSON parsing and protocol times (docs/protocol.md §1)."""
 
 import json
 import unicodedata
@@ -142,7 +142,8 @@ def test_parse_time_accepts_optional_microseconds():
 @pytest.mark.parametrize(
     "text",
     ["2025-03-01T00:00:05", "2025-03-01T00:00:05z", "2025-03-01T00:00:05+00:00", "2025-03-01 00:00:05Z",
-     "2025-03-01T00:00:05.5Z", "2025-02-30T00:00:00Z", "2025-03-01T24:00:00Z", "20250301T000005Z", "", None, 5],
+     "2025-03-01T00:00:05.5Z", "2025-02-30T00:00:00Z", "2025-03-01T24:00:00Z", "20250301T000005Z", "", None, 5,
+     "２０２５-03-01T00:00:05Z", "2025-03-01T00:00:0٥Z", "2025-03-01T00:00:05.00000٥Z"],  # non-ASCII digits
 )  # fmt: skip
 def test_parse_time_refuses(text):
     with pytest.raises(ValueError):

@@ -1,4 +1,4 @@
-"""Ballot validity in log order (§6 Counting) and the edge semantics documented in docs/protocol.md."""
+"""Ballot validity in log order (docs/protocol.md §7) and the edge semantics documented in docs/protocol.md."""
 
 from datetime import timedelta
 
@@ -7,9 +7,9 @@ import pytest
 from voting.counting import count_log, tally_body
 from voting.entries import make_ballot, make_ballot_entry, make_paper_ballot, sign_ballot
 from voting.keys import generate_key
-from voting.simulate import CLOSES_AT, OPENS_AT, VoteBuilder, fast_key_factory, make_rights
 
 from .helpers import failed, right_ids, verify
+from .simulate import CLOSES_AT, OPENS_AT, VoteBuilder, fast_key_factory, make_rights
 
 AREAS = [100, 200, 300, 400]
 IDS = right_ids(AREAS)
@@ -221,7 +221,7 @@ def test_log_without_close_fails():
 
 
 def test_stats_cover_every_ballot():
-    from voting.simulate import simulate_vote
+    from .simulate import simulate_vote
 
     bundle, _, builder = simulate_vote(20, 35, seed=3, paper=3, bindings=2, revocations=1, key_factory=fast_key_factory(8))
     stats = count_log(builder.roll, builder.entries).stats()

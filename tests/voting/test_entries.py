@@ -1,4 +1,4 @@
-"""The linli-vote/1 objects: normative field names, builders and validators (§6)."""
+"""The linli-vote/1 objects: normative field names, builders and validators (docs/protocol.md §5)."""
 
 import copy
 
@@ -34,7 +34,8 @@ from voting.entries import (
 from voting.keys import generate_key, public_key_b64u
 from voting.merkle import leaf_hash, root_from_leaf_hashes
 from voting.rights import PartInput, compute_rights
-from voting.simulate import make_rights
+
+from .simulate import make_rights
 
 KEY = generate_key()
 PUB = public_key_b64u(KEY)
@@ -50,8 +51,8 @@ def definition(**overrides):
     return make_definition(**args)
 
 
-def test_field_names_are_exactly_those_of_the_handbook():
-    """§6 names are normative: these literal lists are copied from the handbook, not from the code."""
+def test_field_names_are_exactly_those_of_the_protocol():
+    """The names are normative: these literal lists are copied from docs/protocol.md §5, not from the code."""
     d = definition()
     assert set(d) == {"type", "protocol", "vote_id", "community_id", "title", "kind", "matter", "options",
                       "candidates", "seats", "opens_at", "closes_at", "roll", "server_key"}  # fmt: skip

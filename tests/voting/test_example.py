@@ -8,10 +8,10 @@ import sys
 from voting.bundle import load_bundle
 from voting.canonical import canonical
 from voting.merkle import leaf_hash
-from voting.simulate import example_vote
-from voting.verify import verify_bundle
+from voting.checks import verify_bundle
 
 from .helpers import REPO_ROOT
+from .simulate import example_vote
 
 DOCS = REPO_ROOT / "docs"
 COMMAND = "python -m voting.verify docs/example-bundle.json --receipt docs/example-receipt.json --receipt docs/example-receipt-close.json"

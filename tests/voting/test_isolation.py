@@ -1,4 +1,4 @@
-"""voting/ stands alone: the standard library and cryptography only (handbook §1)."""
+"""voting/ stands alone: the standard library and cryptography only (README.md "Architecture in a page")."""
 
 import ast
 import sys

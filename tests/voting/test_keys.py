@@ -1,4 +1,4 @@
-"""Ed25519 keys, signed objects and the server's key file (§6 Keys)."""
+"""Ed25519 keys, signed objects and the server's key file (docs/protocol.md §2)."""
 
 import os
 import stat

@@ -1,12 +1,12 @@
-"""Any single altered, dropped, duplicated, reordered or injected entry, tally or tree head is caught (§6 Verifier)."""
+"""Any single altered, dropped, duplicated, reordered or injected entry, tally or tree head is caught (docs/protocol.md §11, §12)."""
 
 import pytest
 
 from voting.entries import make_ballot, make_ballot_entry, make_close, make_key_binding, make_paper_ballot, sign_ballot
 from voting.keys import public_key_b64u
-from voting.simulate import fast_key_factory, simulate_vote
 
 from .helpers import ATTACKER_KEY, clone, failed, field_mutations, log_mutations, resign, verify
+from .simulate import fast_key_factory, simulate_vote
 
 
 @pytest.fixture(scope="module", params=["resolution", "election"])

@@ -1,4 +1,4 @@
-"""Voting rights from parts and owners (handbook §5, 司法解释 art. 8–9)."""
+"""Voting rights from parts and owners (docs/protocol.md §3, 司法解释 art. 8–9)."""
 
 import hashlib
 import random

@@ -135,7 +135,7 @@ def test_paper_ballots_beside_signed_ones():
 
 
 def test_paper_after_signed_does_not_override():
-    from voting.simulate import VoteBuilder, fast_key_factory, make_rights
+    from .simulate import VoteBuilder, fast_key_factory, make_rights
 
     from .helpers import right_ids
 

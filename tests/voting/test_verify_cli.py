@@ -8,12 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import voting.scan as scan_module
 import voting.verify as verify_module
 from voting.bundle import BundleError, dump_json
-from voting.simulate import fast_key_factory, simulate_vote
-from voting.verify import main, verify_bundle
+from voting.checks import verify_bundle
+from voting.verify import main
 
 from .helpers import REPO_ROOT, clone
+from .simulate import fast_key_factory, simulate_vote
 
 
 @pytest.fixture(scope="module")
@@ -217,8 +219,8 @@ def test_parallel_scan_agrees_with_one_process(honest, monkeypatch):
     assert [e["type"] for e in bundle["entries"][6:9]] == ["ballot"] * 3
     bundle["entries"][6]["envelope"]["ballot"]["choice"] = {"option": "reject"}  # breaks its signature
     bundle["entries"].insert(8, clone(bundle["entries"][7]))  # a replay
-    monkeypatch.setattr(verify_module, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(verify_module, "CHUNK", 3)
+    monkeypatch.setattr(scan_module, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(scan_module, "CHUNK", 3)
     seen = []
     forked = verify_bundle(bundle, workers=2, progress=lambda done, total: seen.append((done, total)))
     single = verify_bundle(bundle, workers=1)

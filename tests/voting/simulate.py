@@ -1,4 +1,5 @@
-"""An honest in-memory vote log, for tests, the benchmark and the worked example (not used by the server)."""
+"""An honest in-memory vote log, for the tests, bench/verify_bench.py and the worked example of
+docs/protocol.md (docs/example-*.json); not used by the server, so not part of the voting package."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .canonical import b64u_encode, canonical, format_time
-from .counting import count_log, tally_body
-from .entries import (
+from voting.canonical import b64u_encode, canonical, format_time
+from voting.counting import count_log, tally_body
+from voting.entries import (
     build_roll,
     make_ballot,
     make_ballot_entry,
@@ -24,10 +25,10 @@ from .entries import (
     make_tree_head,
     sign_ballot,
 )
-from .bundle import build_bundle
-from .keys import generate_key, public_key_b64u, sign_object
-from .merkle import Frontier, inclusion_proof, leaf_hash, root_from_leaf_hashes
-from .rights import PartInput, Right, compute_rights
+from voting.bundle import build_bundle
+from voting.keys import generate_key, public_key_b64u, sign_object
+from voting.merkle import Frontier, inclusion_proof, leaf_hash, root_from_leaf_hashes
+from voting.rights import PartInput, Right, compute_rights
 
 OPENS_AT = datetime(2025, 3, 1, 0, 0, 0, tzinfo=timezone.utc)
 CLOSES_AT = datetime(2025, 3, 15, 0, 0, 0, tzinfo=timezone.utc)
@@ -115,7 +116,8 @@ class VoteBuilder:
         size = index + 1 if size is None else size
         root = self.frontier.root() if size == len(self.hashes) else root_from_leaf_hashes(self.hashes[:size])
         head = make_tree_head(self.server_key, self.vote_id, size, root, format_time(self.now))
-        return make_receipt(self.vote_id, index, self.hashes[index].hex(), head, inclusion_proof(self.hashes, index, size))
+        return make_receipt(self.vote_id, index, self.hashes[index].hex(), head, inclusion_proof(self.hashes, index, size),
+                            self.entries[index])
 
     def bind(self, right_id: str, at: datetime | None = None) -> Ed25519PrivateKey:
         """Register a new device key for right_id; returns the private key."""

@@ -1,0 +1,32 @@
+"""Votes: drafts, opening with the frozen roll, casting with receipts, paper ballots, key bindings
+that follow owners' device keys, proofs, closing, the tally, the bundle and the result notice.
+
+Everything about the protocol — entry builders, the append step, the Merkle tree, counting, the
+tally, the outcome in words — comes from voting/; this package decides who may do what and keeps the
+log in the database (docs/votes.md). One module per concern:
+
+- common        — the clock, who may learn about a vote (vote_for), the cached definition, the window
+- lifecycle     — drafts, opening, closing, the state guard
+- standing      — the one rule: may this signed ballot be appended now?
+- casting       — the one cast path (cast_ballots), for every cast on both databases
+- paper         — paper ballots
+- key_entries   — key bindings and revocations following owners' device keys
+- log           — the log in the database: its lock, appends, heads, leaves, the roll
+- reading       — views, lists, my rights, proofs, the tally, the bundle
+- announcements — the result notice, its publication, result messages and reminders
+"""
+from backend.services.votes.announcements import result_notice_text, send_reminders
+from backend.services.votes.casting import cast_ballot, cast_ballots
+from backend.services.votes.common import KINDS, MATTERS
+from backend.services.votes.key_entries import bind_key_in_open_votes, revoke_key_in_open_votes
+from backend.services.votes.lifecycle import close_due_votes, close_vote, create_vote, open_vote, update_vote
+from backend.services.votes.paper import enter_paper_ballot, staff_pseudonym
+from backend.services.votes.reading import (bundle_bytes, consistency, get_vote, inclusion, list_votes, my_rights,
+                                            my_votes, tally_of, tree_head, view)
+
+__all__ = [
+    "KINDS", "MATTERS", "bind_key_in_open_votes", "bundle_bytes", "cast_ballot", "cast_ballots", "close_due_votes",
+    "close_vote", "consistency", "create_vote", "enter_paper_ballot", "get_vote", "inclusion", "list_votes",
+    "my_rights", "my_votes", "open_vote", "result_notice_text", "revoke_key_in_open_votes", "send_reminders",
+    "staff_pseudonym", "tally_of", "tree_head", "update_vote", "view",
+]

@@ -1,0 +1,72 @@
+"""Owners' device keys followed into open logs: a `key_binding` entry when a verified owner
+registers a key (or first casts with a key the log does not know for that right yet), a
+`key_revocation` when a key is revoked (docs/votes.md "Device keys")."""
+from sqlalchemy import select, update
+
+from backend.extensions import db
+from backend.models import Binding
+from backend.models.vote import Vote, VoteKey, VoteRightOwner
+from backend.services.votes.log import Log
+from voting.canonical import format_time
+from voting.entries import make_key_binding, make_key_revocation
+
+
+def bind_key(book, vote, right_id, public_key, user_id, when):
+    """Append a key_binding of `public_key` to `right_id` in the locked log `book` and record the
+    key's standing; returns the entry's reference."""
+    index = book.size
+    book.append(make_key_binding(vote.public_id, right_id, public_key, when), when, right_id=right_id,
+                user_id=user_id)
+    db.session.add(VoteKey(vote_id=vote.id, right_id=right_id, public_key=public_key,
+                           community_id=vote.community_id, bound_index=index))
+    return {"vote_id": vote.id, "right_id": right_id, "leaf_index": index}
+
+
+def bind_key_in_open_votes(user, public_key, now):
+    """Append a key_binding to every open vote for each roll right the user is a verified owner of."""
+    rows = db.session.execute(
+        select(VoteRightOwner.vote_id, VoteRightOwner.right_id)
+        .join(Vote, Vote.id == VoteRightOwner.vote_id)
+        .join(Binding, (Binding.owner_id == VoteRightOwner.owner_id) & (Binding.community_id == Vote.community_id))
+        .where(Vote.state == "open", Binding.user_id == user.id, Binding.status == "verified")
+        .distinct().order_by(VoteRightOwner.vote_id, VoteRightOwner.right_id)
+    ).all()
+    return _follow_key(user, public_key, rows, now, bind=True)
+
+
+def revoke_key_in_open_votes(user, public_key, now):
+    """Append a key_revocation to every open vote where the key is bound to a right."""
+    rows = db.session.execute(
+        select(VoteKey.vote_id, VoteKey.right_id).join(Vote, Vote.id == VoteKey.vote_id)
+        .where(Vote.state == "open", VoteKey.public_key == public_key, VoteKey.revoked_index.is_(None))
+        .order_by(VoteKey.vote_id, VoteKey.right_id)
+    ).all()
+    return _follow_key(user, public_key, rows, now, bind=False)
+
+
+def _follow_key(user, public_key, rows, now, bind):
+    by_vote = {}
+    for vote_pk, right_id in rows:
+        by_vote.setdefault(vote_pk, []).append(right_id)
+    done = []
+    when = format_time(now)
+    # Logs are locked in vote id order, so two requests touching several votes never deadlock.
+    for vote_pk in sorted(by_vote):
+        vote = db.session.get(Vote, vote_pk)
+        book = Log.lock(vote)
+        for right_id in by_vote[vote_pk]:
+            if bind:
+                known = db.session.execute(select(VoteKey.revoked_index).where(
+                    VoteKey.vote_id == vote.id, VoteKey.right_id == right_id, VoteKey.public_key == public_key)).first()
+                if known is None:
+                    done.append(bind_key(book, vote, right_id, public_key, user.id, when))
+                continue
+            index = book.size
+            book.append(make_key_revocation(vote.public_id, right_id, public_key, when), when, right_id=right_id,
+                        user_id=user.id)
+            db.session.execute(update(VoteKey).where(
+                VoteKey.vote_id == vote.id, VoteKey.right_id == right_id, VoteKey.public_key == public_key
+            ).values(revoked_index=index).execution_options(synchronize_session=False))
+            done.append({"vote_id": vote.id, "right_id": right_id, "leaf_index": index})
+        book.write()
+    return done

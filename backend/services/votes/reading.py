@@ -1,0 +1,170 @@
+"""Reading votes: the vote as the API shows it, lists, the caller's rights, tree heads and proofs,
+the signed tally with its notice, and the bundle (docs/votes.md "Proofs", "Closing, tally, notice,
+bundle")."""
+import json
+
+from sqlalchemy import select
+
+from backend.errors import Conflict, Invalid
+from backend.extensions import db
+from backend.models import Binding
+from backend.models.vote import Tally, Vote, VoteKey, VoteRight, VoteRightOwner
+from backend.pagination import paginate
+from backend.security import require_community, roles_in
+from backend.services import media
+from backend.services.votes import common
+from backend.services.votes.log import leaf_at, leaf_hashes, leaves, log_size, roll, stored_head
+from voting import PROTOCOL
+from voting.canonical import dumps
+from voting.entries import make_receipt
+from voting.merkle import consistency_proof, inclusion_proof
+
+
+def view(user, vote):
+    """A vote as the API shows it: the draft fields, its state, and once open the definition and head."""
+    definition = head = None
+    if vote.state != "draft":
+        definition, head = common.opened(vote).definition.entry, stored_head(vote)
+    fund = None
+    if vote.fund_amount_fen is not None:
+        fund = {"amount_fen": vote.fund_amount_fen, "purpose": vote.fund_purpose,
+                "attachment_ids": [m.id for m in media.attached_to(common.MEDIA_FUND, vote.id)]}
+    return {
+        "id": vote.id, "community_id": vote.community_id, "vote_id": vote.public_id, "title": vote.title,
+        "description": vote.description, "kind": vote.kind, "matter": vote.matter, "opens_at": vote.opens_at,
+        "closes_at": vote.closes_at, "scope": {"buildings": vote.buildings} if vote.buildings else None,
+        "candidates": vote.candidates, "seats": vote.seats, "fund": fund, "state": vote.state,
+        "created_at": vote.created_at, "opened_at": vote.opened_at, "closed_at": vote.closed_at,
+        "definition": definition, "tree_head": head, "my_rights": _my_rights(user, vote),
+    }
+
+
+def get_vote(user, vote_pk):
+    """One vote (any role in its community; drafts for the committee)."""
+    return view(user, common.visible_vote(user, vote_pk))
+
+
+def list_votes(user, community_id, state=None, page=1, per_page=20):
+    """The votes of a community, newest first, each with the caller's rights in its roll."""
+    require_community(user, community_id)
+    query = select(Vote).where(Vote.community_id == community_id).order_by(Vote.id.desc())
+    if state:
+        query = query.where(Vote.state == state)
+    if not (user.is_platform_admin or "committee" in roles_in(user, community_id)):
+        query = query.where(Vote.state != "draft")
+    result = paginate(query, page, per_page)
+    result["items"] = [view(user, v) for v in result["items"]]
+    return result
+
+
+def my_votes(user, page=1, per_page=20):
+    """Open votes, in every community, whose roll holds a right the caller is a verified owner of."""
+    mine = (select(VoteRightOwner.vote_id).join(Binding, (Binding.owner_id == VoteRightOwner.owner_id))
+            .where(Binding.user_id == user.id, Binding.status == "verified"))
+    query = select(Vote).where(Vote.state == "open", Vote.id.in_(mine)).order_by(Vote.closes_at, Vote.id)
+    result = paginate(query, page, per_page)
+    result["items"] = [view(user, v) for v in result["items"]]
+    return result
+
+
+def _my_rights(user, vote):
+    if vote.state == "draft":
+        return []
+    owner_ids = common.verified_owner_ids(user.id, vote.community_id)
+    if not owner_ids:
+        return []
+    right_ids = select(VoteRightOwner.right_id).where(VoteRightOwner.vote_id == vote.id,
+                                                      VoteRightOwner.owner_id.in_(owner_ids))
+    rights = db.session.execute(select(VoteRight).where(VoteRight.vote_id == vote.id,
+                                                        VoteRight.right_id.in_(right_ids))
+                                .order_by(VoteRight.right_id)).scalars().all()
+    keys = {}
+    for right_id, public_key in db.session.execute(
+        select(VoteKey.right_id, VoteKey.public_key).where(
+            VoteKey.vote_id == vote.id, VoteKey.revoked_index.is_(None), VoteKey.right_id.in_([r.right_id for r in rights]))
+    ):
+        keys.setdefault(right_id, []).append(public_key)
+    return [{"right_id": r.right_id, "label": r.label, "area": r.area, "heads": r.heads,
+             "keys": sorted(keys.get(r.right_id, []))} for r in rights]
+
+
+def my_rights(user, vote_pk):
+    """The caller's rights in the roll, with the keys bound to them so far."""
+    vote = common.visible_vote(user, vote_pk)
+    common.require_opened(vote)
+    return _my_rights(user, vote)
+
+
+def tree_head(user, vote_pk):
+    """The latest signed tree head."""
+    vote = common.visible_vote(user, vote_pk)
+    common.require_opened(vote)
+    return stored_head(vote)
+
+
+def _proof_tree(user, vote_pk, size, field):
+    """The vote (visible to the caller, opened) and a tree size within its log: `size`, or the latest."""
+    vote = common.visible_vote(user, vote_pk)
+    common.require_opened(vote)
+    current = log_size(vote)
+    size = current if size is None else size
+    if not 1 <= size <= current:
+        raise Invalid({field: [f"须在 1 到 {current} 之间"]})
+    return vote, size
+
+
+def inclusion(user, vote_pk, leaf_index, size=None):
+    """The audit path of entry leaf_index in the tree of `size` entries (default: the latest)."""
+    vote, size = _proof_tree(user, vote_pk, size, "size")
+    if not 0 <= leaf_index < size:
+        raise Invalid({"leaf_index": [f"须在 0 到 {size - 1} 之间"]})
+    hashes = leaf_hashes(vote, size)
+    return {"vote_id": vote.public_id, "leaf_index": leaf_index, "size": size,
+            "leaf_hash": hashes[leaf_index].hex(),
+            "inclusion_proof": [p.hex() for p in inclusion_proof(hashes, leaf_index, size)],
+            "tree_head": stored_head(vote, size)}
+
+
+def consistency(user, vote_pk, first, second=None):
+    """RFC 9162 proof that the tree of `first` entries is a prefix of the tree of `second` (default: latest)."""
+    vote, second = _proof_tree(user, vote_pk, second, "second")
+    if not 1 <= first <= second:
+        raise Invalid({"first": [f"须在 1 到 {second} 之间"]})
+    hashes = leaf_hashes(vote, second)
+    return {"vote_id": vote.public_id, "first": first, "second": second,
+            "consistency_proof": [p.hex() for p in consistency_proof(hashes, first, second)],
+            "first_tree_head": stored_head(vote, first), "second_tree_head": stored_head(vote, second)}
+
+
+def tally_of(user, vote_pk):
+    """The signed tally, the close entry's receipt and the result notice of a closed vote (any role)."""
+    vote = common.visible_vote(user, vote_pk)
+    record = db.session.get(Tally, vote.id)
+    if record is None:
+        raise Conflict("vote_not_closed", "表决尚未结束计票")
+    return {"vote_id": vote.id, "tally": record.body, "close_receipt": _close_receipt(vote),
+            "notice": {"text": record.notice_text, "notice_id": record.notice_id}}
+
+
+def _close_receipt(vote):
+    """The receipt of the close entry (the last leaf): whoever keeps it holds the whole final log
+    fixed, so that not even the server key can rewrite the close entry afterwards (docs/protocol.md §12)."""
+    size = log_size(vote)
+    hashes = leaf_hashes(vote, size)
+    return make_receipt(vote.public_id, size - 1, hashes[-1].hex(), stored_head(vote, size),
+                        inclusion_proof(hashes, size - 1, size), json.loads(leaf_at(vote, size - 1)))
+
+
+def bundle_bytes(user, vote_pk):
+    """The bundle of a closed vote as canonical JSON bytes (the community's owners and regulators)."""
+    vote = common.vote_for(user, vote_pk, "owner", "regulator")
+    record = db.session.get(Tally, vote.id)
+    if record is None:
+        raise Conflict("vote_not_closed", "表决尚未结束，审计包在结束后提供")
+    # The stored leaves are canonical JSON already: splice them instead of re-encoding every entry.
+    # Keys in sorted order (entries, protocol, roll, tally, tree_head) keep the whole file canonical.
+    return b"".join([
+        b'{"entries":[', b",".join(leaves(vote)), b'],"protocol":', dumps(PROTOCOL),
+        b',"roll":', dumps(roll(vote)), b',"tally":', dumps(record.body),
+        b',"tree_head":', dumps(stored_head(vote)), b"}",
+    ])
