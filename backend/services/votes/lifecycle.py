@@ -120,10 +120,10 @@ def _attach_fund_media(user, vote, attachment_ids):
                      field="fund.attachment_ids")
 
 
-def create_vote(user, community_id, **fields):
+def create_vote(user, community_id, now=None, **fields):
     """A committee drafts a resolution or an election (validated; editable until it opens)."""
     require_community(user, community_id, "committee")
-    now = common.now()
+    now = now or common.now()
     vote = Vote(community_id=community_id, created_by=user.id, state="draft", created_at=now, description="",
                 matter="ordinary")
     _apply_draft(vote, fields)
