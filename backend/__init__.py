@@ -1,4 +1,11 @@
-"""The Linli application factory."""
+"""The Linli application factory: the composition root.
+
+`create_app` is the one place that knows every layer — the core's configuration and extensions, the
+HTTP layer's Api, blueprints and error handlers (miniprogram_api), the commands — and wires them
+together; no other module imports a layer above its own (tests/voting/test_isolation.py). The HTTP
+layer is imported inside the functions below, not at the top: this file runs first whenever any
+`backend.*` module is imported, and the core must load without the HTTP layer.
+"""
 import logging
 import os
 
@@ -9,12 +16,11 @@ from backend.config import Config
 
 
 def create_app(config=None):
-    """Build the app: configuration, extensions, blueprints, error handlers, commands."""
+    """Build the app: configuration, extensions, the HTTP layer, commands."""
     app = Flask(__name__, instance_path=None)
     register_config(app, config)
     register_extensions(app)
-    register_blueprints(app)
-    register_error_handlers(app)
+    register_http(app)
     register_commands(app)
     return app
 
@@ -49,36 +55,32 @@ class IdConverter(IntegerConverter):
 
 
 def register_extensions(app):
-    """Database, migrations and the OpenAPI-generating Api."""
-    from backend.extensions import api, db, migrate
+    """Database and migrations."""
+    from backend.extensions import db, migrate
 
-    app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
-    api.init_app(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
 
-def register_blueprints(app):
-    """Every resource of miniprogram_api under /api/v1."""
-    from backend.extensions import api
-    from miniprogram_api import blueprints
+def register_http(app):
+    """The HTTP layer: JSON, the error envelope, the OpenAPI-publishing Api and every blueprint under
+    /api/v1, the docs page's files."""
+    from miniprogram_api import blueprints, errors
+    from miniprogram_api.api import JSONProvider, LinliApi, swagger_ui_blueprint
     from miniprogram_api.json_body import check_json_body
 
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = IdConverter
+    errors.init_app(app)
+    api = LinliApi(app)
     app.before_request(check_json_body)
     for blp in blueprints():
         api.register_blueprint(blp)
-
-
-def register_error_handlers(app):
-    """The §7 JSON errors."""
-    from backend.errors import register_error_handlers as register
-
-    register(app)
+    app.register_blueprint(swagger_ui_blueprint())
 
 
 def register_commands(app):
-    """flask commands: create-admin, import-registry, demo."""
+    """flask commands: create-admin, import-registry, demo…"""
     from backend.cli import commands
 
     for command in commands:

@@ -96,6 +96,7 @@ TABLE = {
     "POST /api/v1/me/keys": {"owner", "b_owner"},  # verified owners, of any community
     "GET /api/v1/me/keys": EVERYONE,
     "DELETE /api/v1/me/keys/{public_key}": {"owner"},  # one's own key only
+    "GET /api/v1/health": EVERYONE | {"anonymous"},  # the liveness probe
 }
 DENIED = {401, 403, 404}
 
