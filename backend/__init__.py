@@ -16,11 +16,12 @@ from backend.config import Config
 
 
 def create_app(config=None):
-    """Build the app: configuration, extensions, the HTTP layer, commands."""
+    """Build the app: configuration, extensions, blueprints, error handlers, commands."""
     app = Flask(__name__, instance_path=None)
     register_config(app, config)
     register_extensions(app)
-    register_http(app)
+    register_blueprints(app)
+    register_error_handlers(app)
     register_commands(app)
     return app
 
@@ -55,28 +56,34 @@ class IdConverter(IntegerConverter):
 
 
 def register_extensions(app):
-    """Database and migrations."""
+    """Database and migrations (the core's); the JSON encoder and the OpenAPI-publishing Api (HTTP)."""
     from backend.extensions import db, migrate
+    from miniprogram_api.api import JSONProvider, LinliApi
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
-
-
-def register_http(app):
-    """The HTTP layer: JSON, the error envelope, the OpenAPI-publishing Api and every blueprint under
-    /api/v1, the docs page's files."""
-    from miniprogram_api import blueprints, errors
-    from miniprogram_api.api import JSONProvider, LinliApi, swagger_ui_blueprint
-    from miniprogram_api.json_body import check_json_body
-
     app.json = JSONProvider(app)
     app.url_map.converters["int"] = IdConverter
-    errors.init_app(app)
-    api = LinliApi(app)
+    app.extensions["linli_api"] = LinliApi(app)
+
+
+def register_blueprints(app):
+    """Every resource of miniprogram_api under /api/v1, and the docs page's files."""
+    from miniprogram_api import blueprints
+    from miniprogram_api.api import swagger_ui_blueprint
+    from miniprogram_api.json_body import check_json_body
+
     app.before_request(check_json_body)
     for blp in blueprints():
-        api.register_blueprint(blp)
+        app.extensions["linli_api"].register_blueprint(blp)
     app.register_blueprint(swagger_ui_blueprint())
+
+
+def register_error_handlers(app):
+    """The §7 JSON errors, request ids, what is logged."""
+    from miniprogram_api import errors
+
+    errors.init_app(app)
 
 
 def register_commands(app):
