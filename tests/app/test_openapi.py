@@ -50,6 +50,8 @@ def test_api_conforms_to_its_spec(app, world, mode):
     assert len(operations) >= 10
 
     for operation in operations:
+        if mode == "negative" and operation.path == "/api/v1/health":
+            continue  # no parameter, no body, no token: nothing to send wrong (hypothesis: Unsatisfiable)
         headers = world.login(admin["openid"])["headers"]  # a fresh token: the logout operation revokes its own
 
         @given(case=operation.as_strategy(generation_mode=generation_mode))
