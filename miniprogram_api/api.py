@@ -80,7 +80,9 @@ class ContractPlugin(BasePlugin):
 
             def add(status, *codes):
                 listed = refusals.setdefault(status, [])
-                listed.extend(code for code in codes if code not in listed)
+                for code in codes:
+                    if code not in listed:
+                        listed.append(code)
 
             if entry:
                 for status, codes in entry.refusals.items():
@@ -102,8 +104,7 @@ class ContractPlugin(BasePlugin):
                          if status != "default" and int(status) < 400}
             for status, codes in sorted(refusals.items()):
                 responses[str(status)] = _error_response(status, codes)
-            for status, response in (entry.responses if entry else {}).items():
-                responses.setdefault(str(status), response)
+            responses.update(entry.responses if entry else {})  # what the decorators cannot say
             operation["responses"] = responses
             lines = [f"{status} " + ", ".join(f"`{c}`" for c in codes) for status, codes in sorted(refusals.items())]
             operation["description"] = (operation.get("description", "") + "\n\nError codes (docs/errors.md): "

@@ -50,7 +50,15 @@ def camel(name):
     return head + "".join(word.title() for word in rest)
 
 
-NOT_MODIFIED = {"304": {"description": "Not Modified: the ETag sent in If-None-Match still matches"}}
+# A stored file is sent with an ETag and honours Range (flask.send_file(conditional=True)).
+_BYTES = {"schema": {"type": "string", "format": "binary"}}
+FILE = {"206": {"description": "Partial Content: the byte range asked for with Range",
+                "content": {media: _BYTES for media in ("image/jpeg", "image/png", "image/webp", "application/pdf")}},
+        "304": {"description": "Not Modified: the ETag sent in If-None-Match still matches"}}
+
+# The bundle is sent as the bytes the verifier reads (a Response, not a schema's dump).
+BUNDLE = {"200": {"description": "the §6 bundle, for `python -m voting.verify` (docs/protocol.md)", "content": {
+    "application/json": {"schema": {"type": "object", "description": "linli-vote/1 bundle (docs/protocol.md)"}}}}}
 
 OPERATIONS = {
     # identity
@@ -82,10 +90,10 @@ OPERATIONS = {
                               "unsupported_file"], 429: ["too_many_uploads"], 503: ["storage_unavailable"]}),
     "GET /api/v1/media/{mid}/info": op("getMediaInfo", GUARD, {403: ["media_forbidden"], 404: ["media_not_found"]}),
     "GET /api/v1/media/{mid}": op("downloadMedia", GUARD, {403: ["media_forbidden"], 404: ["media_not_found"],
-                                                           503: ["storage_unavailable"]}, responses=NOT_MODIFIED),
+                                                           503: ["storage_unavailable"]}, responses=FILE),
     "GET /api/v1/media/{mid}/thumbnail": op(
         "downloadThumbnail", GUARD, {403: ["media_forbidden"], 404: ["media_not_found", "thumbnail_not_found"],
-                                     503: ["storage_unavailable"]}, responses=NOT_MODIFIED),
+                                     503: ["storage_unavailable"]}, responses=FILE),
     # tickets
     "POST /api/v1/communities/{cid}/tickets": op("fileTicket", GUARD, MEDIA_REFS),
     "GET /api/v1/communities/{cid}/tickets": op("listTickets", GUARD),
@@ -158,7 +166,7 @@ OPERATIONS = {
         "closeVote", GUARD, VOTE, {409: ["vote_already_closed", "vote_not_closed", "vote_not_due", "vote_not_open",
                                          "vote_state_conflict"], 422: ["validation_error"]}),
     "GET /api/v1/votes/{vid}/tally": op("getTally", GUARD, VOTE, {409: ["vote_not_closed"]}),
-    "GET /api/v1/votes/{vid}/bundle": op("getBundle", GUARD, VOTE, {409: ["vote_not_closed"]}),
+    "GET /api/v1/votes/{vid}/bundle": op("getBundle", GUARD, VOTE, {409: ["vote_not_closed"]}, responses=BUNDLE),
     "POST /api/v1/me/keys": op(
         "registerKey", {403: ["not_owner"], 409: ["key_revoked", "key_taken", "too_many_keys"],
                         422: ["invalid_public_key"]}),
