@@ -1,4 +1,11 @@
-"""The Linli application factory."""
+"""The Linli application factory: the composition root.
+
+`create_app` is the one place that knows every layer — the core's configuration and extensions, the
+HTTP layer's Api, blueprints and error handlers (miniprogram_api), the commands — and wires them
+together; no other module imports a layer above its own (tests/voting/test_isolation.py). The HTTP
+layer is imported inside the functions below, not at the top: this file runs first whenever any
+`backend.*` module is imported, and the core must load without the HTTP layer.
+"""
 import logging
 import os
 
@@ -49,36 +56,38 @@ class IdConverter(IntegerConverter):
 
 
 def register_extensions(app):
-    """Database, migrations and the OpenAPI-generating Api."""
-    from backend.extensions import api, db, migrate
+    """Database and migrations (the core's); the JSON encoder and the OpenAPI-publishing Api (HTTP)."""
+    from backend.extensions import db, migrate
+    from miniprogram_api.api import JSONProvider, LinliApi
 
-    app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
-    api.init_app(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = IdConverter
+    app.extensions["linli_api"] = LinliApi(app)
 
 
 def register_blueprints(app):
-    """Every resource of miniprogram_api under /api/v1."""
-    from backend.extensions import api
+    """Every resource of miniprogram_api under /api/v1, and the docs page's files."""
     from miniprogram_api import blueprints
+    from miniprogram_api.api import swagger_ui_blueprint
     from miniprogram_api.json_body import check_json_body
 
     app.before_request(check_json_body)
     for blp in blueprints():
-        api.register_blueprint(blp)
+        app.extensions["linli_api"].register_blueprint(blp)
+    app.register_blueprint(swagger_ui_blueprint())
 
 
 def register_error_handlers(app):
-    """The §7 JSON errors."""
-    from backend.errors import register_error_handlers as register
+    """The §7 JSON errors, request ids, what is logged."""
+    from miniprogram_api import errors
 
-    register(app)
+    errors.init_app(app)
 
 
 def register_commands(app):
-    """flask commands: create-admin, import-registry, demo."""
+    """flask commands: create-admin, import-registry, demo…"""
     from backend.cli import commands
 
     for command in commands:

@@ -46,10 +46,21 @@ def demo():
     documentation are, and a first request to try (gunicorn's address: LINLI_BIND)."""
     import os
 
+    from flask import current_app
+
     from backend.services import demo as demo_service
 
     for line in demo_service.load_demo():
         click.echo(line)
+    closed = demo_service.closed_vote_id()
+    if closed is not None:
+        from backend.services import votes
+
+        path = os.path.join(current_app.config["INSTANCE_PATH"], "demo-closed-vote-bundle.json")
+        with open(path, "wb") as fh:
+            fh.write(votes.bundle_bytes(identity.make_platform_admin(demo_service.OPENIDS["admin"]), closed))
+        click.echo(f"The closed vote's audit bundle (GET /api/v1/votes/{closed}/bundle) is in {path}; check it offline:")
+        click.echo(f"  .venv/bin/python -m voting.verify {os.path.relpath(path)}")
     base = "http://" + os.environ.get("LINLI_BIND", "127.0.0.1:8000")
     click.echo(f"API documentation: {base}/api/v1/docs")
     click.echo(f"OpenAPI:           {base}/api/v1/openapi.json")

@@ -128,15 +128,30 @@ class Config:
         self.TICKET_RESOLUTION_HOURS = _hours_by_subject(env.get("TICKET_RESOLUTION_HOURS", ""))
         self.TICKET_CONFIRM_DAYS = int(env.get("TICKET_CONFIRM_DAYS", "7"))
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
-        self.JSON_AS_ASCII = False
-        # flask-smorest / OpenAPI
+        # JSON is UTF-8 without \uXXXX escapes: miniprogram_api/api.py JSONProvider (Flask 3 has no
+        # JSON_AS_ASCII setting any more).
+        # flask-smorest / OpenAPI: the contract clients are generated from (docs/errors.md, and
+        # miniprogram_api/operations.py for the operationIds)
         self.API_TITLE = "Linli API"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"
         self.OPENAPI_URL_PREFIX = "/api/v1"
         self.OPENAPI_JSON_PATH = "openapi.json"
+        self.API_SPEC_OPTIONS = {
+            # relative: the server that serves this document (paths start with /api/v1)
+            "servers": [{"url": "/", "description": "the server that serves this document"}],
+            "info": {"description": (
+                "The API of the Linli mini-program. Every error is "
+                '`{"error": {"code", "message", "details"}}` (schema `Error`) with a Chinese `message`; '
+                "each operation lists the codes it can answer, and docs/errors.md what each means. "
+                "Bearer tokens come from `POST /api/v1/auth/wechat-login`.")},
+        }
         self.OPENAPI_SWAGGER_UI_PATH = "docs"
-        self.OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        # Swagger UI's files are served by this server from the swagger-ui-bundle package (a relative
+        # URL: /api/v1/docs/static/, whatever prefix a proxy adds), so the page works without internet;
+        # no validator badge either, which Swagger UI would fetch from swagger.io.
+        self.OPENAPI_SWAGGER_UI_URL = "docs/static/"
+        self.OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
         for key, value in overrides.items():
             setattr(self, key, value)
 

@@ -1,12 +1,12 @@
-"""Extension instances, created once and bound to the app in create_app."""
+"""Extension instances of the core, created once and bound to the app in create_app (backend/__init__.py).
+
+The HTTP layer's Api (flask-smorest) is made per app by the factory: see miniprogram_api/api.py."""
 import sqlite3
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-
-from backend.errors import LinliApi
 
 # Stable constraint names so that migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -19,7 +19,6 @@ NAMING = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate(render_as_batch=True, compare_type=True)
-api = LinliApi()
 
 
 SQLITE_BUSY_TIMEOUT_MS = 5000  # a writer waits this long for SQLite's write lock, then fails (503)

@@ -219,14 +219,14 @@ def require_community(user, community_id, *allowed):
         return community
     roles = roles_in(user, community_id)
     if (allowed and not roles.intersection(allowed)) or not roles:
-        raise Forbidden("forbidden", "您在该小区没有此操作的权限")
+        raise Forbidden("forbidden", "您没有此操作的权限")
     return community
 
 
 def require_platform_admin(user):
     """Only platform admins pass."""
     if not user.is_platform_admin:
-        raise Forbidden("forbidden", "仅平台管理员可进行此操作")
+        raise Forbidden("platform_admin_only", "仅平台管理员可进行此操作")
 
 
 

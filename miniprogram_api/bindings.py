@@ -4,7 +4,7 @@ import marshmallow as ma
 from backend.models.community import BINDING_STATUSES
 from backend.security import current_user
 from backend.services import bindings as service
-from miniprogram_api.common import BEARER, NonBlank, PageArgs, Schema, UTCDateTime, blueprint, page_schema
+from miniprogram_api.common import BEARER, Derived, NonBlank, PageArgs, Schema, UTCDateTime, blueprint, page_schema
 
 blp = blueprint("bindings", "Owner verification")
 
@@ -53,7 +53,7 @@ class BindingSchema(ClaimSchema):
 
     user_id = ma.fields.Integer(required=True)
     part_id = ma.fields.Integer(allow_none=True, metadata={"description": "the registry's part at that address; null when the registry has none"})
-    in_registry = ma.fields.Function(lambda b: b.part_id is not None, metadata={"type": "boolean"})
+    in_registry = Derived(ma.fields.Boolean(), lambda b: b.part_id is not None)
     owner_id = ma.fields.Integer(allow_none=True)
     decided_by = ma.fields.Integer(allow_none=True)
 

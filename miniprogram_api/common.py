@@ -99,3 +99,28 @@ def NonBlank(**kwargs):
 
 def _blank():
     raise ma.ValidationError("不能为空")
+
+
+class Derived(ma.fields.Field):
+    """A read-only value computed from the object by `getter(obj)`, serialised by — and documented in
+    the OpenAPI as — the typed `field` (a String, a List of Nested…): clients generated from the spec
+    get a real type where a bare Function field would give them none."""
+
+    def __init__(self, field, getter, raw=False, **kwargs):
+        """raw: the value is sent as the getter made it, `field` only documents it (a signed object,
+        whose every byte must stay as signed)."""
+        kwargs.setdefault("allow_none", field.allow_none)
+        super().__init__(dump_only=True, **kwargs)
+        self.field, self.getter, self.raw = field, getter, raw
+
+    def _bind_to_schema(self, field_name, parent):
+        super()._bind_to_schema(field_name, parent)
+        self.field._bind_to_schema(field_name, parent)
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return self.getter(obj)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None or self.raw:
+            return value
+        return self.field._serialize(value, attr, obj, **kwargs)

@@ -6,7 +6,7 @@ from backend.models.disclosure import DISCLOSURE_KINDS
 from backend.security import current_user
 from backend.services import disclosures as service
 from backend.signing import server_public_key
-from miniprogram_api.common import BEARER, PageArgs, Schema, UTCDateTime, blueprint, page_schema
+from miniprogram_api.common import BEARER, Derived, PageArgs, Schema, UTCDateTime, blueprint, page_schema
 
 blp = blueprint("disclosures", "The five disclosures and an owner's fees")
 
@@ -17,6 +17,24 @@ blp = blueprint("disclosures", "The five disclosures and an owner's fees")
 class AttachmentSchema(ma.Schema):
     media_id = ma.fields.Integer(required=True)
     sha256 = ma.fields.String(required=True)
+
+
+class SignedStatementSchema(ma.Schema):
+    """What the server signs for a version (docs/disclosures.md), with its signature."""
+
+    type = ma.fields.String(required=True)
+    community_id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True)
+    series = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+    content_sha256 = ma.fields.String(required=True)
+    previous_sha256 = ma.fields.String(required=True, allow_none=True)
+    published_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    author_id = ma.fields.Integer(required=True)
+    note = ma.fields.String(required=True, allow_none=True)
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), required=True)
+    signature = ma.fields.String(required=True, metadata={"description": "Ed25519 over the canonical JSON of the "
+                                                                        "rest, base64url"})
 
 
 class VersionSummarySchema(ma.Schema):
@@ -33,7 +51,7 @@ class VersionSummarySchema(ma.Schema):
     attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), required=True)
     author_id = ma.fields.Integer(required=True)
     published_at = UTCDateTime(required=True)
-    signed = ma.fields.Function(service.signed_statement, metadata={
+    signed = Derived(ma.fields.Nested(SignedStatementSchema), service.signed_statement, raw=True, metadata={
         "description": "the statement signed by the server key (docs/disclosures.md)"})
 
 
@@ -41,7 +59,7 @@ class VersionSchema(VersionSummarySchema):
     """A published version with its content and the key that verifies its signature."""
 
     content = ma.fields.Dict(required=True)
-    server_key = ma.fields.Function(lambda _: server_public_key(), metadata={"description": "Ed25519, base64url"})
+    server_key = Derived(ma.fields.String(), lambda _: server_public_key(), metadata={"description": "Ed25519, base64url"})
 
 
 class PublishArgs(Schema):
@@ -63,8 +81,8 @@ class DiffArgs(Schema):
 class ChangeSchema(ma.Schema):
     path = ma.fields.String(required=True, metadata={"description": "JSON Pointer (RFC 6901) into content"})
     op = ma.fields.String(required=True, metadata={"enum": ["added", "removed", "changed"]})
-    old = ma.fields.Raw(allow_none=True)
-    new = ma.fields.Raw(allow_none=True)
+    old = ma.fields.Raw(allow_none=True, metadata={"description": "any JSON value: the content at `path` before"})
+    new = ma.fields.Raw(allow_none=True, metadata={"description": "any JSON value: the content at `path` after"})
 
 
 class DiffSchema(ma.Schema):
@@ -123,12 +141,29 @@ def _apportionment_ref(result):
                                                          ("period", "category", "method", "total_fen", "rounding")}}
 
 
+class FeeStandardsRefSchema(ma.Schema):
+    version = ma.fields.Integer(required=True)
+    effective_date = ma.fields.String(required=True, metadata={"format": "date"})
+    filing_reference = ma.fields.String(required=True)
+
+
+class ApportionmentRefSchema(ma.Schema):
+    version = ma.fields.Integer(required=True)
+    period = ma.fields.String(required=True, metadata={"description": "YYYY-MM"})
+    category = ma.fields.String(required=True)
+    method = ma.fields.String(required=True)
+    total_fen = ma.fields.Integer(required=True)
+    rounding = ma.fields.String(required=True)
+
+
 class MyFeesSchema(ma.Schema):
     community_id = ma.fields.Integer(required=True)
     rounding = ma.fields.String(required=True)
     fee_items_version = ma.fields.Integer(allow_none=True)
-    fee_standards = ma.fields.Function(_standards_ref, metadata={"description": "{version, effective_date, filing_reference} or null"})
-    apportionment = ma.fields.Function(_apportionment_ref, metadata={"description": "{version, period, category, method, total_fen, rounding} or null"})
+    fee_standards = Derived(ma.fields.Nested(FeeStandardsRefSchema, allow_none=True), _standards_ref,
+                            metadata={"description": "the fee standards in force; null before any"})
+    apportionment = Derived(ma.fields.Nested(ApportionmentRefSchema, allow_none=True), _apportionment_ref,
+                            metadata={"description": "the latest utility apportionment; null before any"})
     parts = ma.fields.List(ma.fields.Nested(PartFeesSchema), required=True)
     monthly_total_fen = ma.fields.Integer(required=True)
     apportionment_total_fen = ma.fields.Integer(required=True)

@@ -4,11 +4,8 @@ import marshmallow as ma
 from backend.security import current_user
 from backend.services import keys as service
 from miniprogram_api.common import BEARER, PageArgs, Schema, UTCDateTime, blueprint, page_schema
-from miniprogram_api.votes import OUTAGES, database_unavailable
 
 blp = blueprint("keys", "Owners' device keys (Ed25519)")
-for _outage in OUTAGES:  # registering or revoking a key writes into every open vote's log
-    blp.register_error_handler(_outage, database_unavailable)
 
 
 class KeyArgs(Schema):

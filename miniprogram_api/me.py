@@ -4,7 +4,7 @@ import marshmallow as ma
 from backend.security import current_user, decrypt_pii, mask_phone
 from backend.services import bindings as binding_service
 from backend.services import identity
-from miniprogram_api.common import BEARER, NonBlank, Schema, UTCDateTime, blueprint
+from miniprogram_api.common import BEARER, Derived, NonBlank, Schema, UTCDateTime, blueprint
 
 blp = blueprint("me", "The logged-in user")
 
@@ -12,12 +12,10 @@ blp = blueprint("me", "The logged-in user")
 class UserSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     is_platform_admin = ma.fields.Boolean(required=True)
-    phone = ma.fields.Method("masked_phone", allow_none=True, metadata={"description": "masked, 138****1234"})
+    phone = Derived(ma.fields.String(allow_none=True), lambda user: mask_phone(decrypt_pii(user.phone_enc)),
+                    metadata={"description": "masked, 138****1234"})
     phone_verified_at = UTCDateTime(allow_none=True)
     created_at = UTCDateTime(required=True)
-
-    def masked_phone(self, user):
-        return mask_phone(decrypt_pii(user.phone_enc))
 
 
 class PartRefSchema(ma.Schema):

@@ -57,9 +57,9 @@ class MediaSchema(ma.Schema):
     width = ma.fields.Integer(allow_none=True, metadata={"description": "pixels, after re-encoding; null for PDFs"})
     height = ma.fields.Integer(allow_none=True)
     size = ma.fields.Integer(required=True, metadata={"description": "bytes stored"})
-    url = ma.fields.Function(lambda m: f"/api/v1/media/{m.id}")
+    url = ma.fields.Function(lambda m: f"/api/v1/media/{m.id}", metadata={"type": "string"})
     thumbnail_url = ma.fields.Function(lambda m: f"/api/v1/media/{m.id}/thumbnail" if m.thumbnail_key else None,
-                                       allow_none=True)
+                                       allow_none=True, metadata={"type": "string", "description": "null for PDFs"})
 
 
 FILE_RESPONSE = {"200": {"description": "the stored bytes", "content": {

@@ -4,7 +4,7 @@ import marshmallow as ma
 from backend.models.notice import NOTICE_CATEGORIES, NOTICE_STATUSES, PUBLISHER_ROLES
 from backend.security import current_user
 from backend.services import notices as service
-from miniprogram_api.common import BEARER, NonBlank, PageArgs, Schema, UTCDateTime, blueprint, page_schema
+from miniprogram_api.common import BEARER, Derived, NonBlank, PageArgs, Schema, UTCDateTime, blueprint, page_schema
 
 blp = blueprint("notices", "Notices")
 
@@ -46,7 +46,7 @@ class NoticeSchema(ma.Schema):
     important = ma.fields.Boolean(required=True)
     attachment_ids = ma.fields.List(ma.fields.Integer(), required=True)
     status = ma.fields.String(required=True, metadata={"enum": list(NOTICE_STATUSES)})
-    withdrawn = ma.fields.Function(lambda n: n.status == "withdrawn")
+    withdrawn = Derived(ma.fields.Boolean(), lambda n: n.status == "withdrawn")
     publisher_role = ma.fields.String(required=True)
     published_by = ma.fields.Integer(required=True)
     published_at = UTCDateTime(required=True)

@@ -5,7 +5,7 @@ from flask_smorest.fields import Upload
 from backend.security import decrypt_pii, mask_phone
 from backend.security import current_user
 from backend.services import registry as service
-from miniprogram_api.common import BEARER, PageArgs, Schema, blueprint, page_schema
+from miniprogram_api.common import BEARER, Derived, PageArgs, Schema, blueprint, page_schema
 
 blp = blueprint("registry", "The owner registry (committee)")
 
@@ -35,8 +35,9 @@ class OwnerSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
-    phone = ma.fields.Function(lambda o: mask_phone(decrypt_pii(o.phone_enc)), allow_none=True)
-    has_id_number = ma.fields.Function(lambda o: o.id_number_hash is not None)
+    phone = Derived(ma.fields.String(allow_none=True), lambda o: mask_phone(decrypt_pii(o.phone_enc)),
+                    metadata={"description": "masked, 138****1234"})
+    has_id_number = Derived(ma.fields.Boolean(), lambda o: o.id_number_hash is not None)
 
 
 class PartSchema(ma.Schema):

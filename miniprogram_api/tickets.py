@@ -9,7 +9,7 @@ from backend.models.ticket import TICKET_CATEGORIES, TICKET_STATUSES, TICKET_SUB
 from backend.security import current_user
 from backend.services import ticket_stats as stats_service
 from backend.services import tickets as service
-from miniprogram_api.common import BEARER, NonBlank, PageArgs, Schema, UTCDateTime, blueprint, page_schema
+from miniprogram_api.common import BEARER, Derived, NonBlank, PageArgs, Schema, UTCDateTime, blueprint, page_schema
 from miniprogram_api.media import MediaSchema
 
 blp = blueprint("tickets", "Complaints, repair requests and suggestions")
@@ -31,7 +31,7 @@ def PhotoIds():
 
 
 def _photos(attached_type):
-    return ma.fields.Function(lambda obj: MediaSchema(many=True).dump(service.photos_of(attached_type, obj.id)))
+    return Derived(ma.fields.List(ma.fields.Nested(MediaSchema)), lambda obj: service.photos_of(attached_type, obj.id))
 
 
 class TicketArgs(Schema):
@@ -110,7 +110,7 @@ class TicketSchema(ma.Schema):
     subject = ma.fields.String(required=True, metadata={"enum": list(TICKET_SUBJECTS)})
     description = ma.fields.String(required=True)
     part_id = ma.fields.Integer(allow_none=True)
-    part_label = ma.fields.Function(lambda t: t.part.label if t.part else None, allow_none=True)
+    part_label = Derived(ma.fields.String(allow_none=True), lambda t: t.part.label if t.part else None)
     location = ma.fields.String(allow_none=True)
     status = ma.fields.String(required=True, metadata={"enum": list(TICKET_STATUSES)})
     assignee_id = ma.fields.Integer(allow_none=True)
@@ -126,17 +126,17 @@ class TicketSchema(ma.Schema):
     rating_comment = ma.fields.String(allow_none=True)
     escalated_at = UTCDateTime(allow_none=True)
     escalation_reason = ma.fields.String(allow_none=True, metadata={"enum": ["not_accepted", "not_resolved"]})
-    due_at = ma.fields.Function(lambda t: UTCDateTime()._serialize(service.due_at(t), None, None),
-                                metadata={"description": "resolution deadline (submission + the subject's hours)"})
-    overdue = ma.fields.Function(lambda t: service.is_overdue(t))
+    due_at = Derived(UTCDateTime(), service.due_at,
+                     metadata={"description": "resolution deadline (submission + the subject's hours)"})
+    overdue = Derived(ma.fields.Boolean(), service.is_overdue)
     photos = _photos("ticket")
 
 
 class TicketDetailSchema(TicketSchema):
     """A ticket with its timeline: events (every change) and replies, oldest first."""
 
-    events = ma.fields.Function(lambda t: TicketEventSchema(many=True).dump(service.events_of(t.id)))
-    replies = ma.fields.Function(lambda t: TicketReplySchema(many=True).dump(service.replies_of(t.id)))
+    events = Derived(ma.fields.List(ma.fields.Nested(TicketEventSchema)), lambda t: service.events_of(t.id))
+    replies = Derived(ma.fields.List(ma.fields.Nested(TicketReplySchema)), lambda t: service.replies_of(t.id))
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -3,15 +3,9 @@
 Objects of the protocol (definition, ballot envelope, tree head, receipt, tally, bundle) are in
 `linli-vote/1` form (docs/protocol.md); docs/votes.md lists every refusal code.
 """
-import logging
-
 import marshmallow as ma
 from flask import Response
-from sqlalchemy.exc import DisconnectionError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from backend.errors import ErrorSchema, error_response
-from backend.extensions import db
 from backend.models.vote import VOTE_STATES
 from backend.security import bearer_session_id, current_user
 from backend.services import votes as service
@@ -20,30 +14,6 @@ from miniprogram_api.common import BEARER, NonBlank, PageArgs, Schema, UTCDateTi
 blp = blueprint("votes", "Votes and elections (linli-vote/1)")
 
 MAX_ID = 2**31 - 1
-RETRY_AFTER_SECONDS = 2
-log = logging.getLogger("linli.votes")
-
-# The database is unreachable, its connection was cut, SQLite's write lock stayed taken past its
-# timeout, or no pooled connection freed in time: an outage, not a bug — 503 with Retry-After.
-OUTAGES = (OperationalError, DisconnectionError, PoolTimeout)
-
-
-def database_unavailable(exc):
-    """An outage of the database while serving a vote route: 503 `database_unavailable` with
-    Retry-After, never a 500, and nothing half-written (the transaction is rolled back; a cast is
-    acknowledged only after its commit). The pool replaces dead connections (pool_pre_ping)."""
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 — the connection may be gone; the pool discards it
-        log.debug("rollback after an outage failed", exc_info=True)
-    log.warning("database unavailable: %s", str(exc).splitlines()[0][:200])
-    response = error_response(503, "database_unavailable", "服务暂时繁忙，请稍后重试")
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
-
-
-for _outage in OUTAGES:
-    blp.register_error_handler(_outage, database_unavailable)
 
 
 # ---------------------------------------------------------------- arguments
@@ -289,16 +259,10 @@ def my_rights(vid):
     return service.my_rights(current_user(), vid)
 
 
-UNAVAILABLE = {"schema": ErrorSchema, "headers": {"Retry-After": {"schema": {"type": "integer"},
-                                                                  "description": "seconds"}},
-               "description": "database unavailable (`database_unavailable`): nothing was written; retry"}
-
-
 @blp.route("/votes/<int:vid>/ballots", methods=["POST"])
 @blp.doc(security=BEARER)
 @blp.arguments(EnvelopeArgs)
 @blp.response(201, ReceiptSchema)
-@blp.alt_response(503, **UNAVAILABLE)
 def cast_ballot(args, vid):
     """Cast a ballot signed on the owner's device; the receipt comes after the entry is committed."""
     return service.cast_ballot(bearer_session_id(), vid, args)
@@ -308,7 +272,6 @@ def cast_ballot(args, vid):
 @blp.doc(security=BEARER)
 @blp.arguments(PaperBallotArgs)
 @blp.response(201, ReceiptSchema)
-@blp.alt_response(503, **UNAVAILABLE)
 def enter_paper_ballot(args, vid):
     """Enter a paper ballot with the photo of the signed sheet (committee)."""
     return service.enter_paper_ballot(current_user(), vid, **args)

@@ -1,5 +1,6 @@
 """Test fixtures: one app per session on SQLite (or DATABASE_URL, e.g. PostgreSQL), the schema made
-by the migrations, every table emptied after each test, and the fake WeChat on 127.0.0.1."""
+by the migrations, every table emptied after each test, the fake WeChat on 127.0.0.1, and a test
+client that checks every /api/v1 answer against the published OpenAPI (tests/contract.py)."""
 import os
 import tempfile
 
@@ -9,6 +10,7 @@ from sqlalchemy import inspect, text
 from backend import create_app
 from backend.extensions import db
 from backend.fake_wechat import FakeWechat
+from tests.contract import Contract, ContractClient
 from tests.support import World
 
 _tmp = tempfile.mkdtemp(prefix="linli-tests-")
@@ -47,6 +49,8 @@ def app(fake_wechat):
         from flask_migrate import upgrade
 
         upgrade(revision="heads")
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    app.test_client_class = type("AppContractClient", (ContractClient,), {"contract": Contract(spec)})
     yield app
 
 
@@ -84,9 +88,13 @@ def wechat(fake_wechat):
 
 @pytest.fixture
 def client(app, wechat):
+    contract = app.test_client_class.contract
+    seen = len(contract.violations)
     with app.app_context():
         yield app.test_client()
         empty_tables()
+    # a violation raised where nobody looked (a thread, a broad except) still fails the test
+    assert contract.violations[seen:] == [], "answers the published OpenAPI does not allow"
 
 
 @pytest.fixture

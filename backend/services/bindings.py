@@ -57,7 +57,7 @@ def _limit_claims(user, community_id, now):
     ratelimit.hit(f"claim:user:{user.id}", config["CLAIMS_PER_USER_PER_HOUR"], 3600, now,
                   code="too_many_claims", message="认证申请提交过于频繁，请稍后再试")
     ratelimit.hit(f"claim:community:{community_id}", config["CLAIMS_PER_COMMUNITY_PER_MINUTE"], 60, now,
-                  code="too_many_claims", message="该小区的认证申请过多，请稍后再试")
+                  code="too_many_claims", message="认证申请提交过于频繁，请稍后再试")
     pending = db.session.execute(select(db.func.count()).select_from(Binding).where(
         Binding.user_id == user.id, Binding.status == "pending")).scalar_one()
     if pending >= config["CLAIMS_PENDING_PER_USER"]:

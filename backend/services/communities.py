@@ -41,7 +41,7 @@ def add_member(actor, community_id, role, openid=None, user_id=None):
     if not actor.is_platform_admin:
         require_community(actor, community_id, "committee")
         if role != "property_staff":
-            raise Forbidden("forbidden", "业委会只能添加本小区的物业人员")
+            raise Forbidden("role_not_grantable", "业委会只能添加本小区的物业人员")
     elif db.session.get(Community, community_id) is None:
         raise NotFound("community_not_found", "小区不存在")
     if (openid is None) == (user_id is None):

@@ -112,13 +112,13 @@ def poll(code, poll_secret, user_agent=None, client_ip=None, now=None):
     now = now or utcnow()
     challenge = db.session.get(ConsoleLoginChallenge, code)
     if challenge is None or not secrets.compare_digest(challenge.poll_secret_hash, _digest(poll_secret)):
-        raise NotFound("challenge_not_found", "登录二维码无效，请刷新二维码")
+        raise NotFound("challenge_not_found", "登录二维码无效，请在管理后台刷新二维码")
     if challenge.status == "declined":
         raise Conflict("challenge_declined", "手机上已拒绝此次登录")
     if challenge.status == "consumed":
-        raise Conflict("challenge_used", "该登录二维码已被使用，请刷新二维码")
+        raise Conflict("challenge_used", "该登录二维码已被使用，请在管理后台刷新二维码")
     if challenge.expires_at <= now:
-        raise Conflict("challenge_expired", "登录二维码已过期，请刷新二维码")
+        raise Conflict("challenge_expired", "登录二维码已过期，请在管理后台刷新二维码")
     if challenge.status == "pending":
         return {"status": "pending", "expires_at": challenge.expires_at}
     taken = db.session.execute(
@@ -127,7 +127,7 @@ def poll(code, poll_secret, user_agent=None, client_ip=None, now=None):
         .values(status="consumed").execution_options(synchronize_session=False)).rowcount
     if taken != 1:  # two polls raced: the other one has the session
         db.session.rollback()
-        raise Conflict("challenge_used", "该登录二维码已被使用，请刷新二维码")
+        raise Conflict("challenge_used", "该登录二维码已被使用，请在管理后台刷新二维码")
     return _sign_in(db.session.get(User, challenge.user_id), user_agent, client_ip)
 
 

@@ -23,14 +23,14 @@ def register_key(user, public_key, now=None):
     verified = db.session.execute(select(Binding.id).where(Binding.user_id == user.id,
                                                            Binding.status == "verified").limit(1)).first()
     if not verified:
-        raise Forbidden("not_owner", "仅已认证的业主可以登记设备密钥")
+        raise Forbidden("not_owner", "您还不是已认证的业主，请先认证房屋")
     now = now or utcnow()
     key = db.session.execute(select(DeviceKey).where(DeviceKey.public_key == public_key)).scalar_one_or_none()
     if key is not None:
         if key.user_id != user.id:
             raise Conflict("key_taken", "该公钥已被其他用户登记")
         if key.revoked_at is not None:
-            raise Conflict("key_revoked", "该公钥已撤销，不能再次登记，请在设备上生成新密钥")
+            raise Forbidden("key_revoked", "该设备密钥已撤销，请在设备上生成新密钥")
         return {"key": key, "entries": []}
     active = db.session.execute(select(func.count()).select_from(DeviceKey).where(
         DeviceKey.user_id == user.id, DeviceKey.revoked_at.is_(None))).scalar_one()
@@ -50,7 +50,7 @@ def revoke_key(user, public_key, now=None):
     if key is None:
         raise NotFound("key_not_found", "没有找到您登记的该密钥")
     if key.revoked_at is not None:
-        raise Conflict("key_revoked", "该密钥已撤销")
+        raise Forbidden("key_revoked", "该设备密钥已撤销，请在设备上生成新密钥")
     now = now or utcnow()
     key.revoked_at = now
     entries = votes.revoke_key_in_open_votes(user, public_key, now)

@@ -86,10 +86,10 @@ def _publisher_role(user, community_id, role):
         return role
     if role:
         if role not in roles:
-            raise Forbidden("forbidden", "您不能以该身份发布公告")
+            raise Forbidden("publisher_role_forbidden", "您不能以该身份发布公告")
         return role
     if not roles:
-        raise Forbidden("forbidden", "请指定发布身份（committee 或 property_staff）")
+        raise Forbidden("publisher_role_required", "请指定发布身份（committee 或 property_staff）")
     return sorted(roles)[0]
 
 
@@ -162,7 +162,7 @@ def _change(user, community_id, notice_id):
     """The notice, if the caller may change it: its publisher role (or a platform admin)."""
     notice = _notice(user, community_id, notice_id)
     if not user.is_platform_admin and notice.publisher_role not in roles_in(user, community_id):
-        raise Forbidden("forbidden", f"只有{PUBLISHER_NAMES[notice.publisher_role]}可以修改该公告")
+        raise Forbidden("not_publisher", f"只有{PUBLISHER_NAMES[notice.publisher_role]}可以修改该公告")
     return notice
 
 
@@ -181,7 +181,7 @@ def set_pinned(user, community_id, notice_id, pinned):
     """Pin or unpin a published notice (its publisher role)."""
     notice = _change(user, community_id, notice_id)
     if notice.status == "withdrawn":
-        raise Conflict("notice_withdrawn", "已撤回的公告不能置顶")
+        raise Conflict("notice_withdrawn", "该公告已撤回")
     notice.pinned = pinned
     db.session.commit()
     return get_notice(user, community_id, notice_id)

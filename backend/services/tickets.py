@@ -357,7 +357,7 @@ def assign(user, ticket_id, assignee_id, now=None):
     if STAFF not in roles:
         raise Forbidden("assign_forbidden", "仅物业人员可以指派工单")
     if ticket.status == "confirmed":
-        raise Conflict("ticket_closed", "工单已确认关闭")
+        raise Conflict("ticket_closed", "工单已确认关闭，如有新问题请新建工单")
     if assignee_id is not None and assignee_id not in _members(ticket.community_id, STAFF):
         raise Invalid({"assignee_id": ["须为本小区的物业人员"]})
     ticket.assignee_id, ticket.updated_at = assignee_id, now

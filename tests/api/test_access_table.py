@@ -107,6 +107,7 @@ TABLE = {
     "POST /api/v1/console/dev-login": set(),  # development only (the tests run without the fake WeChat on)
     "GET /api/v1/me/sessions": EVERYONE,
     "DELETE /api/v1/me/sessions/{session_id}": {"owner"},  # one's own session only
+    "GET /api/v1/health": EVERYONE | {"anonymous"},  # the liveness probe
     "GET /api/v1/notifications/templates": EVERYONE,  # the mini-program's subscribe-message ids
 }
 DENIED = {401, 403, 404}

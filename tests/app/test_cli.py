@@ -1,6 +1,13 @@
 """flask commands: create-admin, demo, import-registry, send-notifications."""
+import subprocess
+import sys
+from pathlib import Path
+
 from backend.extensions import db
 from backend.models import Binding, Community, Part, User
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_create_admin(app, client):
@@ -22,9 +29,21 @@ def test_demo_loads_once_and_its_owner_can_log_in(app, client, world):
     me = client.get("/api/v1/me", headers=owner["headers"]).json
     rights = me["communities"][0]["rights"]
     assert len(rights) == 1 and rights[0]["label"] == "3-1-101,3-1-102"  # an owner with two flats: one right
-    assert db.session.execute(db.select(db.func.count()).select_from(Binding)).scalar_one() == 2
+    assert db.session.execute(db.select(db.func.count()).select_from(Binding)).scalar_one() == 2 + 4  # + the neighbours
     open_votes = client.get("/api/v1/me/votes", headers=owner["headers"]).json
     assert open_votes["total"] == 1 and open_votes["items"][0]["state"] == "open"
+    # the whole life of a vote, without waiting: a closed, tallied vote with its result notice …
+    votes = client.get(f"/api/v1/communities/{me['communities'][0]['id']}/votes", headers=owner["headers"]).json
+    closed = next(v for v in votes["items"] if v["state"] != "open")
+    tally = client.get(f"/api/v1/votes/{closed['id']}/tally", headers=owner["headers"]).json
+    assert tally["tally"]["paper"] == 1 and "未通过" in tally["notice"]["text"]
+    # … whose bundle the command wrote and the offline verifier passes, re-vote and paper ballot included
+    line = next(line for line in first.output.splitlines() if "-m voting.verify" in line)
+    bundle = line.split("-m voting.verify", 1)[1].strip()
+    done = subprocess.run([sys.executable, "-m", "voting.verify", bundle], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0 and "ALL CHECKS PASSED" in done.stdout, done.stdout[-2000:]
+    assert "被替代的选票 / superseded ballots: 1" in done.stdout and "纸质选票 / paper ballots: 1" in done.stdout
     cid = me["communities"][0]["id"]
     tickets = client.get(f"/api/v1/communities/{cid}/tickets", headers=owner["headers"]).json
     assert sorted(t["status"] for t in tickets["items"]) == ["resolved", "submitted", "submitted"]

@@ -24,6 +24,16 @@ def test_wrong_method_is_json_405(client):
     _envelope(client.delete("/api/v1/auth/wechat-login"), 405, "method_not_allowed")
 
 
+def test_an_id_out_of_range_is_404_even_where_another_method_has_the_path(world, client):
+    """Found by schemathesis once the spec stopped documenting a catch-all response: werkzeug answered
+    405 for GET /communities/0/members because the POST rule of that path had matched it first."""
+    admin = world.platform_admin()
+    for path in ("/api/v1/communities/0/members", "/api/v1/communities/99999999999/members"):
+        _envelope(client.get(path, headers=admin["headers"]), 404, "not_found")
+    err = _envelope(client.delete("/api/v1/communities/1/members", headers=admin["headers"]), 405, "method_not_allowed")
+    assert "GET" in err["details"]["allowed"] and "POST" in err["details"]["allowed"]
+
+
 def test_malformed_json_is_4xx(client):
     resp = client.post("/api/v1/auth/wechat-login", data="{not json", content_type="application/json")
     assert resp.status_code in (400, 422)

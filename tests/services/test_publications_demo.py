@@ -15,5 +15,6 @@ def test_demo_publishes_everything_once(client):
     split = db.session.execute(db.select(PublishedVersion).filter_by(kind="utility_apportionment")).scalar_one()
     assert sum(s["amount_fen"] for s in split.content["shares"]) == split.content["total_fen"]
     assert publications_demo.load(community.id, demo.OPENIDS["clerk"], demo.OPENIDS["committee"]) == []
-    assert len(db.session.execute(db.select(Notice)).scalars().all()) == 2
+    # two notices of the publications, and the result notice of the closed demo vote
+    assert len(db.session.execute(db.select(Notice)).scalars().all()) == 3
     assert db.session.execute(db.select(OutboxMessage).filter_by(event="notice_published")).first() is None

@@ -17,7 +17,7 @@ import threading
 
 from sqlalchemy.exc import IntegrityError
 
-from backend.errors import NotFound, Unauthorized
+from backend.errors import Unauthorized
 from backend.extensions import db
 from backend.models.vote import Vote
 from backend.security import session_user_ids
@@ -77,7 +77,7 @@ def append_casts(vote, state, casts, again=True):
         answer = users[cast.session_id]
         cast.user_id, cast.error = (None, answer) if isinstance(answer, Unauthorized) else (answer, None)
         if vote is None and cast.error is None:
-            cast.error = NotFound(*common.VOTE_NOT_FOUND)
+            cast.error = common.vote_not_found()
     if all(cast.error is not None for cast in casts):
         db.session.rollback()
         return  # refused before anything about the vote is said (401, 404)

@@ -49,7 +49,11 @@ def page_of(vote):
 
 # ---------------------------------------------------------------- who may learn about a vote
 
-VOTE_NOT_FOUND = ("vote_not_found", "表决不存在")
+
+
+def vote_not_found():
+    """The one answer for a vote that does not exist, or that the caller may not learn about."""
+    return NotFound("vote_not_found", "表决不存在")
 
 
 def vote_for(user, vote_pk, *roles):
@@ -59,11 +63,11 @@ def vote_for(user, vote_pk, *roles):
     `roles`, a caller holding none of them gets 403 `forbidden` (docs/votes.md "Who may ask")."""
     vote = db.session.get(Vote, vote_pk)
     if vote is None:
-        raise NotFound(*VOTE_NOT_FOUND)
+        raise vote_not_found()
     try:
         require_community(user, vote.community_id)
     except Forbidden:
-        raise NotFound(*VOTE_NOT_FOUND) from None
+        raise vote_not_found() from None
     if roles:
         require_community(user, vote.community_id, *roles)
     return vote
@@ -74,7 +78,7 @@ def visible_vote(user, vote_pk):
     (to anyone else a draft does not exist)."""
     vote = vote_for(user, vote_pk)
     if vote.state == "draft" and not (user.is_platform_admin or "committee" in roles_in(user, vote.community_id)):
-        raise NotFound(*VOTE_NOT_FOUND)
+        raise vote_not_found()
     return vote
 
 

@@ -33,13 +33,13 @@ def transition(vote, to_state, actor, now):
     conditional on the state read, so two racing requests cannot both make the same move."""
     from_state = vote.state
     if to_state not in TRANSITIONS.get(from_state, ()):
-        raise Conflict("vote_state_conflict", "表决当前状态不允许此操作", details={"state": from_state, "to": to_state})
+        raise Conflict("vote_state_conflict", "表决当前状态不允许此操作，请刷新后重试", details={"state": from_state, "to": to_state})
     moved = db.session.execute(
         update(Vote).where(Vote.id == vote.id, Vote.state == from_state).values(state=to_state)
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
-        raise Conflict("vote_state_conflict", "表决状态已变化，请刷新后重试", details={"to": to_state})
+        raise Conflict("vote_state_conflict", "表决当前状态不允许此操作，请刷新后重试", details={"to": to_state})
     vote.state = to_state
     db.session.add(VoteEvent(vote_id=vote.id, community_id=vote.community_id, actor_id=actor.id if actor else None,
                              from_state=from_state, to_state=to_state, created_at=now))
@@ -120,10 +120,10 @@ def _attach_fund_media(user, vote, attachment_ids):
                      field="fund.attachment_ids")
 
 
-def create_vote(user, community_id, **fields):
+def create_vote(user, community_id, now=None, **fields):
     """A committee drafts a resolution or an election (validated; editable until it opens)."""
     require_community(user, community_id, "committee")
-    now = common.now()
+    now = now or common.now()
     vote = Vote(community_id=community_id, created_by=user.id, state="draft", created_at=now, description="",
                 matter="ordinary")
     _apply_draft(vote, fields)
@@ -141,7 +141,7 @@ def update_vote(user, vote_pk, **fields):
     """Edit a draft (only the fields given change); refused once the vote is open."""
     vote = common.vote_for(user, vote_pk, "committee")
     if vote.state != "draft":
-        raise Conflict("vote_not_draft", "表决已开始，不能再修改")
+        raise Conflict("vote_not_draft", "表决已开始或已结束，不能再修改或开始")
     _apply_draft(vote, fields)
     _validate_draft(vote, common.now())
     if fields.get("fund"):
@@ -180,7 +180,7 @@ def open_vote(user, vote_pk, now=None):
     vote = common.vote_for(user, vote_pk, "committee")
     now = common.whole_seconds(now or common.now())
     if vote.state != "draft":
-        raise Conflict("vote_not_draft", "表决已开始或已结束")
+        raise Conflict("vote_not_draft", "表决已开始或已结束，不能再修改或开始")
     # A vote opened after its planned start starts now: entry 0 never claims an earlier opening.
     opens_at = max(vote.opens_at, now)
     if vote.closes_at - opens_at < timedelta(hours=current_app.config["VOTE_MIN_HOURS"]) or vote.closes_at <= opens_at:

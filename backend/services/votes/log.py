@@ -51,7 +51,7 @@ class Log:
         statement = _LOCK_ROW if conn.dialect.name == "postgresql" else _LOCK_DATABASE
         row = conn.execute(statement, {"vote": vote.id}).one()
         if row.closed and refuse_closed:
-            raise Conflict("vote_closed", "表决已结束")
+            raise Conflict("vote_closed", "表决已截止")
         return cls(vote, Frontier(row.size, [bytes(row.nodes[i:i + 32]) for i in range(0, len(row.nodes), 32)]),
                    closed=row.closed)
 

@@ -28,7 +28,7 @@ def enter_paper_ballot(user, vote_pk, right_id, choice, evidence_media_id, now=N
     if vote.state == "draft":
         raise Conflict("vote_not_open", "表决尚未开始")
     if vote.state != "open":
-        raise Conflict("vote_closed", "表决已结束")
+        raise Conflict("vote_closed", "表决已截止")
     opened = common.opened(vote)
     common.received_at(moment, opened.definition)
     if not db.session.execute(select(VoteRight.id).where(VoteRight.vote_id == vote.id,
@@ -57,7 +57,7 @@ def enter_paper_ballot(user, vote_pk, right_id, choice, evidence_media_id, now=N
     entry = make_paper_ballot(vote.public_id, right_id, choice, evidence, staff_pseudonym(user), when)
     problem = intrinsic_problem(entry, opened.definition, {right_id: None}, None)
     if problem:
-        raise Invalid({"choice": [problem[1]]}, message="纸质票无效", code="invalid_ballot")
+        raise Invalid({"choice": [problem[1]]}, message="选票无效", code="invalid_ballot")
     receipt = book.append(entry, when, right_id=right_id, user_id=user.id).receipt
     book.write()
     db.session.commit()

@@ -141,7 +141,7 @@ def tally_of(user, vote_pk):
     vote = common.visible_vote(user, vote_pk)
     record = db.session.get(Tally, vote.id)
     if record is None:
-        raise Conflict("vote_not_closed", "表决尚未结束计票")
+        raise Conflict("vote_not_closed", "表决尚未结束，计票结果和审计包在结束后提供")
     return {"vote_id": vote.id, "tally": record.body, "close_receipt": _close_receipt(vote),
             "notice": {"text": record.notice_text, "notice_id": record.notice_id}}
 
@@ -160,7 +160,7 @@ def bundle_bytes(user, vote_pk):
     vote = common.vote_for(user, vote_pk, "owner", "regulator")
     record = db.session.get(Tally, vote.id)
     if record is None:
-        raise Conflict("vote_not_closed", "表决尚未结束，审计包在结束后提供")
+        raise Conflict("vote_not_closed", "表决尚未结束，计票结果和审计包在结束后提供")
     # The stored leaves are canonical JSON already: splice them instead of re-encoding every entry.
     # Keys in sorted order (entries, protocol, roll, tally, tree_head) keep the whole file canonical.
     return b"".join([

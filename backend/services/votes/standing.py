@@ -15,12 +15,12 @@ close is in) is read after the lock, for the whole batch in one statement (`Fact
 """
 from sqlalchemy import bindparam, func, literal, select, union_all
 
-from backend.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.errors import Conflict, Forbidden, Invalid
 from backend.extensions import db
 from backend.models import Binding, User
 from backend.models.vote import DeviceKey, VoteEntry, VoteKey, VoteRight, VoteRightOwner
 from backend.security import require_community
-from backend.services.votes.common import VOTE_NOT_FOUND, received_at, verified_owner_ids
+from backend.services.votes.common import received_at, verified_owner_ids, vote_not_found
 from voting.canonical import dumps, parse_time
 from voting.counting import intrinsic_problem
 from voting.entries import (BALLOT_KEYS, ENVELOPE_KEYS, choice_problem, is_id, is_nonce, is_public_key,
@@ -171,11 +171,11 @@ def refusal(vote, state, cast, facts):
         try:
             require_community(user, vote.community_id)
         except Forbidden:
-            return NotFound(*VOTE_NOT_FOUND)
+            return vote_not_found()
     if state == "draft":
         return Conflict("vote_not_open", "表决尚未开始")
     if state != "open":
-        return Conflict("vote_closed", "表决已结束")
+        return Conflict("vote_closed", "表决已截止")
     if cast.window is not None:
         return cast.window
     if cast.form is not None:
@@ -195,7 +195,7 @@ def refusal(vote, state, cast, facts):
             return Forbidden("key_not_bound", "该设备密钥未绑定到此表决权，请先登记密钥")
         cast.bind_first = True
     elif standing is not None:
-        return Forbidden("key_revoked", "该设备密钥已撤销，不能再投票")
+        return Forbidden("key_revoked", "该设备密钥已撤销，请在设备上生成新密钥")
     if cast.nonce in facts.nonces:
         return Conflict("nonce_used", "该选票已提交过（随机数重复），请重新签署选票", details={"nonces": [cast.nonce]})
     if cast.intrinsic:  # the verifier's own per-entry rules: the last word before a write
@@ -205,7 +205,7 @@ def refusal(vote, state, cast, facts):
 
 def _not_owned(vote, cast):
     if not verified_owner_ids(cast.user_id, vote.community_id):
-        return Forbidden("not_owner", "仅本小区已认证的业主可以投票")
+        return Forbidden("not_owner", "您还不是已认证的业主，请先认证房屋")
     if not db.session.execute(select(VoteRight.id).where(VoteRight.vote_id == vote.id,
                                                          VoteRight.right_id == cast.right_id)).first():
         return Invalid({"ballot.right_id": ["该表决权不在本表决的名册中"]}, message="表决权不在名册中",
