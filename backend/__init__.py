@@ -13,6 +13,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_path=None)
     register_config(app, config)
     register_extensions(app)
+    register_services(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -55,6 +56,14 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+
+
+def register_services(app):
+    """Every service module, imported here so that the hooks they register when imported (who may
+    see the media attached to their objects) exist whatever the blueprints happen to import."""
+    from backend import services
+
+    services.load_all()
 
 
 def register_blueprints(app):

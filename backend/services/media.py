@@ -326,20 +326,43 @@ _visibility = {}
 
 
 def register_visibility(attached_type, fn):
-    """fn(user, attached_id) -> bool decides who may see media attached to that kind of object."""
+    """fn(user, attached_id) -> bool decides who may see media attached to that kind of object.
+    Every kind that `attach` is called with must have one: a kind without a rule is seen by nobody."""
     _visibility[attached_type] = fn
 
 
+def visible_to_community_of(model):
+    """A rule for objects that anyone with a role in their community may read (published disclosure
+    versions, emergency fund records): fn(user, attached_id) loads `model` by id and checks the
+    caller's roles in the row's own community."""
+
+    def rule(user, attached_id):
+        row = db.session.get(model, attached_id)
+        if row is None:
+            return False
+        require_community(user, row.community_id)
+        return True
+
+    rule.__qualname__ = f"visible_to_community_of({model.__name__})"
+    return rule
+
+
+def registered_kinds():
+    """The attached types that have a visibility rule (for the app's self-check and the tests)."""
+    return frozenset(_visibility)
+
+
 def can_see(user, media):
-    """Unattached: the uploader only. Attached: the registered fn, else any role in the media's community."""
+    """Unattached: the uploader only. Attached: the rule registered for its kind; a kind without a
+    rule is denied to everyone (deny by default: a new kind must say who may see it)."""
     if media.attached_type is None:
         return media.uploader_id == user.id
     fn = _visibility.get(media.attached_type)
+    if fn is None:
+        log.error("no visibility rule for media kind %r (media %s): denied", media.attached_type, media.id)
+        return False
     try:
-        if fn is not None:
-            return bool(fn(user, media.attached_id))
-        require_community(user, media.community_id)
-        return True
+        return bool(fn(user, media.attached_id))
     except (Forbidden, NotFound):
         return False
 

@@ -26,11 +26,26 @@ def upload(client, user, data, filename="photo.jpg", purpose=None, headers=None)
 
 
 def attach(user_id, media_id, community_id, attached_type="test_object", attached_id=1):
-    """Attach as a use case of another domain would (here with no visibility fn: the default rule)."""
+    """Attach as a use case of another domain would (the kind needs a visibility rule to be seen)."""
     from backend.models import User
 
     media_service.attach(db.session.get(User, user_id), [media_id], community_id, attached_type, attached_id)
     db.session.commit()
+
+
+@pytest.fixture
+def community_rule(monkeypatch):
+    """"test_object": visible to anyone with a role in the media's community, registered for one test."""
+    from backend.security import require_community
+
+    def rule(user, attached_id):
+        row = db.session.execute(db.select(Media).filter_by(attached_type="test_object", attached_id=attached_id)
+                                 ).scalars().first()
+        require_community(user, row.community_id)
+        return True
+
+    monkeypatch.setitem(media_service._visibility, "test_object", rule)
+    return rule
 
 
 def nothing_stored(backend):
@@ -234,7 +249,7 @@ def test_storage_failure_leaves_nothing_behind(world, client, app, tmp_path):
 # ---------------------------------------------------------------- who may see what
 
 
-def test_visibility_unattached_then_attached(world, client, store):
+def test_visibility_unattached_then_attached(world, client, store, community_rule):
     cid, other_cid = world.community(), world.community()
     uploader = world.member(cid, "resident")
     neighbour = world.member(cid, "resident")
@@ -246,7 +261,7 @@ def test_visibility_unattached_then_attached(world, client, store):
         resp = client.get(path, headers=neighbour["headers"])
         assert resp.status_code == 403 and resp.json["error"]["code"] == "media_forbidden"
 
-    attach(uploader["id"], mid, cid)  # no visibility fn for this kind: anyone with a role in the community
+    attach(uploader["id"], mid, cid)  # the kind's rule: anyone with a role in the community
     for path in paths:
         assert client.get(path, headers=neighbour["headers"]).status_code == 200
         assert client.get(path, headers=stranger["headers"]).status_code == 403  # another community
@@ -254,14 +269,29 @@ def test_visibility_unattached_then_attached(world, client, store):
     assert client.get("/api/v1/media/999999/thumbnail", headers=uploader["headers"]).status_code == 404
 
 
-def test_registered_visibility_function_decides(world, client, store):
+def test_registered_visibility_function_decides(world, client, store, monkeypatch):
     cid = world.community()
     uploader, neighbour = world.member(cid, "resident"), world.member(cid, "resident")
     mid = upload(client, uploader, image_bytes("JPEG")).json["id"]
-    media_service.register_visibility("private_test_object", lambda user, oid: user.id == uploader["id"])
+    monkeypatch.setitem(media_service._visibility, "private_test_object", lambda user, oid: user.id == uploader["id"])
     attach(uploader["id"], mid, cid, "private_test_object", 7)
     assert client.get(f"/api/v1/media/{mid}", headers=uploader["headers"]).status_code == 200
     assert client.get(f"/api/v1/media/{mid}", headers=neighbour["headers"]).status_code == 403
+
+
+def test_a_kind_without_a_rule_is_seen_by_nobody(world, client, store):
+    """Deny by default: media attached to a kind that registered no rule is refused to everyone —
+    the uploader, members of its community and platform admins alike."""
+    cid = world.community()
+    uploader = world.member(cid, "committee")
+    neighbour = world.member(cid, "resident")
+    mid = upload(client, uploader, image_bytes("JPEG")).json["id"]
+    assert "unregistered_kind" not in media_service.registered_kinds()
+    attach(uploader["id"], mid, cid, "unregistered_kind", 3)
+    for who in (uploader, neighbour, world.platform_admin()):
+        for path in (f"/api/v1/media/{mid}", f"/api/v1/media/{mid}/thumbnail", f"/api/v1/media/{mid}/info"):
+            resp = client.get(path, headers=who["headers"])
+            assert resp.status_code == 403 and resp.json["error"]["code"] == "media_forbidden"
 
 
 def test_attach_contract(world, client):
@@ -330,7 +360,7 @@ def test_binding_with_someone_elses_certificate_is_refused_whole(world, client, 
 # ---------------------------------------------------------------- media-gc
 
 
-def test_gc_removes_old_unattached_uploads_only(world, client, store):
+def test_gc_removes_old_unattached_uploads_only(world, client, store, community_rule):
     cid = world.community()
     user = world.member(cid, "resident")
     old_loose, old_kept, fresh = (upload(client, user, image_bytes("JPEG")).json["id"] for _ in range(3))
