@@ -94,7 +94,10 @@ def _file(mid, thumbnail):
                          etag=media.sha256 + ("-thumb" if thumbnail else ""),
                          download_name=name.rsplit("/", 1)[-1],
                          as_attachment=content_type == "application/pdf")
-    response.cache_control.private = True  # per-user access: shared caches must not keep it
+    # per-user access: only the user's own client may keep it, never a shared cache (send_file's max_age
+    # also marks the response public, which would contradict `private`: that is removed)
+    response.cache_control.public = False
+    response.cache_control.private = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -120,6 +120,25 @@ def test_pdf_accepted_as_a_document(world, client, store):
     assert client.get(f"{resp.json['url']}/thumbnail", headers=user["headers"]).status_code == 404
 
 
+def _cache_control(resp):
+    return {part.strip() for part in resp.headers["Cache-Control"].split(",")}
+
+
+def test_served_files_may_be_kept_only_by_the_users_own_client(world, client, store):
+    """Permission-checked responses are `private` (a shared cache must never keep them) and never
+    `public` — images, thumbnails, PDFs, and the 304 answers to a revalidation."""
+    user = world.login()
+    photo = upload(client, user, jpeg_with_gps()).json
+    pdf = upload(client, user, minimal_pdf(), filename="quote.pdf", purpose="document").json
+    for path in (photo["url"], photo["thumbnail_url"], pdf["url"]):
+        served = client.get(path, headers=user["headers"])
+        assert served.status_code == 200
+        assert _cache_control(served) == {"private", "max-age=3600"}, served.headers["Cache-Control"]
+        again = client.get(path, headers={**user["headers"], "If-None-Match": served.headers["ETag"]})
+        assert again.status_code == 304
+        assert _cache_control(again) == {"private", "max-age=3600"}, again.headers["Cache-Control"]
+
+
 # ---------------------------------------------------------------- refusals store nothing
 
 
