@@ -89,6 +89,9 @@ class Config:
         self.MEDIA_MAX_SIDE = int(env.get("MEDIA_MAX_SIDE", "2560"))
         self.MEDIA_THUMB_SIDE = int(env.get("MEDIA_THUMB_SIDE", "360"))
         self.MEDIA_UPLOADS_PER_MINUTE = int(env.get("MEDIA_UPLOADS_PER_MINUTE", "30"))
+        # PDFs are parsed in a child process limited to this much memory (address space) and CPU time.
+        self.MEDIA_PDF_MEMORY_MB = int(env.get("MEDIA_PDF_MEMORY_MB", "256"))
+        self.MEDIA_PDF_CPU_SECONDS = int(env.get("MEDIA_PDF_CPU_SECONDS", "10"))
         self.VOTE_MIN_HOURS = int(env.get("VOTE_MIN_HOURS", "0" if self.ENV != "production" else "72"))
         # Tickets (§5): hours to accept, per-subject hours to resolve ("elevator=24,noise=48" overrides
         # the defaults above), days the resident has to confirm or reopen a resolved ticket.

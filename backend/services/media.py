@@ -5,8 +5,12 @@ documents and checked to be PDFs. See docs/media.md for the pipeline and its set
 """
 import hashlib
 import io
+import json
 import logging
+import os
 import re
+import subprocess
+import sys
 import uuid
 import warnings
 from datetime import timedelta
@@ -48,12 +52,16 @@ def _storage_unavailable(exc):
 # ---------------------------------------------------------------- the pipeline (pure functions)
 
 
-class Refused(Exception):
-    """A file the pipeline will not store; code and Chinese message for the §7 error."""
+BUSY_MESSAGE = "服务器繁忙，请稍后再试"
 
-    def __init__(self, code, message, **details):
+
+class Refused(Exception):
+    """A file the pipeline will not store (422), or cannot take now (503 media_busy, with
+    details.retry_after seconds); code and Chinese message for the §7 error."""
+
+    def __init__(self, code, message, status=422, **details):
         super().__init__(message)
-        self.code, self.message, self.details = code, message, details
+        self.code, self.message, self.status, self.details = code, message, status, details
 
 
 class Sanitised:
@@ -195,38 +203,66 @@ def _encode(img, fmt, quality=None):
 
 
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
-_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)(?![A-Za-z0-9])")
+PDF_INSPECTOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "media_pdf.py")
+PDF_REFUSALS = {
+    "document_damaged": "PDF 文件不完整或已损坏",
+    "document_encrypted": "PDF 文件已加密，请上传未加密的文件",
+    "document_active_content": "PDF 含有脚本、自动操作或嵌入文件，不能上传",
+    "document_too_complex": "PDF 文件结构过于复杂，无法检查，请另存为普通 PDF 后再上传",
+}
 
 
-def check_pdf(data):
-    """Accept only what is structurally a PDF (header, trailer, xref pointer) with no scripts,
-    launch actions or embedded files. Raises Refused; returns Sanitised (PDFs are stored as sent)."""
+def check_pdf(data, memory=256 << 20, cpu_seconds=10):
+    """Accept only a well-formed, unencrypted PDF without active content (docs/media.md "PDFs").
+    A quick look at the header and trailer first; then qpdf parses it and every object is walked in a
+    child process limited to `memory` bytes and `cpu_seconds` (backend/services/media_pdf.py).
+    Raises Refused; returns Sanitised (PDFs are stored as sent)."""
     if not data.startswith(b"%PDF-1.") and not data.startswith(b"%PDF-2."):
         raise Refused("unsupported_file", "文件不是有效的 PDF")
     match = _STARTXREF.search(data[-1024:])
     if match is None:
-        raise Refused("document_damaged", "PDF 文件不完整或已损坏")
+        raise Refused("document_damaged", PDF_REFUSALS["document_damaged"])
     offset = int(match.group(1))
     target = data[offset:offset + 64] if 0 < offset < len(data) else b""
     # the xref pointer must land on a classic xref table or an xref stream object ("12 0 obj")
     if not (target.startswith(b"xref") or re.match(rb"\d+\s+\d+\s+obj", target)):
-        raise Refused("document_damaged", "PDF 文件不完整或已损坏")
-    if b"/Catalog" not in data and b"/ObjStm" not in data:
-        raise Refused("document_damaged", "PDF 文件不完整或已损坏")
-    active = _ACTIVE.search(data)
-    if active:
-        raise Refused("document_active_content", "PDF 含有脚本或嵌入文件，不能上传",
-                      found=active.group(1).decode())
+        raise Refused("document_damaged", PDF_REFUSALS["document_damaged"])
+    verdict = _inspect_pdf(data, memory, cpu_seconds)
+    if not verdict.get("ok"):
+        code = verdict.get("code") if verdict.get("code") in PDF_REFUSALS else "document_damaged"
+        raise Refused(code, PDF_REFUSALS[code], found=str(verdict.get("found", ""))[:200])
     return Sanitised(PDF, "pdf", data)
 
 
-def sanitise(data, purpose="photo", max_pixels=40_000_000, max_side=2560, thumb_side=360):
+def _inspect_pdf(data, memory, cpu_seconds):
+    """Run media_pdf.py on `data` in a child process; its JSON verdict. A child that is killed (memory,
+    CPU time) or overruns its wall time is a "too complex" verdict; one that cannot start is a 503."""
+    command = [sys.executable, "-I", PDF_INSPECTOR, str(memory), str(cpu_seconds)]
+    try:
+        done = subprocess.run(command, input=data, capture_output=True, timeout=2 * cpu_seconds + 5, check=False)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "code": "document_too_complex", "found": "time limit"}
+    except OSError as exc:
+        log.error("cannot start the PDF inspector: %s", exc)
+        raise Refused("media_busy", BUSY_MESSAGE, status=503, retry_after=30) from None
+    lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
+    if done.returncode == 0 and lines:
+        try:
+            return json.loads(lines[-1])
+        except ValueError:
+            pass
+    log.warning("PDF inspector ended with %s: %s", done.returncode, done.stderr.decode("utf-8", "replace")[-500:])
+    return {"ok": False, "code": "document_too_complex", "found": f"inspector ended with {done.returncode}"}
+
+
+def sanitise(data, purpose="photo", max_pixels=40_000_000, max_side=2560, thumb_side=360,
+             pdf_memory=256 << 20, pdf_cpu_seconds=10):
     """Route by content, never by file name or the client's content type: PDFs only as documents."""
     # readers accept a PDF header anywhere in the first 1024 bytes, so that is what counts as "a PDF"
     if b"%PDF-" in data[:1024]:
         if purpose != "document":
             raise Refused("unsupported_file", "此处只能上传图片（JPEG、PNG 或 WebP）")
-        return check_pdf(data)
+        return check_pdf(data, pdf_memory, pdf_cpu_seconds)
     return sanitise_image(data, max_pixels, max_side, thumb_side)
 
 
@@ -243,10 +279,11 @@ def upload(user, data, purpose="photo", now=None):
         raise Invalid({"file": ["文件为空"]})
     cfg = current_app.config
     try:
-        result = sanitise(data, purpose, cfg["MEDIA_MAX_PIXELS"], cfg["MEDIA_MAX_SIDE"], cfg["MEDIA_THUMB_SIDE"])
+        result = sanitise(data, purpose, cfg["MEDIA_MAX_PIXELS"], cfg["MEDIA_MAX_SIDE"], cfg["MEDIA_THUMB_SIDE"],
+                          cfg["MEDIA_PDF_MEMORY_MB"] << 20, cfg["MEDIA_PDF_CPU_SECONDS"])
     except Refused as exc:
-        raise DomainError(exc.code, exc.message, status=422,
-                          details={"fields": {"file": [exc.message]}, **exc.details}) from None
+        fields = {"fields": {"file": [exc.message]}} if exc.status == 422 else {}
+        raise DomainError(exc.code, exc.message, status=exc.status, details={**fields, **exc.details}) from None
     stem = f"{now:%Y/%m}/{uuid.uuid4().hex}"
     media = Media(uploader_id=user.id, content_type=result.content_type, width=result.width,
                   height=result.height, size=len(result.data), sha256=result.sha256,

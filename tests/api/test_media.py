@@ -171,6 +171,10 @@ def test_truncated_image_refused(world, client, store):
 @pytest.mark.parametrize("data,filename,code", [
     (b"MZ\x90\x00 not an image", "photo.jpg", "unsupported_file"),
     (b"%PDF-1.4\nfake", "quote.pdf", "document_damaged"),
+    # what the adversarial test sent: a name-escaped JavaScript open action, and a Launch link
+    (minimal_pdf(catalog=b"/OpenAction<</S/J#61vaScript/JS(app.alert(1))>>"), "quote.pdf", "document_active_content"),
+    (minimal_pdf(extra=b"/Annots[<</Subtype/Link/Rect[0 0 9 9]/A<</S/L#61unch/F(calc.exe)>>>>]"), "quote.pdf",
+     "document_active_content"),
 ])
 def test_non_images_and_fake_pdfs_refused(world, client, store, data, filename, code):
     user = world.login()
