@@ -89,6 +89,11 @@ class Config:
         self.MEDIA_MAX_SIDE = int(env.get("MEDIA_MAX_SIDE", "2560"))
         self.MEDIA_THUMB_SIDE = int(env.get("MEDIA_THUMB_SIDE", "360"))
         self.MEDIA_UPLOADS_PER_MINUTE = int(env.get("MEDIA_UPLOADS_PER_MINUTE", "30"))
+        # The memory a worker's uploads may take at once (decodes and PDF inspections, by their estimated
+        # peak), the share of it one user may hold, and how long a request waits for room before a 503.
+        self.MEDIA_DECODE_BUDGET_MB = int(env.get("MEDIA_DECODE_BUDGET_MB", "512"))
+        self.MEDIA_DECODE_USER_SHARE = float(env.get("MEDIA_DECODE_USER_SHARE", "0.5"))
+        self.MEDIA_DECODE_WAIT_SECONDS = float(env.get("MEDIA_DECODE_WAIT_SECONDS", "10"))
         # PDFs are parsed in a child process limited to this much memory (address space) and CPU time.
         self.MEDIA_PDF_MEMORY_MB = int(env.get("MEDIA_PDF_MEMORY_MB", "256"))
         self.MEDIA_PDF_CPU_SECONDS = int(env.get("MEDIA_PDF_CPU_SECONDS", "10"))
