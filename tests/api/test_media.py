@@ -241,6 +241,69 @@ def test_too_many_uploads_per_minute_is_429(world, client, app, monkeypatch, sto
     assert len(stored_keys(store)) == 6  # three accepted images, each with its thumbnail
 
 
+@pytest.fixture
+def small_budget(app):
+    """A decode budget of 64 MB that gives up waiting after 0.2 s, installed for one test."""
+    previous = app.extensions.get("linli.decode_budget")
+    app.extensions["linli.decode_budget"] = budget = media_service.DecodeBudget(64 << 20, wait_seconds=0.2,
+                                                                                retry_after=3)
+    yield budget
+    if previous is None:
+        app.extensions.pop("linli.decode_budget", None)
+    else:
+        app.extensions["linli.decode_budget"] = previous
+
+
+def test_busy_pipeline_is_503_with_retry_after_and_stores_nothing(world, client, store, small_budget):
+    import threading
+
+    user = world.login()
+    entered, release = threading.Event(), threading.Event()
+
+    def someone_else_decoding():
+        with small_budget.admit("another user", 64 << 20):
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=someone_else_decoding, daemon=True)
+    thread.start()
+    assert entered.wait(5)
+    try:
+        resp = upload(client, user, image_bytes("JPEG"))
+    finally:
+        release.set()
+        thread.join(5)
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "3"
+    assert resp.json["error"] == {"code": "media_busy", "message": "服务器繁忙，请稍后再试",
+                                  "details": {"retry_after": 3, "request_id": resp.json["error"]["details"]["request_id"]}}
+    assert nothing_stored(store)
+    assert upload(client, user, image_bytes("JPEG")).status_code == 201  # free again
+    assert small_budget.used == 0 and small_budget.peak > 0
+
+
+def test_image_needing_more_than_the_whole_budget_is_refused(world, client, store, small_budget):
+    user = world.login()
+    resp = upload(client, user, image_bytes("WEBP", size=(3000, 3000)), filename="big.webp")  # ~150 MB to decode
+    assert resp.status_code == 422 and resp.json["error"]["code"] == "image_too_large"
+    assert resp.json["error"]["details"]["budget_mb"] == 64 and "file" in resp.json["error"]["details"]["fields"]
+    assert nothing_stored(store)
+
+
+def test_pdf_inspection_is_charged_to_the_budget(world, client, store, small_budget, app, monkeypatch):
+    """A PDF's child process may take MEDIA_PDF_MEMORY_MB: that much is reserved while it runs."""
+    monkeypatch.setitem(app.config, "MEDIA_PDF_MEMORY_MB", 48)
+    seen = []
+    real = media_service._inspect_pdf
+
+    def watching(data, memory, cpu_seconds):
+        seen.append((memory, small_budget.used))
+        return real(data, memory, cpu_seconds)
+
+    monkeypatch.setattr(media_service, "_inspect_pdf", watching)
+    resp = upload(client, world.login(), minimal_pdf(), filename="q.pdf", purpose="document")
+    assert resp.status_code == 201 and seen == [(48 << 20, 48 << 20)] and small_budget.used == 0
+
+
 def test_unauthenticated_is_401(world, client):
     user = world.login()
     resp = upload(client, user, image_bytes("PNG"), headers={})
