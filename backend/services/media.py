@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from flask import current_app
 import simplejpeg
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.errors import DomainError, Forbidden, Invalid, NotFound
@@ -47,6 +47,10 @@ THUMB_QUALITY = 80
 # Pillow warns past MAX_IMAGE_PIXELS and raises past twice that; here a bomb is always an error
 # (set once for the process, not per call: warnings.catch_warnings is not thread-safe).
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+# PNG text chunks (tEXt, zTXt, iTXt) are inflated by Image.open itself, before any check of ours, up
+# to 64 MB an image by default; they are all dropped anyway, so 4 MB is plenty (a PNG with more is
+# refused as damaged).
+PngImagePlugin.MAX_TEXT_MEMORY = 4 << 20
 
 
 class TooManyUploads(DomainError):
@@ -301,6 +305,9 @@ def decode_cost(img, fmt, max_side):
 # arithmetic-coded twins. Lossless and hierarchical JPEGs are refused.
 _SOF_SEQUENTIAL = {0xC0, 0xC1, 0xC9}
 _SOF_PROGRESSIVE = {0xC2, 0xCA}
+# libjpeg passes over the whole image for every scan: a few bytes per scan header would make a CPU
+# bomb of thousands of scans. Encoders write about 10 (mozjpeg's optimised scripts up to about 20).
+_MAX_SCANS = 100
 
 
 def _check_jpeg_scans(data):
@@ -308,7 +315,7 @@ def _check_jpeg_scans(data):
     every coefficient of every component: libjpeg decodes a progressive file that stops after its
     first scans — or a sequential one whose scan is cut — without an error, filling in grey or blur.
     (A scan whose entropy data is cut short is caught by the strict decode: simplejpeg strict=True.)"""
-    end, pos = len(data), 2
+    end, pos, scans = len(data), 2, 0
     components, progressive, coverage = None, False, {}
     while True:
         # a marker: 0xFF (fill bytes allowed), then its code
@@ -348,6 +355,9 @@ def _check_jpeg_scans(data):
         elif code == 0xDA:  # start of scan: its header, then entropy-coded data up to the next marker
             if components is None:
                 raise ValueError("JPEG scan before its frame header")
+            scans += 1
+            if scans > _MAX_SCANS:
+                raise ValueError(f"JPEG with more than {_MAX_SCANS} scans")
             count = segment[0]
             ids = [segment[1 + 2 * i] for i in range(count)]
             ss, se, approx = segment[1 + 2 * count], segment[2 + 2 * count], segment[3 + 2 * count]

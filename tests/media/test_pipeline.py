@@ -323,3 +323,23 @@ def test_large_jpeg_is_decoded_at_a_dct_scale_and_shrunk_to_the_exact_size():
     from backend.services.media import jpeg_scale
 
     assert jpeg_scale(6000, 1500, 2560) == 4 and jpeg_scale(4000, 3000, 2560) == 6 and jpeg_scale(2000, 100, 2560) == 8
+
+
+def test_jpeg_with_hundreds_of_scans_is_refused_before_decoding():
+    """libjpeg passes over the whole image for each scan: thousands of few-byte scans are a CPU bomb."""
+    data = _noise_jpeg(progressive=True)
+    scans = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xDA]
+    last = data[scans[-1]:data.rindex(b"\xff\xd9")]  # a refinement scan, repeatable
+    bomb = data[:scans[-1]] + last * 120 + b"\xff\xd9"
+    error = refused(bomb)
+    assert error.code == "image_damaged" and "scans" in error.details["reason"]
+
+
+def test_png_text_chunks_cannot_inflate_to_megabytes():
+    """Image.open inflates zTXt chunks itself, before any check: 4 MB of text in all is the limit."""
+    png = image_bytes("PNG", size=(40, 30))
+    bomb_text = _png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"x" * (900 << 10), 9))
+    bomb = png[:33] + bomb_text * 6 + png[33:]  # after IHDR: 6 x 900 kB of text, 6 kB on the wire
+    assert len(bomb) < 20_000
+    assert refused(bomb).code == "image_damaged"
+    assert sanitise(png[:33] + bomb_text + png[33:]).width == 40  # one is fine (and dropped)
