@@ -1,7 +1,9 @@
 """Photos and attachments: the upload pipeline, who may see what, attaching to objects, clean-up.
 
-Every image is decoded and re-encoded by Pillow (never stored as sent); PDFs are accepted only as
-documents and checked to be PDFs. See docs/media.md for the pipeline and its settings.
+Every image is decoded (JPEGs by libjpeg-turbo through simplejpeg, the others by Pillow) and
+re-encoded by Pillow, never stored as sent; each decode first reserves its estimated memory from the
+worker's DecodeBudget. PDFs are accepted only as documents, after qpdf has walked every object in a
+resource-limited child process (media_pdf.py). See docs/media.md for the pipeline and its settings.
 """
 import contextlib
 import ctypes
@@ -23,8 +25,8 @@ import warnings
 import zlib
 from datetime import timedelta
 
-from flask import current_app
 import simplejpeg
+from flask import current_app
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 from sqlalchemy.dialects import postgresql, sqlite
 
