@@ -153,7 +153,11 @@ def inspect(data):
             _walk(obj, seen_actions)
         _walk(pdf.trailer, seen_actions)
         root = pdf.Root
-        if _name(root.get("/Type")) != "/Catalog" or "/Pages" not in root or len(pdf.pages) < 1:
+        pages = root.get("/Pages")
+        # (the page tree is not walked through pdf.pages: qpdf would repair harmless omissions, such
+        # as a page without /Resources, and report them as warnings)
+        if _name(root.get("/Type")) != "/Catalog" or not isinstance(pages, pikepdf.Dictionary) \
+                or not isinstance(pages.get("/Kids"), pikepdf.Array) or len(pages.get("/Kids")) < 1:
             raise Verdict("document_damaged", "no document catalog with pages")
         _refuse_for_warnings(pdf)
 

@@ -234,6 +234,7 @@ def test_too_many_uploads_per_minute_is_429(world, client, app, monkeypatch, sto
     resp = upload(client, user, image_bytes("PNG"))
     assert codes == [201, 201, 422] and resp.status_code == 429
     assert resp.json["error"]["code"] == "too_many_uploads" and resp.json["error"]["details"]["limit_per_minute"] == 3
+    assert resp.headers["Retry-After"] == str(max(1, resp.json["error"]["details"]["retry_after"]))
     assert upload(client, other, image_bytes("PNG")).status_code == 201  # per user
     # the counter lives in the database, shared by every worker
     counts = db.session.execute(db.select(MediaUploadCounter.user_id, MediaUploadCounter.count)).all()

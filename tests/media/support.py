@@ -65,7 +65,7 @@ def minimal_pdf(extra=b"", catalog=b"", objects=()):
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R " + catalog + b">>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> " + extra + b">>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + extra + b">>",
         *objects,
     ]
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
