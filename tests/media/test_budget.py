@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from backend.services import media
-from backend.services.media import DecodeBudget, Refused, decode_cost, sanitise
+from backend.services.media import DecodeBudget, Refused, sanitise
 
 MB = 1 << 20
 
