@@ -163,16 +163,18 @@ class DecodeBudget:
     Per user: once a user holds something, another decode of theirs starts only while all of theirs
     stay within `user_share` of the budget — so one user's burst is decoded a few at a time (a
     single decode larger than the share still runs, alone), and other users' uploads pass it in the
-    queue. Requests waiting only for their own user's share do not hold up those behind them; a
+    queue. A waiting request holds one of the worker's threads, so a user with `waiting_per_user`
+    requests already waiting gets the 503 at once. Requests waiting only for their own user's share do not hold up those behind them; a
     request that waits for room does (so large decodes are not starved by a stream of small ones).
 
     Per process: gunicorn's workers each have their own; a user's uploads that reach two workers get
     a share of each."""
 
-    def __init__(self, total, user_share=0.5, wait_seconds=10.0, retry_after=5):
+    def __init__(self, total, user_share=0.5, wait_seconds=10.0, retry_after=5, waiting_per_user=2):
         self.total = int(total)
         self.per_user = max(1, int(total * user_share))
         self.wait_seconds, self.retry_after = wait_seconds, retry_after
+        self.waiting_per_user = waiting_per_user
         self._cond = threading.Condition()
         self._queue = []  # [user, cost] of the requests waiting, in arrival order
         self.used, self.by_user, self.peak = 0, {}, 0
@@ -183,6 +185,10 @@ class DecodeBudget:
         ticket = [user, min(int(cost), self.total)]
         deadline = time.monotonic() + self.wait_seconds
         with self._cond:
+            if not self._may_start(ticket, arriving=True) \
+                    and sum(1 for waiting in self._queue if waiting[0] == user) >= self.waiting_per_user:
+                # a waiting request holds one of the worker's threads: one user may not hold them all
+                raise Refused("media_busy", BUSY_MESSAGE, status=503, retry_after=self.retry_after)
             self._queue.append(ticket)
             try:
                 while not self._may_start(ticket):
@@ -213,8 +219,10 @@ class DecodeBudget:
         held = self.by_user.get(ticket[0], 0)
         return held > 0 and held + ticket[1] > self.per_user
 
-    def _may_start(self, ticket):
-        for other in self._queue:
+    def _may_start(self, ticket, arriving=False):
+        """Whether `ticket` may start now: the first request in the queue that is not waiting for its
+        own user's share must be this one (an arriving one counts as queued last), and it must fit."""
+        for other in self._queue + ([ticket] if arriving else []):
             if self._waits_for_its_user(other):
                 continue
             return other is ticket and self.used + ticket[1] <= self.total

@@ -92,6 +92,28 @@ def test_one_user_cannot_take_the_whole_budget():
     assert budget.used == 0
 
 
+def test_a_user_may_keep_only_two_requests_waiting_so_a_burst_cannot_hold_every_thread():
+    budget = DecodeBudget(100 * MB, user_share=0.5, wait_seconds=5, retry_after=4)
+    running = hold(budget, "attacker", 40 * MB)
+    assert running.entered.wait(2)
+    waiting = [hold(budget, "attacker", 40 * MB) for _ in range(2)]
+    time.sleep(0.2)
+    assert not any(h.entered.is_set() for h in waiting)
+    started = time.monotonic()
+    with pytest.raises(Refused) as info:
+        with budget.admit("attacker", 40 * MB):
+            pass
+    assert time.monotonic() - started < 0.5  # refused at once, without taking a thread for 5 s
+    assert (info.value.status, info.value.details) == (503, {"retry_after": 4})
+    other = hold(budget, "neighbour", 10 * MB)
+    assert other.entered.wait(2) and other.error is None
+    for h in [running, other, *waiting]:
+        h.release.set()
+    for h in [running, other, *waiting]:
+        h.join(5)
+    assert all(h.error is None for h in waiting) and budget.used == 0
+
+
 def test_a_decode_larger_than_a_share_runs_alone_and_one_larger_than_the_budget_takes_all_of_it():
     budget = DecodeBudget(100 * MB, user_share=0.5, wait_seconds=5)
     big = hold(budget, "a", 70 * MB)  # more than the user's share: allowed while they hold nothing
