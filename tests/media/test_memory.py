@@ -134,7 +134,7 @@ def test_a_burst_of_big_pngs_stays_within_the_budget_and_memory_is_returned(worl
 
     # the attacker's uploads are decoded a few at a time; those that waited too long are told to retry
     statuses = [r.status_code for r in answers[:16]]
-    assert set(statuses) <= {201, 503} and statuses.count(201) >= 2, statuses
+    assert set(statuses) <= {201, 503} and statuses.count(201) >= 1, statuses
     for refused in (r for r in answers[:16] if r.status_code == 503):
         body = refused.json()["error"]
         assert body["code"] == "media_busy" and body["message"] == "服务器繁忙，请稍后再试"
