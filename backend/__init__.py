@@ -20,6 +20,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_path=None)
     register_config(app, config)
     register_extensions(app)
+    register_services(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -65,6 +66,14 @@ def register_extensions(app):
     app.json = JSONProvider(app)
     app.url_map.converters["int"] = IdConverter
     app.extensions["linli_api"] = LinliApi(app)
+
+
+def register_services(app):
+    """Every service module, imported here so that the hooks they register when imported (who may
+    see the media attached to their objects) exist whatever the blueprints happen to import."""
+    from backend import services
+
+    services.load_all()
 
 
 def register_blueprints(app):

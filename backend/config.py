@@ -116,6 +116,14 @@ class Config:
         self.MEDIA_MAX_SIDE = int(env.get("MEDIA_MAX_SIDE", "2560"))
         self.MEDIA_THUMB_SIDE = int(env.get("MEDIA_THUMB_SIDE", "360"))
         self.MEDIA_UPLOADS_PER_MINUTE = int(env.get("MEDIA_UPLOADS_PER_MINUTE", "30"))
+        # The memory a worker's uploads may take at once (decodes and PDF inspections, by their estimated
+        # peak), the share of it one user may hold, and how long a request waits for room before a 503.
+        self.MEDIA_DECODE_BUDGET_MB = int(env.get("MEDIA_DECODE_BUDGET_MB", "512"))
+        self.MEDIA_DECODE_USER_SHARE = float(env.get("MEDIA_DECODE_USER_SHARE", "0.5"))
+        self.MEDIA_DECODE_WAIT_SECONDS = float(env.get("MEDIA_DECODE_WAIT_SECONDS", "10"))
+        # PDFs are parsed in a child process limited to this much memory (address space) and CPU time.
+        self.MEDIA_PDF_MEMORY_MB = int(env.get("MEDIA_PDF_MEMORY_MB", "256"))
+        self.MEDIA_PDF_CPU_SECONDS = int(env.get("MEDIA_PDF_CPU_SECONDS", "10"))
         # Ownership claims (docs/decisions.md "Claims"): per user per hour, per community per minute,
         # and how many of a user's claims may wait for review at once.
         self.CLAIMS_PER_USER_PER_HOUR = int(env.get("CLAIMS_PER_USER_PER_HOUR", "10"))

@@ -37,6 +37,17 @@ def _authenticate():
     current_user()
 
 
+@blp.after_request
+def _retry_after(response):
+    """429 (too many uploads) and 503 (the pipeline is busy) tell the client when to try again, in the
+    Retry-After header as well as in details.retry_after."""
+    if response.status_code in (429, 503) and response.is_json:
+        details = (response.get_json(silent=True) or {}).get("error", {}).get("details", {})
+        if isinstance(details.get("retry_after"), int):
+            response.headers["Retry-After"] = str(max(1, details["retry_after"]))
+    return response
+
+
 def _is_file(value):
     if not isinstance(value, FileStorage):
         raise ma.ValidationError("须以文件方式上传（multipart 文件字段）")
@@ -94,7 +105,10 @@ def _file(mid, thumbnail):
                          etag=media.sha256 + ("-thumb" if thumbnail else ""),
                          download_name=name.rsplit("/", 1)[-1],
                          as_attachment=content_type == "application/pdf")
-    response.cache_control.private = True  # per-user access: shared caches must not keep it
+    # per-user access: only the user's own client may keep it, never a shared cache (send_file's max_age
+    # also marks the response public, which would contradict `private`: that is removed)
+    response.cache_control.public = False
+    response.cache_control.private = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

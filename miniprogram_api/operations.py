@@ -87,8 +87,9 @@ OPERATIONS = {
                                  422: ["certificate_required", "validation_error"]}),
     # media
     "POST /api/v1/media": op(
-        "uploadMedia", {422: ["document_active_content", "document_damaged", "image_damaged", "image_too_large",
-                              "unsupported_file"], 429: ["too_many_uploads"], 503: ["storage_unavailable"]}),
+        "uploadMedia", {422: ["document_active_content", "document_damaged", "document_encrypted",
+                              "document_too_complex", "image_damaged", "image_too_large", "unsupported_file"],
+                        429: ["too_many_uploads"], 503: ["media_busy", "storage_unavailable"]}),
     "GET /api/v1/media/{mid}/info": op("getMediaInfo", GUARD, {403: ["media_forbidden"], 404: ["media_not_found"]}),
     "GET /api/v1/media/{mid}": op("downloadMedia", GUARD, {403: ["media_forbidden"], 404: ["media_not_found"],
                                                            503: ["storage_unavailable"]}, responses=FILE),

@@ -34,6 +34,8 @@ KIND_TITLES = {
 # Who publishes what (handbook §5): the property company the disclosures, the committee the revenue.
 PUBLISHERS = {**{kind: ("property_staff",) for kind in DISCLOSURE_KINDS}, REVENUE_KIND: ("committee",)}
 ATTACHED_TYPE = "disclosure_version"
+# Attachments of a published version: whoever may read the version (anyone of its community).
+media.register_visibility(ATTACHED_TYPE, media.visible_to_community_of(PublishedVersion))
 STATEMENT_TYPE = "linli-publication/1"
 MONTHLY_BASES = ("per_m2_month", "per_part_month")
 FEE_ROUNDING = "area (0.01 m²) × price (fen per m² per month) / 100, rounded half up to the fen"

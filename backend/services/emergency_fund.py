@@ -14,6 +14,8 @@ from backend.services.disclosure_content import china_today
 
 RECORDERS = ("committee", "property_staff")
 ATTACHED_TYPE = "emergency_spending"
+# Photos of a record: whoever may read the record (anyone of its community).
+media.register_visibility(ATTACHED_TYPE, media.visible_to_community_of(EmergencySpending))
 
 
 def record(user, community_id, amount_fen, reason, contractor, spent_on, street_office_reference,

@@ -26,11 +26,26 @@ def upload(client, user, data, filename="photo.jpg", purpose=None, headers=None)
 
 
 def attach(user_id, media_id, community_id, attached_type="test_object", attached_id=1):
-    """Attach as a use case of another domain would (here with no visibility fn: the default rule)."""
+    """Attach as a use case of another domain would (the kind needs a visibility rule to be seen)."""
     from backend.models import User
 
     media_service.attach(db.session.get(User, user_id), [media_id], community_id, attached_type, attached_id)
     db.session.commit()
+
+
+@pytest.fixture
+def community_rule(monkeypatch):
+    """"test_object": visible to anyone with a role in the media's community, registered for one test."""
+    from backend.security import require_community
+
+    def rule(user, attached_id):
+        row = db.session.execute(db.select(Media).filter_by(attached_type="test_object", attached_id=attached_id)
+                                 ).scalars().first()
+        require_community(user, row.community_id)
+        return True
+
+    monkeypatch.setitem(media_service._visibility, "test_object", rule)
+    return rule
 
 
 def nothing_stored(backend):
@@ -105,6 +120,25 @@ def test_pdf_accepted_as_a_document(world, client, store):
     assert client.get(f"{resp.json['url']}/thumbnail", headers=user["headers"]).status_code == 404
 
 
+def _cache_control(resp):
+    return {part.strip() for part in resp.headers["Cache-Control"].split(",")}
+
+
+def test_served_files_may_be_kept_only_by_the_users_own_client(world, client, store):
+    """Permission-checked responses are `private` (a shared cache must never keep them) and never
+    `public` — images, thumbnails, PDFs, and the 304 answers to a revalidation."""
+    user = world.login()
+    photo = upload(client, user, jpeg_with_gps()).json
+    pdf = upload(client, user, minimal_pdf(), filename="quote.pdf", purpose="document").json
+    for path in (photo["url"], photo["thumbnail_url"], pdf["url"]):
+        served = client.get(path, headers=user["headers"])
+        assert served.status_code == 200
+        assert _cache_control(served) == {"private", "max-age=3600"}, served.headers["Cache-Control"]
+        again = client.get(path, headers={**user["headers"], "If-None-Match": served.headers["ETag"]})
+        assert again.status_code == 304
+        assert _cache_control(again) == {"private", "max-age=3600"}, again.headers["Cache-Control"]
+
+
 # ---------------------------------------------------------------- refusals store nothing
 
 
@@ -137,6 +171,10 @@ def test_truncated_image_refused(world, client, store):
 @pytest.mark.parametrize("data,filename,code", [
     (b"MZ\x90\x00 not an image", "photo.jpg", "unsupported_file"),
     (b"%PDF-1.4\nfake", "quote.pdf", "document_damaged"),
+    # what the adversarial test sent: a name-escaped JavaScript open action, and a Launch link
+    (minimal_pdf(catalog=b"/OpenAction<</S/J#61vaScript/JS(app.alert(1))>>"), "quote.pdf", "document_active_content"),
+    (minimal_pdf(extra=b"/Annots[<</Subtype/Link/Rect[0 0 9 9]/A<</S/L#61unch/F(calc.exe)>>>>]"), "quote.pdf",
+     "document_active_content"),
 ])
 def test_non_images_and_fake_pdfs_refused(world, client, store, data, filename, code):
     user = world.login()
@@ -196,11 +234,75 @@ def test_too_many_uploads_per_minute_is_429(world, client, app, monkeypatch, sto
     resp = upload(client, user, image_bytes("PNG"))
     assert codes == [201, 201, 422] and resp.status_code == 429
     assert resp.json["error"]["code"] == "too_many_uploads" and resp.json["error"]["details"]["limit_per_minute"] == 3
+    assert resp.headers["Retry-After"] == str(max(1, resp.json["error"]["details"]["retry_after"]))
     assert upload(client, other, image_bytes("PNG")).status_code == 201  # per user
     # the counter lives in the database, shared by every worker
     counts = db.session.execute(db.select(MediaUploadCounter.user_id, MediaUploadCounter.count)).all()
     assert sorted(c for _, c in counts) == [1, 4]
     assert len(stored_keys(store)) == 6  # three accepted images, each with its thumbnail
+
+
+@pytest.fixture
+def small_budget(app):
+    """A decode budget of 64 MB that gives up waiting after 0.2 s, installed for one test."""
+    previous = app.extensions.get("linli.decode_budget")
+    app.extensions["linli.decode_budget"] = budget = media_service.DecodeBudget(64 << 20, wait_seconds=0.2,
+                                                                                retry_after=3)
+    yield budget
+    if previous is None:
+        app.extensions.pop("linli.decode_budget", None)
+    else:
+        app.extensions["linli.decode_budget"] = previous
+
+
+def test_busy_pipeline_is_503_with_retry_after_and_stores_nothing(world, client, store, small_budget):
+    import threading
+
+    user = world.login()
+    entered, release = threading.Event(), threading.Event()
+
+    def someone_else_decoding():
+        with small_budget.admit("another user", 64 << 20):
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=someone_else_decoding, daemon=True)
+    thread.start()
+    assert entered.wait(5)
+    try:
+        resp = upload(client, user, image_bytes("JPEG"))
+    finally:
+        release.set()
+        thread.join(5)
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "3"
+    assert resp.json["error"] == {"code": "media_busy", "message": "服务器繁忙，请稍后再试",
+                                  "details": {"retry_after": 3, "request_id": resp.json["error"]["details"]["request_id"]}}
+    assert nothing_stored(store)
+    assert upload(client, user, image_bytes("JPEG")).status_code == 201  # free again
+    assert small_budget.used == 0 and small_budget.peak > 0
+
+
+def test_image_needing_more_than_the_whole_budget_is_refused(world, client, store, small_budget):
+    user = world.login()
+    resp = upload(client, user, image_bytes("WEBP", size=(3000, 3000)), filename="big.webp")  # ~150 MB to decode
+    assert resp.status_code == 422 and resp.json["error"]["code"] == "image_too_large"
+    assert resp.json["error"]["details"]["budget_mb"] == 64 and "file" in resp.json["error"]["details"]["fields"]
+    assert nothing_stored(store)
+
+
+def test_pdf_inspection_is_charged_to_the_budget(world, client, store, small_budget, app, monkeypatch):
+    """A PDF's child process may take MEDIA_PDF_MEMORY_MB: that much is reserved while it runs."""
+    monkeypatch.setitem(app.config, "MEDIA_PDF_MEMORY_MB", 48)
+    seen = []
+    real = media_service._inspect_pdf
+
+    def watching(data, memory, cpu_seconds):
+        seen.append((memory, small_budget.used))
+        return real(data, memory, cpu_seconds)
+
+    monkeypatch.setattr(media_service, "_inspect_pdf", watching)
+    resp = upload(client, world.login(), minimal_pdf(), filename="q.pdf", purpose="document")
+    assert resp.status_code == 201 and seen == [(48 << 20, 48 << 20)] and small_budget.used == 0
 
 
 def test_unauthenticated_is_401(world, client):
@@ -234,7 +336,7 @@ def test_storage_failure_leaves_nothing_behind(world, client, app, tmp_path):
 # ---------------------------------------------------------------- who may see what
 
 
-def test_visibility_unattached_then_attached(world, client, store):
+def test_visibility_unattached_then_attached(world, client, store, community_rule):
     cid, other_cid = world.community(), world.community()
     uploader = world.member(cid, "resident")
     neighbour = world.member(cid, "resident")
@@ -246,7 +348,7 @@ def test_visibility_unattached_then_attached(world, client, store):
         resp = client.get(path, headers=neighbour["headers"])
         assert resp.status_code == 403 and resp.json["error"]["code"] == "media_forbidden"
 
-    attach(uploader["id"], mid, cid)  # no visibility fn for this kind: anyone with a role in the community
+    attach(uploader["id"], mid, cid)  # the kind's rule: anyone with a role in the community
     for path in paths:
         assert client.get(path, headers=neighbour["headers"]).status_code == 200
         assert client.get(path, headers=stranger["headers"]).status_code == 403  # another community
@@ -254,14 +356,29 @@ def test_visibility_unattached_then_attached(world, client, store):
     assert client.get("/api/v1/media/999999/thumbnail", headers=uploader["headers"]).status_code == 404
 
 
-def test_registered_visibility_function_decides(world, client, store):
+def test_registered_visibility_function_decides(world, client, store, monkeypatch):
     cid = world.community()
     uploader, neighbour = world.member(cid, "resident"), world.member(cid, "resident")
     mid = upload(client, uploader, image_bytes("JPEG")).json["id"]
-    media_service.register_visibility("private_test_object", lambda user, oid: user.id == uploader["id"])
+    monkeypatch.setitem(media_service._visibility, "private_test_object", lambda user, oid: user.id == uploader["id"])
     attach(uploader["id"], mid, cid, "private_test_object", 7)
     assert client.get(f"/api/v1/media/{mid}", headers=uploader["headers"]).status_code == 200
     assert client.get(f"/api/v1/media/{mid}", headers=neighbour["headers"]).status_code == 403
+
+
+def test_a_kind_without_a_rule_is_seen_by_nobody(world, client, store):
+    """Deny by default: media attached to a kind that registered no rule is refused to everyone —
+    the uploader, members of its community and platform admins alike."""
+    cid = world.community()
+    uploader = world.member(cid, "committee")
+    neighbour = world.member(cid, "resident")
+    mid = upload(client, uploader, image_bytes("JPEG")).json["id"]
+    assert "unregistered_kind" not in media_service.registered_kinds()
+    attach(uploader["id"], mid, cid, "unregistered_kind", 3)
+    for who in (uploader, neighbour, world.platform_admin()):
+        for path in (f"/api/v1/media/{mid}", f"/api/v1/media/{mid}/thumbnail", f"/api/v1/media/{mid}/info"):
+            resp = client.get(path, headers=who["headers"])
+            assert resp.status_code == 403 and resp.json["error"]["code"] == "media_forbidden"
 
 
 def test_attach_contract(world, client):
@@ -330,7 +447,7 @@ def test_binding_with_someone_elses_certificate_is_refused_whole(world, client, 
 # ---------------------------------------------------------------- media-gc
 
 
-def test_gc_removes_old_unattached_uploads_only(world, client, store):
+def test_gc_removes_old_unattached_uploads_only(world, client, store, community_rule):
     cid = world.community()
     user = world.member(cid, "resident")
     old_loose, old_kept, fresh = (upload(client, user, image_bytes("JPEG")).json["id"] for _ in range(3))

@@ -16,10 +16,11 @@ INVALID_DEFAULTS = ("validation_error", "提交的内容未通过校验")  # bac
 DYNAMIC = {
     ("backend/services/ratelimit.py", "hit"),   # TooManyRequests(code, …): the codes of ratelimit.hit(code=…)
     ("backend/services/media.py", "upload"),    # DomainError(exc.code, …): the codes of Refused(…), as 422
+    ("backend/services/media.py", "check_pdf"),  # Refused(code, PDF_REFUSALS[code]): the table's codes, as 422
 }
 # Known duplicates in code that other branches are rewriting (reported to the lead, fixed there):
 # the votes package (backend/services/votes.py, keys.py) and the media service.
-PENDING_DUPLICATES = {"unsupported_file"}
+PENDING_DUPLICATES = set()
 
 
 class Raise:
@@ -78,6 +79,11 @@ def raised_codes():
     classes = error_classes(trees)
     found, dynamic = [], set()
     for path, tree in trees:
+        for node in tree.body:  # the PDF inspector's refusals: Refused(code, PDF_REFUSALS[code]), as 422
+            if (isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "PDF_REFUSALS"
+                    and isinstance(node.value, ast.Dict)):
+                found += [Raise(key.value, 422, value.value, f"{path}:{node.lineno}")
+                          for key, value in zip(node.value.keys, node.value.values)]
         for function in ast.walk(tree):
             if not isinstance(function, (ast.FunctionDef, ast.Module)):
                 continue

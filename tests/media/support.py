@@ -59,12 +59,14 @@ def png_bomb(width=10_000, height=5_000):
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
-def minimal_pdf(extra=b""):
-    """A small structurally valid PDF (catalog, pages, one page, xref table, trailer)."""
+def minimal_pdf(extra=b"", catalog=b"", objects=()):
+    """A small structurally valid PDF (catalog, pages, one page, xref table, trailer); `extra` goes into
+    the page dictionary, `catalog` into the catalog, `objects` are appended as objects 4, 5, …"""
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog + b">>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + extra + b">>",
+        *objects,
     ]
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -76,6 +78,25 @@ def minimal_pdf(extra=b""):
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def text_pdf(modify=None, **save):
+    """A one-page PDF with real text (Helvetica), built with pikepdf; `modify(pdf)` may add to it
+    before it is saved with pikepdf's `save` options (e.g. object streams)."""
+    import pikepdf
+    from pikepdf import Dictionary, Name
+
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica))
+    content = pdf.make_stream(b"BT /F1 14 Tf 72 760 Td (Quote: 12 000 yuan, elevator repair) Tj ET")
+    page = pikepdf.Page(Dictionary(Type=Name.Page, MediaBox=[0, 0, 595, 842], Contents=content,
+                                   Resources=Dictionary(Font=Dictionary(F1=font))))
+    pdf.pages.append(page)
+    if modify:
+        modify(pdf)
+    buf = io.BytesIO()
+    pdf.save(buf, **save)
+    return buf.getvalue()
 
 
 @pytest.fixture(scope="session")
