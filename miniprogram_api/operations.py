@@ -168,7 +168,8 @@ OPERATIONS = {
         "closeVote", GUARD, VOTE, {409: ["vote_already_closed", "vote_not_closed", "vote_not_due", "vote_not_open",
                                          "vote_state_conflict"], 422: ["validation_error"]}),
     "GET /api/v1/votes/{vid}/tally": op("getTally", GUARD, VOTE, {409: ["vote_not_closed"]}),
-    "GET /api/v1/votes/{vid}/bundle": op("getBundle", GUARD, VOTE, {409: ["vote_not_closed"]}, responses=BUNDLE),
+    "GET /api/v1/votes/{vid}/bundle": op("getBundle", GUARD, VOTE, {403: ["bundle_forbidden"], 409: ["vote_not_closed"]},
+                                          responses=BUNDLE),
     "POST /api/v1/me/keys": op(
         "registerKey", {403: ["key_revoked", "not_owner"], 409: ["key_taken", "too_many_keys"],
                         422: ["invalid_public_key"]}),
