@@ -90,7 +90,7 @@ def register_blueprints(app):
 
 
 def register_error_handlers(app):
-    """The §7 JSON errors, request ids, what is logged."""
+    """The JSON errors (docs/errors.md), request ids, what is logged."""
     from miniprogram_api import errors
 
     errors.init_app(app)

@@ -138,7 +138,7 @@ def vote_ref_schema(converter):
 
 
 class LinliApi(Api):
-    """flask-smorest's Api with the §7 error envelope instead of its own, no catch-all `default`
+    """flask-smorest's Api with the error envelope of docs/errors.md instead of its own, no catch-all `default`
     response (every status an operation answers is listed), and the contract plugin."""
 
     ERROR_SCHEMA = ErrorSchema

@@ -58,7 +58,7 @@ FILE = {"206": {"description": "Partial Content: the byte range asked for with R
         "304": {"description": "Not Modified: the ETag sent in If-None-Match still matches"}}
 
 # The bundle is sent as the bytes the verifier reads (a Response, not a schema's dump).
-BUNDLE = {"200": {"description": "the §6 bundle, for `python -m voting.verify` (docs/protocol.md)", "content": {
+BUNDLE = {"200": {"description": "the bundle (docs/protocol.md), for `python -m voting.verify` (docs/protocol.md)", "content": {
     "application/json": {"schema": {"type": "object", "description": "linli-vote/1 bundle (docs/protocol.md)"}}}}}
 
 OPERATIONS = {
