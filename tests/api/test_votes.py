@@ -879,3 +879,25 @@ def test_every_vote_route_takes_the_protocol_vote_id_too(scene, client, clock, t
     for ref in ("v999-0123abcd", f"v{vid}-00000000", "v1-XYZ", "99999999999"):
         resp = client.get(f"/api/v1/votes/{ref}", headers=headers)
         assert resp.status_code == 404, ref
+
+
+def test_a_replayed_ballot_is_one_log_line_without_a_traceback(scene, client, caplog):
+    """A refusal (4xx) is logged as one line with the request id and code; only a 5xx has a stack."""
+    import logging
+
+    zhang = scene.owner("张伟", "1", "1", "101")
+    scene.register_key("张伟")
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    right = scene.rights(vid, "张伟")[0]["right_id"]
+    first = envelope(scene.keys["张伟"], vote_id, right, {"option": "approve"})
+    assert client.post(f"/api/v1/votes/{vid}/ballots", headers=zhang["headers"], json=first).status_code == 201
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    replay = client.post(f"/api/v1/votes/{vid}/ballots", headers={**zhang["headers"], "X-Request-Id": "replay-1"},
+                         json=first)
+    assert replay.status_code == 409 and replay.json["error"]["code"] == "nonce_used"
+    assert "Traceback" not in caplog.text and "IntegrityError" not in caplog.text
+    assert not any(record.exc_info for record in caplog.records)
+    lines = [r.getMessage() for r in caplog.records if "replay-1" in r.getMessage()]
+    assert len(lines) == 1 and "409 nonce_used" in lines[0]
