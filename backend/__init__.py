@@ -59,12 +59,13 @@ class IdConverter(IntegerConverter):
 def register_extensions(app):
     """Database and migrations (the core's); the JSON encoder and the OpenAPI-publishing Api (HTTP)."""
     from backend.extensions import db, migrate
-    from miniprogram_api.api import JSONProvider, LinliApi
+    from miniprogram_api.api import JSONProvider, LinliApi, VoteRefConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     app.json = JSONProvider(app)
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["vote"] = VoteRefConverter
     app.extensions["linli_api"] = LinliApi(app)
 
 
@@ -89,7 +90,7 @@ def register_blueprints(app):
 
 
 def register_error_handlers(app):
-    """The §7 JSON errors, request ids, what is logged."""
+    """The JSON errors (docs/errors.md), request ids, what is logged."""
     from miniprogram_api import errors
 
     errors.init_app(app)

@@ -38,7 +38,7 @@ def _flag(value, default=False):
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-# Hours from submission within which a ticket must be resolved, per subject (§5 ticket subjects);
+# Hours from submission within which a ticket must be resolved, per subject (docs/tickets.md "Codes");
 # overdue tickets are escalated to the street office. Urgent safety matters first.
 TICKET_RESOLUTION_HOURS = {
     "elevator": 48, "fire_lane": 24, "security": 24, "utilities": 48, "sanitation": 72, "parking": 72,
@@ -130,7 +130,7 @@ class Config:
         self.CLAIMS_PER_COMMUNITY_PER_MINUTE = int(env.get("CLAIMS_PER_COMMUNITY_PER_MINUTE", "60"))
         self.CLAIMS_PENDING_PER_USER = int(env.get("CLAIMS_PENDING_PER_USER", "3"))
         self.VOTE_MIN_HOURS = int(env.get("VOTE_MIN_HOURS", "0" if self.ENV != "production" else "72"))
-        # Tickets (§5): hours to accept, per-subject hours to resolve ("elevator=24,noise=48" overrides
+        # Tickets (docs/tickets.md "Deadlines"): hours to accept, per-subject hours to resolve ("elevator=24,noise=48" overrides
         # the defaults above), days the resident has to confirm or reopen a resolved ticket.
         self.TICKET_ACCEPT_HOURS = int(env.get("TICKET_ACCEPT_HOURS", "24"))
         self.TICKET_RESOLUTION_HOURS = _hours_by_subject(env.get("TICKET_RESOLUTION_HOURS", ""))

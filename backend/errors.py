@@ -8,7 +8,7 @@ JSON envelope `{"error": {"code", "message", "details"}}`.
 
 
 class DomainError(Exception):
-    """A refusal a service raises; the HTTP layer turns it into the §7 JSON error."""
+    """A refusal a service raises; the HTTP layer turns it into the JSON error of docs/errors.md."""
 
     status = 400
 

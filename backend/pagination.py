@@ -1,4 +1,4 @@
-"""Page through a select: the §7 list shape {items, page, per_page, total}."""
+"""Page through a select: the list shape of docs/architecture.md {items, page, per_page, total}."""
 from sqlalchemy import func, select
 
 from backend.extensions import db

@@ -20,5 +20,5 @@ def server_public_key():
 
 
 def sign(obj):
-    """obj plus "signature": the server's signature over the canonical JSON of obj (§6)."""
+    """obj plus "signature": the server's signature over the canonical JSON of obj (docs/protocol.md "Encoding")."""
     return sign_object(server_key(), obj)

@@ -1,4 +1,4 @@
-"""Where media bytes live: a local directory (default) or an S3-compatible bucket (handbook §3).
+"""Where media bytes live: a local directory (default) or an S3-compatible bucket (docs/media.md).
 
 One small interface — put / get / delete / exists on opaque keys like `2026/11/<hex>.jpg` — so that the
 rest of the app never knows which backend is configured. S3 is chosen when `S3_BUCKET` is set.

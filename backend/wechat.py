@@ -1,4 +1,4 @@
-"""The one place that talks to WeChat's servers, through wechatpy (handbook §4).
+"""The one place that talks to WeChat's servers, through wechatpy (docs/decisions.md "WeChat").
 
 wechatpy 1.8.18 is the client; this module points every call at WECHAT_API_BASE (the client's and
 the wxa API's bases are separate class attributes, and fetch_access_token has a fixed URL), keeps

@@ -15,7 +15,7 @@ from flask import Blueprint, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
 from miniprogram_api.common import Derived
 from miniprogram_api.errors import HTTP_DEFAULTS, ErrorSchema, http_error
@@ -89,7 +89,7 @@ class ContractPlugin(BasePlugin):
                     add(status, *codes)
             if operation.get("security"):
                 add(401, *AUTH)
-            if any(isinstance(conv, IntegerConverter) for conv in rule._converters.values()):
+            if any(isinstance(conv, (IntegerConverter, VoteRefConverter)) for conv in rule._converters.values()):
                 add(404, HTTP_DEFAULTS[404][0])
             body = operation.get("requestBody", {}).get("content", {})
             if "application/json" in body:
@@ -112,8 +112,33 @@ class ContractPlugin(BasePlugin):
                                         + "; ".join(lines)).strip()
 
 
+class VoteRefConverter(BaseConverter):
+    """`<vote:vid>`: a vote as the URL names it — its integer id (1 … 2^31−1) or its protocol
+    `vote_id` (`v12-3f9a0c1b`, what ballots, receipts and tree heads carry). Both reach the same vote;
+    the service resolves the protocol id (docs/votes.md "Addressing a vote")."""
+
+    regex = r"(?:[1-9][0-9]{0,9}|v[1-9][0-9]{0,9}-[0-9a-f]{8})"
+    part_isolating = True
+
+    def to_python(self, value):
+        if value.startswith("v"):
+            return value
+        number = int(value)
+        if number > 2**31 - 1:
+            raise ValidationError()  # not a database id: no such resource
+        return number
+
+    def to_url(self, value):
+        return str(value)
+
+
+def vote_ref_schema(converter):
+    return {"type": "string", "pattern": "^([1-9][0-9]{0,9}|v[1-9][0-9]{0,9}-[0-9a-f]{8})$",
+            "description": "the vote's id (an integer) or its protocol vote_id (v12-3f9a0c1b)"}
+
+
 class LinliApi(Api):
-    """flask-smorest's Api with the §7 error envelope instead of its own, no catch-all `default`
+    """flask-smorest's Api with the error envelope of docs/errors.md instead of its own, no catch-all `default`
     response (every status an operation answers is listed), and the contract plugin."""
 
     ERROR_SCHEMA = ErrorSchema
@@ -128,6 +153,12 @@ class LinliApi(Api):
         self.ma_plugin.converter.add_attribute_function(derived2properties)
         self.ma_plugin.converter.add_attribute_function(nullable_values)
         self.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+        self.register_converter(VoteRefConverter, vote_ref_schema)
+        from miniprogram_api.votes import BALLOT_SCHEMAS  # the protocol's ballot, for generated clients
+
+        for name, schema in BALLOT_SCHEMAS.items():
+            if name not in self.spec.components.schemas:
+                self.spec.components.schema(name, schema)
         if "Error" not in self.spec.components.schemas:
             self.spec.components.schema("Error", schema=ErrorSchema)
 

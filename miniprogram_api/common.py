@@ -23,7 +23,7 @@ def blueprint(name, description):
 
 
 class UTCDateTime(ma.fields.DateTime):
-    """ISO 8601 UTC with a trailing Z, as §7 wants; accepts any offset and converts to UTC.
+    """ISO 8601 UTC with a trailing Z, as the API does everywhere (docs/architecture.md); accepts any offset and converts to UTC.
     Years are 1970–9999: nothing in Linli happens earlier, and strftime would not pad a year < 1000."""
 
     def _serialize(self, value, attr, obj, **kwargs):

@@ -1,4 +1,4 @@
-"""The five disclosures (handbook §5, §7): current versions, publishing, history, differences,
+"""The five disclosures (docs/disclosures.md): current versions, publishing, history, differences,
 and an owner's own monthly fees."""
 import marshmallow as ma
 

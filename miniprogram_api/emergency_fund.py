@@ -1,4 +1,4 @@
-"""Emergency use of the maintenance fund (handbook §5): disclosed records, not votes."""
+"""Emergency use of the maintenance fund (docs/disclosures.md): disclosed records, not votes."""
 import marshmallow as ma
 
 from backend.security import current_user

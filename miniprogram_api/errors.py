@@ -49,7 +49,7 @@ class ErrorBodySchema(ma.Schema):
 
 
 class ErrorSchema(ma.Schema):
-    """The §7 error envelope: the body of every 4xx and 5xx answer."""
+    """The error envelope (docs/errors.md): the body of every 4xx and 5xx answer."""
 
     error = ma.fields.Nested(ErrorBodySchema, required=True)
 

@@ -20,7 +20,10 @@ class DeviceKeySchema(ma.Schema):
 
 
 class LogEntryRefSchema(ma.Schema):
-    vote_id = ma.fields.Integer(required=True)
+    """A key_binding or key_revocation entry written into an open vote's log."""
+
+    id = ma.fields.Integer(required=True, metadata={"description": "the vote's id (as in /api/v1/votes/<id>)"})
+    vote_id = ma.fields.String(required=True, metadata={"description": "the vote's protocol vote_id"})
     right_id = ma.fields.String(required=True)
     leaf_index = ma.fields.Integer(required=True)
 

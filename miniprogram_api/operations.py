@@ -58,7 +58,7 @@ FILE = {"206": {"description": "Partial Content: the byte range asked for with R
         "304": {"description": "Not Modified: the ETag sent in If-None-Match still matches"}}
 
 # The bundle is sent as the bytes the verifier reads (a Response, not a schema's dump).
-BUNDLE = {"200": {"description": "the §6 bundle, for `python -m voting.verify` (docs/protocol.md)", "content": {
+BUNDLE = {"200": {"description": "the bundle (docs/protocol.md), for `python -m voting.verify` (docs/protocol.md)", "content": {
     "application/json": {"schema": {"type": "object", "description": "linli-vote/1 bundle (docs/protocol.md)"}}}}}
 
 OPERATIONS = {
@@ -168,7 +168,8 @@ OPERATIONS = {
         "closeVote", GUARD, VOTE, {409: ["vote_already_closed", "vote_not_closed", "vote_not_due", "vote_not_open",
                                          "vote_state_conflict"], 422: ["validation_error"]}),
     "GET /api/v1/votes/{vid}/tally": op("getTally", GUARD, VOTE, {409: ["vote_not_closed"]}),
-    "GET /api/v1/votes/{vid}/bundle": op("getBundle", GUARD, VOTE, {409: ["vote_not_closed"]}, responses=BUNDLE),
+    "GET /api/v1/votes/{vid}/bundle": op("getBundle", GUARD, VOTE, {403: ["bundle_forbidden"], 409: ["vote_not_closed"]},
+                                          responses=BUNDLE),
     "POST /api/v1/me/keys": op(
         "registerKey", {403: ["key_revoked", "not_owner"], 409: ["key_taken", "too_many_keys"],
                         422: ["invalid_public_key"]}),

@@ -1,4 +1,4 @@
-"""Half-yearly public-revenue statements of the committee (handbook §5), versioned like the
+"""Half-yearly public-revenue statements of the committee (docs/disclosures.md), versioned like the
 disclosures: one series of versions per period."""
 from backend.security import current_user
 from backend.services import disclosures as service

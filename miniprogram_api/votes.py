@@ -67,16 +67,60 @@ class VoteListArgs(PageArgs):
     state = ma.fields.String(validate=ma.validate.OneOf(VOTE_STATES))
 
 
+B64U_32 = "^[A-Za-z0-9_-]{43}$"  # 32 bytes, unpadded base64url
+B64U_64 = "^[A-Za-z0-9_-]{86}$"  # 64 bytes
+PROTOCOL_TIME = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{6})?Z$"
+# The ballot B of docs/protocol.md, written out for clients generated from the spec (named schemas,
+# registered by the Api: miniprogram_api/api.py). The handler takes the ballot as it comes (a dict):
+# the service checks it against the protocol and answers with the protocol's own refusal codes
+# (malformed_envelope, invalid_choice …) rather than a generic 422.
+BALLOT_SCHEMAS = {
+    "ResolutionChoice": {
+        "type": "object", "additionalProperties": False, "required": ["option"],
+        "description": "the choice of a resolution",
+        "properties": {"option": {"type": "string", "enum": ["approve", "reject", "abstain"]}}},
+    "ElectionChoice": {
+        "type": "object", "additionalProperties": False, "required": ["approve"],
+        "description": "the choice of an election: distinct ids of the definition's candidates, at most `seats` "
+                       "of them (approving nobody is allowed)",
+        "properties": {"approve": {"type": "array", "uniqueItems": True, "items": {"type": "string"}}}},
+    "Ballot": {
+        "type": "object", "additionalProperties": False,
+        "required": ["type", "vote_id", "right_id", "choice", "nonce", "signed_at"],
+        "description": (
+            "The ballot B the owner's device signs (docs/protocol.md, \"Ballots\"). What is signed: the "
+            "canonical JSON of B — UTF-8, keys sorted, no white space, integers only, strings in NFC "
+            "(docs/protocol.md, \"Encoding\") — with the device's Ed25519 key."),
+        "properties": {
+            "type": {"type": "string", "enum": ["ballot"]},
+            "vote_id": {"type": "string", "description": "the vote's protocol vote_id (the definition's vote_id)"},
+            "right_id": {"type": "string", "description": "a right of the roll the caller owns (GET …/my-rights)"},
+            "choice": {"oneOf": [{"$ref": "#/components/schemas/ResolutionChoice"},
+                                 {"$ref": "#/components/schemas/ElectionChoice"}]},
+            "nonce": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$",
+                      "description": "16 random bytes, unpadded base64url; new for every ballot (a re-vote too)"},
+            "signed_at": {"type": "string", "pattern": PROTOCOL_TIME,
+                          "description": "UTC, YYYY-MM-DDTHH:MM:SSZ (optionally .ffffff before the Z)"},
+        }},
+}
+
+
 class EnvelopeArgs(Schema):
+    """What `POST /votes/<vid>/ballots` takes: the signed ballot (docs/protocol.md "Ballots")."""
+
     ballot = ma.fields.Dict(required=True, metadata={
-        "description": '{"type":"ballot","vote_id","right_id","choice","nonce","signed_at"}'})
-    public_key = ma.fields.String(required=True, metadata={"description": "b64u Ed25519 public key"})
-    signature = ma.fields.String(required=True, metadata={"description": "b64u signature over canonical(ballot)"})
+        "allOf": [{"$ref": "#/components/schemas/Ballot"}],
+        "description": "B, signed by the device: `signature` is over its canonical JSON (docs/protocol.md)"})
+    public_key = ma.fields.String(required=True, metadata={
+        "pattern": B64U_32, "description": "the device's Ed25519 public key (registered with POST /me/keys)"})
+    signature = ma.fields.String(required=True, metadata={
+        "pattern": B64U_64, "description": "Ed25519 signature over the canonical JSON of `ballot`"})
 
 
 class PaperBallotArgs(Schema):
     right_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     choice = ma.fields.Dict(required=True, metadata={
+        "oneOf": [{"$ref": "#/components/schemas/ResolutionChoice"}, {"$ref": "#/components/schemas/ElectionChoice"}],
         "description": '{"option": "approve"|"reject"|"abstain"} or {"approve": [candidate ids]}'})
     evidence_media_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID),
                                           metadata={"description": "photo of the signed sheet"})
@@ -163,6 +207,7 @@ class VoteSchema(ma.Schema):
 
 
 class InclusionSchema(ma.Schema):
+    id = ma.fields.Integer(required=True, metadata={"description": "the vote's id (as in /api/v1/votes/<id>)"})
     vote_id = ma.fields.String(required=True)
     leaf_index = ma.fields.Integer(required=True)
     size = ma.fields.Integer(required=True)
@@ -172,6 +217,7 @@ class InclusionSchema(ma.Schema):
 
 
 class ConsistencySchema(ma.Schema):
+    id = ma.fields.Integer(required=True, metadata={"description": "the vote's id (as in /api/v1/votes/<id>)"})
     vote_id = ma.fields.String(required=True)
     first = ma.fields.Integer(required=True)
     second = ma.fields.Integer(required=True)
@@ -186,7 +232,8 @@ class ResultNoticeSchema(ma.Schema):
 
 
 class TallyResultSchema(ma.Schema):
-    vote_id = ma.fields.Integer(required=True)
+    id = ma.fields.Integer(required=True, metadata={"description": "the vote's id (as in /api/v1/votes/<id>)"})
+    vote_id = ma.fields.String(required=True, metadata={"description": "the vote's protocol vote_id"})
     tally = ma.fields.Dict(required=True, metadata={"description": "the signed tally (docs/protocol.md §9)"})
     close_receipt = ma.fields.Nested(ReceiptSchema, required=True,
                                      metadata={"description": "receipt of the close entry: keep it to pin the final log"})
@@ -226,7 +273,7 @@ def my_votes(args):
     return service.my_votes(current_user(), **args)
 
 
-@blp.route("/votes/<int:vid>", methods=["GET"])
+@blp.route("/votes/<vote:vid>", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.response(200, VoteSchema)
 def get_vote(vid):
@@ -234,7 +281,7 @@ def get_vote(vid):
     return service.get_vote(current_user(), vid)
 
 
-@blp.route("/votes/<int:vid>", methods=["PATCH"])
+@blp.route("/votes/<vote:vid>", methods=["PATCH"])
 @blp.doc(security=BEARER)
 @blp.arguments(VoteUpdateArgs)
 @blp.response(200, VoteSchema)
@@ -243,7 +290,7 @@ def update_vote(args, vid):
     return service.update_vote(current_user(), vid, **args)
 
 
-@blp.route("/votes/<int:vid>/open", methods=["POST"])
+@blp.route("/votes/<vote:vid>/open", methods=["POST"])
 @blp.doc(security=BEARER)
 @blp.response(200, VoteSchema)
 def open_vote(vid):
@@ -251,7 +298,7 @@ def open_vote(vid):
     return service.open_vote(current_user(), vid)
 
 
-@blp.route("/votes/<int:vid>/my-rights", methods=["GET"])
+@blp.route("/votes/<vote:vid>/my-rights", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.response(200, RollRightSchema(many=True))
 def my_rights(vid):
@@ -259,7 +306,7 @@ def my_rights(vid):
     return service.my_rights(current_user(), vid)
 
 
-@blp.route("/votes/<int:vid>/ballots", methods=["POST"])
+@blp.route("/votes/<vote:vid>/ballots", methods=["POST"])
 @blp.doc(security=BEARER)
 @blp.arguments(EnvelopeArgs)
 @blp.response(201, ReceiptSchema)
@@ -268,7 +315,7 @@ def cast_ballot(args, vid):
     return service.cast_ballot(bearer_session_id(), vid, args)
 
 
-@blp.route("/votes/<int:vid>/paper-ballots", methods=["POST"])
+@blp.route("/votes/<vote:vid>/paper-ballots", methods=["POST"])
 @blp.doc(security=BEARER)
 @blp.arguments(PaperBallotArgs)
 @blp.response(201, ReceiptSchema)
@@ -277,7 +324,7 @@ def enter_paper_ballot(args, vid):
     return service.enter_paper_ballot(current_user(), vid, **args)
 
 
-@blp.route("/votes/<int:vid>/tree-head", methods=["GET"])
+@blp.route("/votes/<vote:vid>/tree-head", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.response(200, TreeHeadSchema)
 def tree_head(vid):
@@ -285,7 +332,7 @@ def tree_head(vid):
     return service.tree_head(current_user(), vid)
 
 
-@blp.route("/votes/<int:vid>/proofs/inclusion", methods=["GET"])
+@blp.route("/votes/<vote:vid>/proofs/inclusion", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.arguments(InclusionArgs, location="query")
 @blp.response(200, InclusionSchema)
@@ -294,7 +341,7 @@ def inclusion_proof(args, vid):
     return service.inclusion(current_user(), vid, **args)
 
 
-@blp.route("/votes/<int:vid>/proofs/consistency", methods=["GET"])
+@blp.route("/votes/<vote:vid>/proofs/consistency", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.arguments(ConsistencyArgs, location="query")
 @blp.response(200, ConsistencySchema)
@@ -303,7 +350,7 @@ def consistency_proof(args, vid):
     return service.consistency(current_user(), vid, **args)
 
 
-@blp.route("/votes/<int:vid>/close", methods=["POST"])
+@blp.route("/votes/<vote:vid>/close", methods=["POST"])
 @blp.doc(security=BEARER)
 @blp.response(200, TallyResultSchema)
 def close_vote(vid):
@@ -311,7 +358,7 @@ def close_vote(vid):
     return service.close_vote(current_user(), vid)
 
 
-@blp.route("/votes/<int:vid>/tally", methods=["GET"])
+@blp.route("/votes/<vote:vid>/tally", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.response(200, TallyResultSchema)
 def tally(vid):
@@ -319,7 +366,7 @@ def tally(vid):
     return service.tally_of(current_user(), vid)
 
 
-@blp.route("/votes/<int:vid>/bundle", methods=["GET"])
+@blp.route("/votes/<vote:vid>/bundle", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.response(200, description="the bundle (JSON, docs/protocol.md §10), for `python -m voting.verify`")
 def bundle(vid):

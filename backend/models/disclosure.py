@@ -1,5 +1,5 @@
 """Published, versioned records (the five disclosures and public-revenue statements) and
-emergency maintenance-fund spending records (handbook §5)."""
+emergency maintenance-fund spending records (docs/disclosures.md)."""
 from datetime import date, datetime
 from typing import Optional
 
@@ -43,7 +43,7 @@ class PublishedVersion(db.Model):
 
 
 class EmergencySpending(db.Model):
-    """Maintenance-fund money spent in an emergency without a vote: a disclosed record (§5)."""
+    """Maintenance-fund money spent in an emergency without a vote: a disclosed record (docs/disclosures.md)."""
 
     __tablename__ = "emergency_spendings"
 

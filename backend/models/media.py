@@ -40,7 +40,7 @@ class Media(db.Model):
 
 
 class MediaUploadCounter(db.Model):
-    """Uploads per user per minute window: shared by every worker and host (handbook §3)."""
+    """Uploads per user per minute window: shared by every worker and host (docs/architecture.md "Conventions")."""
 
     __tablename__ = "media_upload_counters"
 

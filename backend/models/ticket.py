@@ -1,4 +1,4 @@
-"""Tickets (工单: repair, complaint, suggestion), their append-only events and their replies (§5)."""
+"""Tickets (工单: repair, complaint, suggestion), their append-only events and their replies (docs/tickets.md)."""
 from datetime import datetime
 from typing import Optional
 
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend.extensions import db
 from backend.models.base import UTCDateTime, utcnow
 
-# Handbook §5: these codes are normative (API, database, docs).
+# docs/tickets.md "Codes": these codes are normative (API, database, docs).
 TICKET_CATEGORIES = ("repair", "complaint", "suggestion")
 TICKET_SUBJECTS = ("elevator", "parking", "sanitation", "security", "greenery", "illegal_construction",
                    "fire_lane", "pets", "noise", "utilities", "other")
@@ -56,7 +56,7 @@ class Ticket(db.Model):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[Optional[int]] = mapped_column(Integer)
     rating_comment: Mapped[Optional[str]] = mapped_column(Text)
-    # Escalation to the street office is a mark, not a status (§5): the work goes on.
+    # Escalation to the street office is a mark, not a status (docs/tickets.md): the work goes on.
     escalated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     escalation_reason: Mapped[Optional[str]] = mapped_column(String(32))  # not_accepted | not_resolved
 

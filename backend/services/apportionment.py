@@ -1,4 +1,4 @@
-"""Splitting a shared cost into per-part shares that add up exactly to the total (handbook §5
+"""Splitting a shared cost into per-part shares that add up exactly to the total (docs/disclosures.md
 "Five disclosures": shared utility cost apportionment, rounding rule stated).
 
 Integer arithmetic only. The rule is the largest-remainder method (Hamilton): every part first gets

@@ -1,4 +1,4 @@
-"""The structured content of each published kind (handbook §5 "Five disclosures", issue 6):
+"""The structured content of each published kind (docs/disclosures.md):
 one marshmallow schema per kind, and the loader that turns a refusal into a 422 naming the fields
 as dotted paths under `content` (e.g. `content.prices.2.price_fen`).
 

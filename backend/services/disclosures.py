@@ -1,4 +1,4 @@
-"""The five disclosures and the half-yearly public-revenue statements (handbook §5 "Five
+"""The five disclosures and the half-yearly public-revenue statements (docs/disclosures.md "Five
 disclosures"): structured content, published as immutable, numbered, server-signed versions.
 
 One versioning mechanism serves both: a series is (community, kind, series); the five disclosures
@@ -31,7 +31,7 @@ KIND_TITLES = {
     "utility_apportionment": "公共水电费分摊",
     REVENUE_KIND: "公共收益收支",
 }
-# Who publishes what (handbook §5): the property company the disclosures, the committee the revenue.
+# Who publishes what (docs/disclosures.md): the property company the disclosures, the committee the revenue.
 PUBLISHERS = {**{kind: ("property_staff",) for kind in DISCLOSURE_KINDS}, REVENUE_KIND: ("committee",)}
 ATTACHED_TYPE = "disclosure_version"
 # Attachments of a published version: whoever may read the version (anyone of its community).
@@ -155,7 +155,7 @@ def publish_disclosure(user, community_id, kind, content, note=None, attachment_
 
 
 def current_disclosures(user, community_id):
-    """The current version (or None) of each of the five kinds, in the handbook's order."""
+    """The current version (or None) of each of the five kinds, in the order of docs/disclosures.md."""
     require_community(user, community_id)
     return {"community_id": community_id,
             "kinds": [{"kind": kind, "title": KIND_TITLES[kind], "current": _latest(community_id, kind)}

@@ -1,4 +1,4 @@
-"""Emergency use of the maintenance fund (handbook §5): an elevator failure and the like may be
+"""Emergency use of the maintenance fund (docs/disclosures.md): an elevator failure and the like may be
 paid from the fund without a vote, but must be disclosed — a record, not a vote.
 
 Records are append-only: a wrong record is not edited away; a correcting record says so in its

@@ -76,7 +76,7 @@ UNSUPPORTED = "不支持的文件格式：图片须为 JPEG、PNG 或 WebP（公
 
 class Refused(Exception):
     """A file the pipeline will not store (422), or cannot take now (503 media_busy, with
-    details.retry_after seconds); code and Chinese message for the §7 error."""
+    details.retry_after seconds); code and Chinese message for the JSON error (docs/errors.md)."""
 
     def __init__(self, code, message, status=422, **details):
         super().__init__(message)

@@ -1,4 +1,4 @@
-"""The owner registry import: CSV or XLSX from the committee, all or nothing (handbook §5, §7).
+"""The owner registry import: CSV or XLSX from the committee, all or nothing (docs/decisions.md "Registry").
 
 One row per owner of a part; co-owners stand on several rows of the same part. A re-import is a
 full replacement: it reports the parts added, changed (area or owner set) and removed. Removed parts

@@ -1,4 +1,4 @@
-"""Ticket figures over a period (handbook §5: "first-response time, resolution rate, satisfaction,
+"""Ticket figures over a period (docs/tickets.md "Statistics": "first-response time, resolution rate, satisfaction,
 and communities with two or more complaints in a week") and their CSV export.
 
 Definitions (also in docs/tickets.md). The cohort is the tickets *submitted* in [from, to); each

@@ -1,8 +1,8 @@
-"""Tickets (handbook §5 "Tickets"): filing, the one workflow guard, replies, assignment, the
+"""Tickets (docs/tickets.md): filing, the one workflow guard, replies, assignment, the
 timeline, and the two scheduled jobs (escalation of overdue tickets, auto-confirmation).
 
 Every function that changes something takes `now` (default: the clock) so that tests and the
-commands can run on a controlled clock. Decisions where the handbook is silent: docs/tickets.md.
+commands can run on a controlled clock. Every decision is in docs/tickets.md.
 """
 from datetime import timedelta, timezone
 
@@ -21,7 +21,7 @@ from backend.services import media, outbox
 # Roles on a ticket: community roles, plus `reporter` for whoever filed it, plus `system` for commands.
 REPORTER, STAFF, COMMITTEE, REGULATOR, SYSTEM = "reporter", "property_staff", "committee", "regulator", "system"
 
-# §5 workflow — THE guard: (from, to) → who may make the move. Nothing else changes a status.
+# The workflow (docs/tickets.md) — THE guard: (from, to) → who may make the move. Nothing else changes a status.
 TRANSITIONS = {
     ("submitted", "accepted"): {STAFF},
     ("accepted", "in_progress"): {STAFF},
@@ -292,7 +292,7 @@ def check_transition(ticket, to, roles):
 
 
 def transition(user, ticket_id, to, rating=None, reason=None, comment=None, photo_ids=(), now=None):
-    """Move a ticket along the §5 workflow. Resolving needs a `comment` (sent as a reply, with
+    """Move a ticket along the workflow (docs/tickets.md). Resolving needs a `comment` (sent as a reply, with
     photos); reopening a `reason` (within the confirm window); confirming a 1–5 `rating`."""
     now = now or utcnow()
     ticket, roles = _load(user, ticket_id, lock=True)

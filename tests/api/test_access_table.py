@@ -93,7 +93,7 @@ TABLE = {
     "GET /api/v1/votes/{vid}/proofs/consistency": A_ROLES,
     "POST /api/v1/votes/{vid}/close": {"admin", "committee"},
     "GET /api/v1/votes/{vid}/tally": A_ROLES,
-    "GET /api/v1/votes/{vid}/bundle": {"admin", "owner", "regulator"},
+    "GET /api/v1/votes/{vid}/bundle": {"admin", "owner", "regulator", "committee"},
     "POST /api/v1/me/keys": {"owner", "b_owner"},  # verified owners, of any community
     "GET /api/v1/me/keys": EVERYONE,
     "DELETE /api/v1/me/keys/{public_key}": {"owner"},  # one's own key only

@@ -19,7 +19,7 @@ def test_phone_and_name_match_verifies_at_once(world, client):
     me = client.get("/api/v1/me", headers=user["headers"]).json
     community = me["communities"][0]
     assert community["roles"] == ["owner", "resident"]
-    # 张伟 owns 1-1-101 and 1-2-201 alone: one right with the summed area (§5).
+    # 张伟 owns 1-1-101 and 1-2-201 alone: one right with the summed area (docs/protocol.md "Rights").
     assert [(r["label"], r["area"], r["heads"]) for r in community["rights"]] == [("1-1-101,1-2-201", 8950 + 12000, 1)]
     assert [p["label"] for p in community["parts"]] == ["1-1-101"]
 

@@ -1,5 +1,5 @@
 """The five disclosures, an owner's fees, public-revenue statements and emergency fund records,
-end to end over HTTP (handbook §5 "Five disclosures", "Emergency use of the maintenance fund")."""
+end to end over HTTP (docs/disclosures.md)."""
 import copy
 import hashlib
 from fractions import Fraction

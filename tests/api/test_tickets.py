@@ -211,7 +211,7 @@ def test_photo_visibility_follows_the_ticket(scene, client):
 # ---------------------------------------------------------------- the workflow guard
 
 
-def test_service_table_matches_the_handbook():
+def test_service_table_matches_the_documented_workflow():
     table = {pair: {"staff" if r == "property_staff" else r for r in roles - {"system"}}
              for pair, roles in service.TRANSITIONS.items()}
     assert table == ALLOWED

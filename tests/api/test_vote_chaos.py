@@ -21,8 +21,7 @@ from sqlalchemy.engine import make_url
 
 from backend.extensions import SQLITE_BUSY_TIMEOUT_MS, db
 from backend.models import VoteEntry
-from bench.cast_bench import children
-from tests.api.test_vote_concurrency import serving
+from tests.servers import children, serving
 from tests.api.test_votes import canonical, envelope, public, receipt_holds, stamp, verify_bundle
 from tests.support import id_number
 from voting.merkle import Frontier, leaf_hash, verify_inclusion

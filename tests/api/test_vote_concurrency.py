@@ -2,14 +2,8 @@
 workers and with threaded ones, whose casts arriving together share a transaction (group commit):
 appends to one vote are serialised by its row lock (PostgreSQL SELECT … FOR UPDATE; the write lock
 on SQLite), each acknowledged only after commit. Runs on whatever DATABASE_URL the suite runs on."""
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -18,56 +12,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend.extensions import db
 from backend.models import VoteEntry
-from tests.api.test_votes import ROOT, envelope, public, receipt_holds, stamp, verify_bundle
+from tests.api.test_votes import envelope, public, receipt_holds, stamp, verify_bundle
+from tests.servers import serving
 from tests.support import id_number
 from voting.counting import count_log
 from voting.merkle import leaf_hash, root_from_leaf_hashes
 
 DISTINCT = 50
 SAME_RIGHT = 20
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serving(app, tmp_path, workers, threads, **env):
-    """gunicorn with the production settings (gunicorn.conf.py) serving wsgi:app on the test database,
-    signing key and fake WeChat, with `workers` workers of `threads` threads; yields (base URL, the
-    gunicorn process). `env` adds to its environment (DATABASE_URL may be overridden there)."""
-    port = _free_port()
-    cfg = app.config
-    env = {**os.environ, "DATABASE_URL": cfg["SQLALCHEMY_DATABASE_URI"], "INSTANCE_PATH": cfg["INSTANCE_PATH"],
-           "SIGNING_KEY_FILE": cfg["SIGNING_KEY_FILE"], "MEDIA_ROOT": cfg["MEDIA_ROOT"],
-           "WECHAT_API_BASE": cfg["WECHAT_API_BASE"], "WECHAT_APPID": cfg["WECHAT_APPID"],
-           "WECHAT_SECRET": cfg["WECHAT_SECRET"], "WECHAT_DEV_FAKE": "0", "LINLI_ENV": "testing",
-           "LINLI_THREADS": str(threads), **env}
-    log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers),
-                             "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=2).json() == {"status": "ok"}:
-                    break
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-            time.sleep(0.2)
-        yield base, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(params=[1, 8], ids=["sync", "threads"])

@@ -198,7 +198,8 @@ def test_whole_vote_open_cast_revote_paper_close_tally_bundle_verify(scene, clie
     assert rights[0]["keys"] == [public(scene.keys["张伟"])]
     # a key registered after opening is bound by a key_binding entry
     bound = scene.register_key("李娜")
-    assert [e["vote_id"] for e in bound["entries"]] == [vid]
+    # entries name the vote both ways: `id` as in URLs, `vote_id` as in the protocol
+    assert [(e["id"], e["vote_id"]) for e in bound["entries"]] == [(vid, opened["vote_id"])]
     assert scene.rights(vid, "李娜")[0]["keys"] == [public(scene.keys["李娜"])]
     scene.register_key("赵敏")
 
@@ -612,7 +613,7 @@ def test_device_keys_follow_into_open_logs(scene, client, world, tmp_path, clock
     # lost phone: revoke; the log records it and the key can no longer cast or be registered again
     revoked = client.delete(f"/api/v1/me/keys/{public(key)}", headers=zhang["headers"])
     assert revoked.status_code == 200 and revoked.json["key"]["revoked_at"] is not None
-    assert [e["vote_id"] for e in revoked.json["entries"]] == [vid]
+    assert [(e["id"], e["vote_id"]) for e in revoked.json["entries"]] == [(vid, vote_id)]
     assert scene.rights(vid, "张伟")[0]["keys"] == []
     resp = scene.cast(vid, "张伟", vote_id, {"option": "reject"})
     assert resp.status_code == 403 and resp.json["error"]["code"] == "key_revoked"
@@ -752,7 +753,7 @@ def test_other_communities_are_refused_everywhere(scene, client, world, clock):
         same_as_missing(user, vid, right=right, vote_id=opened["vote_id"])
 
 
-def test_bundle_for_owners_and_regulators_only(scene, client, world, clock):
+def test_bundle_for_owners_committee_and_regulators_only(scene, client, world, clock):
     zhang = scene.owner("张伟", "1", "1", "101")
     vid = scene.draft()["id"]
     scene.open(vid)
@@ -763,9 +764,12 @@ def test_bundle_for_owners_and_regulators_only(scene, client, world, clock):
     pending = world.login()
     client.post(f"/api/v1/communities/{scene.cid}/bindings", headers=pending["headers"],
                 json={"building": "2", "unit": "1", "room": "103", "name": "赵敏"})  # no phone: pending
-    for user, status in ((zhang, 200), (regulator, 200), (staff, 403), (pending, 404), (scene.committee, 403)):
+    # the committee that ran the vote audits it too; property staff are told who may
+    for user, status in ((zhang, 200), (regulator, 200), (scene.committee, 200), (staff, 403), (pending, 404)):
         resp = client.get(f"/api/v1/votes/{vid}/bundle", headers=user["headers"])
         assert resp.status_code == status, resp.json
+    refused = client.get(f"/api/v1/votes/{vid}/bundle", headers=staff["headers"]).json["error"]
+    assert refused["code"] == "bundle_forbidden" and "业主、业委会和监管部门" in refused["message"]
     # everyone with a role sees the tally and its notice; a claim under review is no role
     assert client.get(f"/api/v1/votes/{vid}/tally", headers=pending["headers"]).status_code == 404
     for user in (zhang, regulator, staff, scene.committee):
@@ -843,3 +847,57 @@ def test_vote_notifications_opened_closing_result(scene, client, app, wechat):
     notice = client.get(f"/api/v1/communities/{scene.cid}/notices/{tally['notice']['notice_id']}",
                         headers=zhang["headers"])
     assert notice.status_code == 200 and notice.json["body"] == tally["notice"]["text"]
+
+
+def test_every_vote_route_takes_the_protocol_vote_id_too(scene, client, clock, tmp_path):
+    """A client holding only what the protocol gave it (the vote_id in a ballot, receipt or tree
+    head) reaches the vote by that id on every /votes/<vid>/… route, and each answer names the vote
+    both ways."""
+    zhang = scene.owner("张伟", "1", "1", "101")
+    scene.register_key("张伟")
+    vid = scene.draft()["id"]
+    opened = scene.open(vid)
+    vote_id = opened["vote_id"]
+    headers = zhang["headers"]
+    by_id, by_protocol = (client.get(f"/api/v1/votes/{ref}", headers=headers).json for ref in (vid, vote_id))
+    assert by_id == by_protocol and (by_id["id"], by_id["vote_id"]) == (vid, vote_id)
+    right = client.get(f"/api/v1/votes/{vote_id}/my-rights", headers=headers).json[0]["right_id"]
+    cast = client.post(f"/api/v1/votes/{vote_id}/ballots", headers=headers,
+                       json=envelope(scene.keys["张伟"], vote_id, right, {"option": "approve"}))
+    assert cast.status_code == 201 and cast.json["vote_id"] == vote_id
+    for path in ("tree-head", "proofs/inclusion?leaf_index=1", "proofs/consistency?first=1"):
+        assert (client.get(f"/api/v1/votes/{vote_id}/{path}", headers=headers).json
+                == client.get(f"/api/v1/votes/{vid}/{path}", headers=headers).json)
+    clock(datetime.now(timezone.utc) + timedelta(hours=2))
+    closed = client.post(f"/api/v1/votes/{vote_id}/close", headers=scene.committee["headers"])
+    assert closed.status_code == 200, closed.json
+    tally = client.get(f"/api/v1/votes/{vote_id}/tally", headers=headers).json
+    assert (tally["id"], tally["vote_id"]) == (vid, vote_id) and tally["tally"]["vote_id"] == vote_id
+    bundle = client.get(f"/api/v1/votes/{vote_id}/bundle", headers=headers)
+    assert bundle.data == client.get(f"/api/v1/votes/{vid}/bundle", headers=headers).data
+    # an id of the protocol's shape that names no vote, a malformed one, a number out of range: 404
+    for ref in ("v999-0123abcd", f"v{vid}-00000000", "v1-XYZ", "99999999999"):
+        resp = client.get(f"/api/v1/votes/{ref}", headers=headers)
+        assert resp.status_code == 404, ref
+
+
+def test_a_replayed_ballot_is_one_log_line_without_a_traceback(scene, client, caplog):
+    """A refusal (4xx) is logged as one line with the request id and code; only a 5xx has a stack."""
+    import logging
+
+    zhang = scene.owner("张伟", "1", "1", "101")
+    scene.register_key("张伟")
+    vid = scene.draft()["id"]
+    vote_id = scene.open(vid)["vote_id"]
+    right = scene.rights(vid, "张伟")[0]["right_id"]
+    first = envelope(scene.keys["张伟"], vote_id, right, {"option": "approve"})
+    assert client.post(f"/api/v1/votes/{vid}/ballots", headers=zhang["headers"], json=first).status_code == 201
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    replay = client.post(f"/api/v1/votes/{vid}/ballots", headers={**zhang["headers"], "X-Request-Id": "replay-1"},
+                         json=first)
+    assert replay.status_code == 409 and replay.json["error"]["code"] == "nonce_used"
+    assert "Traceback" not in caplog.text and "IntegrityError" not in caplog.text
+    assert not any(record.exc_info for record in caplog.records)
+    lines = [r.getMessage() for r in caplog.records if "replay-1" in r.getMessage()]
+    assert len(lines) == 1 and "409 nonce_used" in lines[0]

@@ -1,4 +1,4 @@
-"""The §7 error envelope everywhere, and no stack trace leaks."""
+"""The error envelope (docs/errors.md) everywhere, and no stack trace leaks."""
 import logging
 
 import pytest

@@ -26,7 +26,7 @@ def test_runtime_and_test_requirements_are_split_and_pinned():
     assert "requirements-dev.txt" not in (ROOT / "scripts/serve.sh").read_text()
 
 
-def test_nothing_reads_the_handbook_folder_beside_the_repository():
+def test_nothing_reads_the_design_folder_beside_the_repository():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     pattern = re.compile(r"\.\./shared|parent\s*/\s*[\"']shared[\"']|[\"']\.\.[\"'],\s*[\"']shared[\"']")
     offenders = [name for name in tracked if name.endswith((".py", ".sh", ".js", ".json", ".cfg", ".ini", ".toml"))
@@ -55,3 +55,12 @@ def test_migrating_prints_one_line_per_migration(tmp_path):
     lines = (done.stdout + done.stderr).strip().splitlines()
     migrations = list((ROOT / "migrations/versions").glob("*.py"))
     assert len(lines) == len(migrations) and all("Running upgrade" in line for line in lines), lines
+
+
+def test_nothing_cites_a_handbook_the_repository_does_not_hold():
+    """Citations point at files in the repository (docs/…), never at the design brief's § numbers."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    citing = [name for name in tracked if name != "tests/app/test_repository.py" and (ROOT / name).is_file()
+              and name.endswith((".py", ".md", ".sh", ".js"))
+              and "handbook" in (ROOT / name).read_text(errors="replace").lower()]
+    assert citing == []

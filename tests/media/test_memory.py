@@ -3,10 +3,7 @@ gunicorn.conf.py as in production): the adversarial test's 16 concurrent uploads
 of 6320x6320 pixels drove each worker to 3.1 GB and left 1.8 GB behind (docs/media.md "Memory")."""
 import io
 import os
-import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
 import zlib
@@ -17,8 +14,8 @@ import requests
 from PIL import Image
 
 from backend.config import Config
+from tests.servers import children, serving
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUDGET_MB = Config({}).MEDIA_DECODE_BUDGET_MB
 # What a worker may grow by at its peak: the decode budget, plus what does not belong to any one
 # decode (request bodies, Python objects, encoders' buffers) — docs/media.md "Memory".
@@ -40,17 +37,6 @@ def rgba_png(width, height):
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _workers(master):
-    with open(f"/proc/{master}/task/{master}/children") as fh:
-        return [int(p) for p in fh.read().split()]
-
-
 def _status_mb(pid, field):
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
@@ -61,40 +47,12 @@ def _status_mb(pid, field):
 
 @pytest.fixture
 def gunicorn(app, tmp_path):
-    """gunicorn -w 2 with 8 threads each and gunicorn.conf.py, on the test database and fake WeChat."""
-    port = _free_port()
-    cfg = app.config
-    env = dict(os.environ, DATABASE_URL=cfg["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=cfg["INSTANCE_PATH"],
-               SIGNING_KEY_FILE=cfg["SIGNING_KEY_FILE"], MEDIA_ROOT=str(tmp_path / "media"),
-               WECHAT_API_BASE=cfg["WECHAT_API_BASE"], WECHAT_APPID=cfg["WECHAT_APPID"],
-               WECHAT_SECRET=cfg["WECHAT_SECRET"], WECHAT_DEV_FAKE="0", LINLI_ENV="testing", LINLI_THREADS="8")
-    for name in ("MEDIA_DECODE_BUDGET_MB", "MEDIA_DECODE_USER_SHARE", "MEDIA_DECODE_WAIT_SECONDS", "MALLOC_ARENA_MAX",
-                 "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
-        env.pop(name, None)  # the defaults are what is measured
-    log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2",
-                             "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=2).json() == {"status": "ok"} \
-                        and len(_workers(proc.pid)) == 2:
-                    break
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-            time.sleep(0.2)
+    """gunicorn -w 2 with 8 threads each and gunicorn.conf.py, on the test database and fake WeChat;
+    the memory settings at their defaults (what is measured)."""
+    defaults = dict.fromkeys(("MEDIA_DECODE_BUDGET_MB", "MEDIA_DECODE_USER_SHARE", "MEDIA_DECODE_WAIT_SECONDS",
+                              "MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"))
+    with serving(app, tmp_path, 2, 8, MEDIA_ROOT=str(tmp_path / "media"), **defaults) as (base, proc):
         yield base, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _small_jpeg():
@@ -108,7 +66,7 @@ def test_a_burst_of_big_pngs_stays_within_the_budget_and_memory_is_returned(worl
     attacker, neighbour = world.login(), world.login()
     bomb = rgba_png(6320, 6320)  # 39.9 MP, just under MEDIA_MAX_PIXELS: 160 MB of RGBA once decoded
     assert len(bomb) < 200_000
-    workers = _workers(master)
+    workers = children(master)
     for _ in range(4):  # every worker has imported everything and served a request
         requests.get(f"{base}/api/v1/health", timeout=5)
     baseline = {pid: _status_mb(pid, "VmRSS") for pid in workers}

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.errors import Unauthorized
 from backend.extensions import db
-from backend.models.vote import Vote
 from backend.security import session_user_ids
 from backend.services.votes import common
 from backend.services.votes.key_entries import bind_key
@@ -60,7 +59,7 @@ def _prepare(vote_pk, items, now):
             if first is not None and envelope_problem(first) is None else None)
     state = "open" if vote is not None else None
     if vote is None:
-        row = db.session.get(Vote, vote_pk)
+        row = common.find_vote(vote_pk)
         if row is not None:
             state = row.state if row.state in ("draft", "open") else "closed"
             vote = row if state == "draft" else common.opened(row)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
-from backend.errors import Conflict, Forbidden, NotFound
+from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
 from backend.models import Binding
 from backend.models.base import utcnow
@@ -56,12 +56,20 @@ def vote_not_found():
     return NotFound("vote_not_found", "表决不存在")
 
 
-def vote_for(user, vote_pk, *roles):
-    """The vote `vote_pk` for `user`, the caller's role checked before anything about the vote's
-    state is looked at. A caller with no role in the vote's community gets the same 404 as for a
-    vote that does not exist (so the answer never reveals that a vote exists, nor its state); with
-    `roles`, a caller holding none of them gets 403 `forbidden` (docs/votes.md "Who may ask")."""
-    vote = db.session.get(Vote, vote_pk)
+def find_vote(vote_ref):
+    """The vote a URL names: its integer id, or its protocol vote_id ("v12-3f9a0c1b"); None if none."""
+    if isinstance(vote_ref, str):
+        return db.session.execute(select(Vote).where(Vote.public_id == vote_ref)).scalar_one_or_none()
+    return db.session.get(Vote, vote_ref)
+
+
+def vote_for(user, vote_ref, *roles):
+    """The vote `vote_ref` (id or protocol vote_id) for `user`, the caller's role checked before
+    anything about the vote's state is looked at. A caller with no role in the vote's community gets
+    the same 404 as for a vote that does not exist (so the answer never reveals that a vote exists,
+    nor its state); with `roles`, a caller holding none of them gets 403 `forbidden` (docs/votes.md
+    "Who may ask")."""
+    vote = find_vote(vote_ref)
     if vote is None:
         raise vote_not_found()
     try:
@@ -117,14 +125,14 @@ class OpenedVote(NamedTuple):
     definition: object  # voting.entries.Definition: the parsed entry 0
 
 
-# (vote pk, public id) → OpenedVote. Keyed by the random public id too, so that a primary key reused
-# by another database (a restored backup, the tests) never finds a stale entry.
+# public id → OpenedVote. The public id carries a random part, so a primary key reused by another
+# database (a restored backup, the tests) never finds a stale entry.
 _opened = {}
 
 
 def opened(vote):
     """The fixed facts of an open (or closed) vote; entry 0 is read once per process."""
-    key = (vote.id, vote.public_id)
+    key = vote.public_id
     found = _opened.get(key)
     if found is None:
         leaf = db.session.execute(
@@ -136,9 +144,35 @@ def opened(vote):
     return found
 
 
-def cached_opened(vote_pk, public_id):
-    """The cached facts of vote `vote_pk` if it was seen open under `public_id`, else None."""
-    return _opened.get((vote_pk, public_id))
+def cached_opened(vote_ref, public_id):
+    """The cached facts of the vote a URL names (`vote_ref`: id or protocol id) if it was seen open
+    under `public_id` (what the ballot names), else None."""
+    found = _opened.get(public_id)
+    return found if found is not None and vote_ref in (found.id, found.public_id) else None
+
+
+# voting/ says what is wrong in English (the verifier's report is bilingual); the API answers in Chinese.
+_CHOICE_PROBLEMS = {
+    "choice must be an object": "选择须为一个对象",
+    "choice must be {'option': 'approve'|'reject'|'abstain'}": '决议的选择须为 {"option": "approve"|"reject"|"abstain"}',
+    "choice must be {'approve': [candidate ids]}": '选举的选择须为 {"approve": [候选人编号]}',
+    "choice approves an unknown candidate": "选择了本表决没有的候选人",
+    "choice repeats a candidate": "同一候选人只能选一次",
+}
+
+
+def choice_problem_text(problem):
+    """The Chinese for a problem voting.entries.choice_problem found."""
+    if problem.startswith("choice approves more than"):
+        return "所选候选人多于应选人数"
+    return _CHOICE_PROBLEMS.get(problem, "选择不符合本表决")
+
+
+def invalid_ballot(field, problem):
+    """422 `invalid_ballot`: the protocol's own per-entry check refused it (`problem`, in English, in
+    details for whoever debugs a client)."""
+    return Invalid({field: ["选票未通过协议检查"]}, message="选票无效", code="invalid_ballot",
+                   details={"problem": problem})
 
 
 def received_at(moment, definition):

@@ -19,7 +19,7 @@ def bind_key(book, vote, right_id, public_key, user_id, when):
                 user_id=user_id)
     db.session.add(VoteKey(vote_id=vote.id, right_id=right_id, public_key=public_key,
                            community_id=vote.community_id, bound_index=index))
-    return {"vote_id": vote.id, "right_id": right_id, "leaf_index": index}
+    return {"id": vote.id, "vote_id": vote.public_id, "right_id": right_id, "leaf_index": index}
 
 
 def bind_key_in_open_votes(user, public_key, now):
@@ -67,6 +67,6 @@ def _follow_key(user, public_key, rows, now, bind):
             db.session.execute(update(VoteKey).where(
                 VoteKey.vote_id == vote.id, VoteKey.right_id == right_id, VoteKey.public_key == public_key
             ).values(revoked_index=index).execution_options(synchronize_session=False))
-            done.append({"vote_id": vote.id, "right_id": right_id, "leaf_index": index})
+            done.append({"id": vote.id, "vote_id": vote.public_id, "right_id": right_id, "leaf_index": index})
         book.write()
     return done

@@ -36,7 +36,7 @@ def enter_paper_ballot(user, vote_pk, right_id, choice, evidence_media_id, now=N
         raise Invalid({"right_id": ["该表决权不在本表决的名册中"]}, message="表决权不在名册中", code="right_not_in_roll")
     problem = choice_problem(choice, opened.definition)
     if problem:
-        raise Invalid({"choice": [problem]}, message="选择不符合本表决", code="invalid_choice")
+        raise Invalid({"choice": [common.choice_problem_text(problem)]}, message="选择不符合本表决", code="invalid_choice")
     if common.owns_right(vote.id, vote.community_id, user.id, right_id):
         # Nobody vouches for their own ballot: a signed ballot is the owner's way; a paper one is
         # entered by someone else, so that two people stand behind it.
@@ -57,7 +57,7 @@ def enter_paper_ballot(user, vote_pk, right_id, choice, evidence_media_id, now=N
     entry = make_paper_ballot(vote.public_id, right_id, choice, evidence, staff_pseudonym(user), when)
     problem = intrinsic_problem(entry, opened.definition, {right_id: None}, None)
     if problem:
-        raise Invalid({"choice": [problem[1]]}, message="选票无效", code="invalid_ballot")
+        raise common.invalid_ballot("choice", problem[1])
     receipt = book.append(entry, when, right_id=right_id, user_id=user.id).receipt
     book.write()
     db.session.commit()

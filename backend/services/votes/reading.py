@@ -5,7 +5,7 @@ import json
 
 from sqlalchemy import select
 
-from backend.errors import Conflict, Invalid
+from backend.errors import Conflict, Forbidden, Invalid
 from backend.extensions import db
 from backend.models import Binding
 from backend.models.vote import Tally, Vote, VoteKey, VoteRight, VoteRightOwner
@@ -119,7 +119,7 @@ def inclusion(user, vote_pk, leaf_index, size=None):
     if not 0 <= leaf_index < size:
         raise Invalid({"leaf_index": [f"须在 0 到 {size - 1} 之间"]})
     hashes = leaf_hashes(vote, size)
-    return {"vote_id": vote.public_id, "leaf_index": leaf_index, "size": size,
+    return {"id": vote.id, "vote_id": vote.public_id, "leaf_index": leaf_index, "size": size,
             "leaf_hash": hashes[leaf_index].hex(),
             "inclusion_proof": [p.hex() for p in inclusion_proof(hashes, leaf_index, size)],
             "tree_head": stored_head(vote, size)}
@@ -131,7 +131,7 @@ def consistency(user, vote_pk, first, second=None):
     if not 1 <= first <= second:
         raise Invalid({"first": [f"须在 1 到 {second} 之间"]})
     hashes = leaf_hashes(vote, second)
-    return {"vote_id": vote.public_id, "first": first, "second": second,
+    return {"id": vote.id, "vote_id": vote.public_id, "first": first, "second": second,
             "consistency_proof": [p.hex() for p in consistency_proof(hashes, first, second)],
             "first_tree_head": stored_head(vote, first), "second_tree_head": stored_head(vote, second)}
 
@@ -142,7 +142,7 @@ def tally_of(user, vote_pk):
     record = db.session.get(Tally, vote.id)
     if record is None:
         raise Conflict("vote_not_closed", "表决尚未结束，计票结果和审计包在结束后提供")
-    return {"vote_id": vote.id, "tally": record.body, "close_receipt": _close_receipt(vote),
+    return {"id": vote.id, "vote_id": vote.public_id, "tally": record.body, "close_receipt": _close_receipt(vote),
             "notice": {"text": record.notice_text, "notice_id": record.notice_id}}
 
 
@@ -155,9 +155,15 @@ def _close_receipt(vote):
                         inclusion_proof(hashes, size - 1, size), json.loads(leaf_at(vote, size - 1)))
 
 
+BUNDLE_READERS = ("owner", "regulator", "committee")
+
+
 def bundle_bytes(user, vote_pk):
-    """The bundle of a closed vote as canonical JSON bytes (the community's owners and regulators)."""
-    vote = common.vote_for(user, vote_pk, "owner", "regulator")
+    """The bundle of a closed vote as canonical JSON bytes: for the community's owners and
+    regulators, and the committee that ran the vote (it must be able to audit its own vote)."""
+    vote = common.vote_for(user, vote_pk)
+    if not (user.is_platform_admin or roles_in(user, vote.community_id) & set(BUNDLE_READERS)):
+        raise Forbidden("bundle_forbidden", "审计包仅供本小区的业主、业委会和监管部门下载")
     record = db.session.get(Tally, vote.id)
     if record is None:
         raise Conflict("vote_not_closed", "表决尚未结束，计票结果和审计包在结束后提供")

@@ -20,7 +20,8 @@ from backend.extensions import db
 from backend.models import Binding, User
 from backend.models.vote import DeviceKey, VoteEntry, VoteKey, VoteRight, VoteRightOwner
 from backend.security import require_community
-from backend.services.votes.common import received_at, verified_owner_ids, vote_not_found
+from backend.services.votes.common import (choice_problem_text, invalid_ballot, received_at, verified_owner_ids,
+                                           vote_not_found)
 from voting.canonical import dumps, parse_time
 from voting.counting import intrinsic_problem
 from voting.entries import (BALLOT_KEYS, ENVELOPE_KEYS, choice_problem, is_id, is_nonce, is_public_key,
@@ -184,7 +185,8 @@ def refusal(vote, state, cast, facts):
         return Invalid({"ballot.vote_id": ["选票属于另一项表决"]}, message="选票不属于本表决", code="vote_id_mismatch",
                        details={"expected": vote.public_id})
     if cast.choice:
-        return Invalid({"ballot.choice": [cast.choice]}, message="选择不符合本表决", code="invalid_choice")
+        return Invalid({"ballot.choice": [choice_problem_text(cast.choice)]}, message="选择不符合本表决",
+                       code="invalid_choice")
     if not owned:
         return _not_owned(vote, cast)
     if not cast.signed:
@@ -199,7 +201,7 @@ def refusal(vote, state, cast, facts):
     if cast.nonce in facts.nonces:
         return Conflict("nonce_used", "该选票已提交过（随机数重复），请重新签署选票", details={"nonces": [cast.nonce]})
     if cast.intrinsic:  # the verifier's own per-entry rules: the last word before a write
-        return Invalid({"ballot": [cast.intrinsic[1]]}, message="选票无效", code="invalid_ballot")
+        return invalid_ballot("ballot", cast.intrinsic[1])
     return None
 
 
