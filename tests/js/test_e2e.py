@@ -15,29 +15,19 @@ a server before that change this test fails at the cast step, by design.
 """
 import io
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import requests
 from PIL import Image
 
+from tests.servers import serving
 from tests.support import id_number
 
 from .support import REPO, node
 
 CLOSE_AFTER = 25  # seconds the vote stays open: the script's steps before the close take a few
 TEMPLATE = "TPL-vote-result-e2e"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stamp(moment):
@@ -47,37 +37,9 @@ def _stamp(moment):
 @pytest.fixture
 def server(app, tmp_path):
     """gunicorn (gunicorn.conf.py, 2 workers of 4 threads) serving wsgi:app on the test database,
-    signing key, media folder and fake WeChat."""
-    port = _free_port()
-    cfg = app.config
-    env = dict(os.environ, DATABASE_URL=cfg["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=cfg["INSTANCE_PATH"],
-               SIGNING_KEY_FILE=cfg["SIGNING_KEY_FILE"], MEDIA_ROOT=cfg["MEDIA_ROOT"],
-               WECHAT_API_BASE=cfg["WECHAT_API_BASE"], WECHAT_APPID=cfg["WECHAT_APPID"],
-               WECHAT_SECRET=cfg["WECHAT_SECRET"], WECHAT_DEV_FAKE="0", LINLI_ENV="testing",
-               LINLI_THREADS="4", WECHAT_TEMPLATES=f"vote_result={TEMPLATE}")
-    log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2",
-                             "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=2).json() == {"status": "ok"}:
-                    break
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-            time.sleep(0.2)
+    signing key, media folder and fake WeChat, with a subscribe template configured."""
+    with serving(app, tmp_path, workers=2, threads=4, WECHAT_TEMPLATES=f"vote_result={TEMPLATE}") as (base, _proc):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_the_miniprogram_code_against_the_real_app(world, client, server, tmp_path):
