@@ -68,6 +68,9 @@ def error_response(status, code, message, details=None, exc_info=None):
         log.info("request_id=%s %s %s -> %s %s", request_id, request.method, request.path, status, code)
     resp = jsonify({"error": {"code": code, "message": message, "details": details}})
     resp.status_code = status
+    if status in (429, 503) and isinstance(details.get("retry_after"), int):
+        # a rate limit or a busy pipeline says when to come back, in the header as well as in details
+        resp.headers["Retry-After"] = str(max(1, details["retry_after"]))
     return resp
 
 

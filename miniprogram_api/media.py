@@ -37,17 +37,6 @@ def _authenticate():
     current_user()
 
 
-@blp.after_request
-def _retry_after(response):
-    """429 (too many uploads) and 503 (the pipeline is busy) tell the client when to try again, in the
-    Retry-After header as well as in details.retry_after."""
-    if response.status_code in (429, 503) and response.is_json:
-        details = (response.get_json(silent=True) or {}).get("error", {}).get("details", {})
-        if isinstance(details.get("retry_after"), int):
-            response.headers["Retry-After"] = str(max(1, details["retry_after"]))
-    return response
-
-
 def _is_file(value):
     if not isinstance(value, FileStorage):
         raise ma.ValidationError("须以文件方式上传（multipart 文件字段）")

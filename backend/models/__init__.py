@@ -13,7 +13,7 @@ from backend.models.community import (  # noqa: F401
 from backend.models.outbox import OutboxMessage  # noqa: F401
 from backend.models.ratelimit import RateCounter  # noqa: F401
 from backend.models.ticket import Ticket, TicketEvent, TicketReply  # noqa: F401
-from backend.models.media import Media, MediaUploadCounter  # noqa: F401
+from backend.models.media import Media  # noqa: F401
 from backend.models.disclosure import EmergencySpending, PublishedVersion  # noqa: F401
 from backend.models.notice import Notice, NoticeRead  # noqa: F401
 from backend.models.vote import (DeviceKey, Tally, TreeHead, Vote, VoteEntry, VoteEvent, VoteFrontier,  # noqa: F401

@@ -37,13 +37,3 @@ class Media(db.Model):
     @property
     def is_image(self):
         return self.content_type.startswith("image/")
-
-
-class MediaUploadCounter(db.Model):
-    """Uploads per user per minute window: shared by every worker and host (docs/architecture.md "Conventions")."""
-
-    __tablename__ = "media_upload_counters"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)

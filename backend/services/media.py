@@ -28,13 +28,13 @@ from datetime import timedelta
 import simplejpeg
 from flask import current_app
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
-from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.errors import DomainError, Forbidden, Invalid, NotFound
 from backend.extensions import db
 from backend.models.base import utcnow
-from backend.models.media import Media, MediaUploadCounter
+from backend.models.media import Media
 from backend.security import require_community
+from backend.services import ratelimit
 from backend.storage import StorageError, storage
 
 log = logging.getLogger("linli.media")
@@ -53,10 +53,6 @@ warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 # to 64 MB an image by default; they are all dropped anyway, so 4 MB is plenty (a PNG with more is
 # refused as damaged).
 PngImagePlugin.MAX_TEXT_MEMORY = 4 << 20
-
-
-class TooManyUploads(DomainError):
-    status = 429
 
 
 def _storage_unavailable(exc):
@@ -142,7 +138,10 @@ def sanitise_image(data, max_pixels=40_000_000, max_side=2560, thumb_side=360, a
                                    Image.Resampling.BICUBIC, reducing_gap=1.0)
                 thumbnail = _encode(_flatten(thumb), "JPEG", quality=THUMB_QUALITY)
                 size = out.size
+                # give the pixels back before the budget is: Image.open's object holds the whole decoded
+                # image until closed, and the next decode may start the moment the budget is released
                 del out, thumb
+                img.close()
         except Image.DecompressionBombError:
             raise Refused("image_too_large", "图片像素过大", max_pixels=max_pixels) from None
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, ZeroDivisionError,
@@ -701,21 +700,10 @@ def upload(user, data, purpose="photo", now=None):
 
 
 def _count_upload(user, now):
-    """Count this attempt in the user's minute window (in its own short transaction, so that refused
-    files count too); 429 past MEDIA_UPLOADS_PER_MINUTE."""
-    limit = current_app.config["MEDIA_UPLOADS_PER_MINUTE"]
-    window = now.replace(second=0, microsecond=0)
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = MediaUploadCounter.__table__
-    stmt = (insert(table).values(user_id=user.id, window_start=window, count=1)
-            .on_conflict_do_update(index_elements=["user_id", "window_start"], set_={"count": table.c.count + 1})
-            .returning(table.c.count))
-    count = db.session.execute(stmt).scalar_one()
-    db.session.commit()
-    if count > limit:
-        raise TooManyUploads("too_many_uploads", "上传过于频繁，请稍后再试",
-                             details={"limit_per_minute": limit, "retry_after": 60 - now.second})
+    """Count this attempt in the user's minute (committed at once, so that refused files count too);
+    429 past MEDIA_UPLOADS_PER_MINUTE."""
+    ratelimit.hit(f"upload:user:{user.id}", current_app.config["MEDIA_UPLOADS_PER_MINUTE"], 60, now,
+                  code="too_many_uploads", message="上传过于频繁，请稍后再试")
 
 
 def _delete_quietly(store, key):
@@ -883,6 +871,6 @@ def collect_garbage(now=None, max_age=timedelta(days=1)):
             for k in (key, thumb):
                 if k:
                     _delete_quietly(store, k)
-    db.session.execute(db.delete(MediaUploadCounter).where(MediaUploadCounter.window_start < now - timedelta(hours=1)))
+    ratelimit.forget_before(now - timedelta(hours=1))
     db.session.commit()
     return removed

@@ -10,7 +10,8 @@ from PIL import Image
 from backend.extensions import db
 from backend.models import Binding
 from backend.models.base import utcnow
-from backend.models.media import Media, MediaUploadCounter
+from backend.models.media import Media
+from backend.models.ratelimit import RateCounter
 from backend.services import media as media_service
 from backend.storage import LocalStorage, StorageError
 from tests.media.support import (  # noqa: F401 — fixtures
@@ -233,11 +234,12 @@ def test_too_many_uploads_per_minute_is_429(world, client, app, monkeypatch, sto
     codes.append(upload(client, user, b"not an image").status_code)  # refused attempts count too
     resp = upload(client, user, image_bytes("PNG"))
     assert codes == [201, 201, 422] and resp.status_code == 429
-    assert resp.json["error"]["code"] == "too_many_uploads" and resp.json["error"]["details"]["limit_per_minute"] == 3
+    assert resp.json["error"]["code"] == "too_many_uploads" and resp.json["error"]["details"]["limit"] == 3
     assert resp.headers["Retry-After"] == str(max(1, resp.json["error"]["details"]["retry_after"]))
     assert upload(client, other, image_bytes("PNG")).status_code == 201  # per user
     # the counter lives in the database, shared by every worker
-    counts = db.session.execute(db.select(MediaUploadCounter.user_id, MediaUploadCounter.count)).all()
+    counts = db.session.execute(db.select(RateCounter.key, RateCounter.count)
+                                .where(RateCounter.key.startswith("upload:"))).all()
     assert sorted(c for _, c in counts) == [1, 4]
     assert len(stored_keys(store)) == 6  # three accepted images, each with its thumbnail
 

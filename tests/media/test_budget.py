@@ -252,7 +252,7 @@ print(json.dumps({"cost": cost, "growth": field("VmHWM") - before}))
 def test_decode_cost_is_an_upper_estimate_of_the_measured_peak(name):
     """Each sample is sanitised in a fresh interpreter that reports its high-water mark of resident
     memory (VmHWM, reset just before); the estimate must cover it and not exceed it by more than half."""
-    from tests.media.test_memory import ROOT
+    from tests.servers import ROOT
 
     out = subprocess.run([sys.executable, "-c", CHILD], input=SAMPLES[name](), cwd=ROOT, capture_output=True,
                          timeout=120)

@@ -2,7 +2,6 @@
 gunicorn.conf.py as in production): the adversarial test's 16 concurrent uploads of a 155 kB RGBA PNG
 of 6320x6320 pixels drove each worker to 3.1 GB and left 1.8 GB behind (docs/media.md "Memory")."""
 import io
-import os
 import struct
 import threading
 import time
