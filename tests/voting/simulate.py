@@ -10,8 +10,10 @@ from typing import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from voting import PROTOCOL_1, PROTOCOL_1_1
 from voting.canonical import b64u_encode, canonical, format_time
 from voting.counting import count_log, tally_body
+from voting.delegations import REVOCATION, make_delegation, make_delegation_entry, sign_delegation
 from voting.entries import (
     build_roll,
     make_ballot,
@@ -29,6 +31,7 @@ from voting.bundle import build_bundle
 from voting.keys import generate_key, public_key_b64u, sign_object
 from voting.merkle import Frontier, inclusion_proof, leaf_hash, root_from_leaf_hashes
 from voting.rights import PartInput, Right, compute_rights
+from voting.witnesses import make_cosignature
 
 OPENS_AT = datetime(2025, 3, 1, 0, 0, 0, tzinfo=timezone.utc)
 CLOSES_AT = datetime(2025, 3, 15, 0, 0, 0, tzinfo=timezone.utc)
@@ -49,7 +52,11 @@ def make_rights(areas: Sequence[int]) -> list[Right]:
 
 
 class VoteBuilder:
-    """Plays the server for one vote: freezes the roll, appends entries, issues receipts, closes and tallies."""
+    """Plays the server for one vote: freezes the roll, appends entries, issues receipts, closes and tallies.
+
+    `protocol` defaults to linli-vote/1 (the JavaScript library's fixtures, tests/js, are built from
+    it); with linli-vote/1.1 the vote has `witnesses` [(id, name, private key)] who co-sign heads
+    (`cosign`), and owners may name proxies (`delegate`, `revoke_delegation`)."""
 
     def __init__(
         self,
@@ -69,8 +76,14 @@ class VoteBuilder:
         step: timedelta = timedelta(seconds=1),
         key_factory=generate_key,
         roll_keys: dict[str, list[Ed25519PrivateKey]] | None = None,
+        protocol: str = PROTOCOL_1,
+        witnesses: Sequence[tuple[str, str, Ed25519PrivateKey]] = (),
+        witness_quorum: int | None = None,
     ):
         self.server_key = server_key or generate_key()
+        self.protocol = protocol
+        self.witness_keys = {wid: key for wid, _, key in witnesses}
+        self.cosignatures: list[dict] = []
         self.vote_id = vote_id
         self.opens_at, self.closes_at = opens_at, closes_at
         self.now = opens_at
@@ -87,7 +100,9 @@ class VoteBuilder:
         self.definition = make_definition(
             vote_id=vote_id, community_id=community_id, title=title, kind=kind, matter=matter,
             opens_at=opens_at, closes_at=closes_at, roll=self.roll, server_key=pub(self.server_key),
-            candidates=candidates, seats=seats,
+            candidates=candidates, seats=seats, protocol=protocol,
+            witnesses=[{"id": wid, "name": name, "public_key": pub(key)} for wid, name, key in witnesses],
+            witness_quorum=witness_quorum if protocol == PROTOCOL_1_1 else None,
         )  # fmt: skip
         self.entries: list[dict] = []
         self.hashes: list[bytes] = []
@@ -138,15 +153,43 @@ class VoteBuilder:
         ballot = make_ballot(self.vote_id, right_id, choice, when, nonce)
         return self.append(make_ballot_entry(sign_ballot(key, ballot), when))
 
+    def delegate(self, right_id: str, delegate: Ed25519PrivateKey, signer: Ed25519PrivateKey | None = None,
+                 at: datetime | None = None, nonce: str | None = None, kind: str = "delegation") -> int:  # fmt: skip
+        """[1.1] The owner (signer: default the right's latest key) names `delegate`'s key as proxy; returns the index."""
+        signer = signer or self.keys[right_id][-1]
+        when = self.tick(at)
+        signed = make_delegation(self.vote_id, right_id, pub(delegate), when, nonce, kind)
+        return self.append(make_delegation_entry(sign_delegation(signer, signed), when))
+
+    def revoke_delegation(self, right_id: str, delegate: Ed25519PrivateKey, signer: Ed25519PrivateKey | None = None,
+                          at: datetime | None = None, nonce: str | None = None) -> int:  # fmt: skip
+        """[1.1] The owner takes the proxy of `delegate` back; returns the index."""
+        return self.delegate(right_id, delegate, signer, at, nonce, kind=REVOCATION)
+
+    def cosign(self, witness: str, size: int | None = None, root: bytes | str | None = None,
+               at: datetime | None = None) -> dict:  # fmt: skip
+        """[1.1] Witness `witness` co-signs the head of `size` entries (default: the log as it stands)."""
+        size = len(self.hashes) if size is None else size
+        if root is None:
+            root = self.frontier.root() if size == len(self.hashes) else root_from_leaf_hashes(self.hashes[:size])
+        cosignature = make_cosignature(self.witness_keys[witness], self.vote_id, size, root, witness,
+                                       format_time(at or self.now))
+        self.cosignatures.append(cosignature)
+        return cosignature
+
     def paper(self, right_id: str, choice: dict, at: datetime | None = None, staff: str = "staff-1") -> int:
         """A paper ballot entered by a committee member; returns the entry index."""
         evidence = hashlib.sha256(f"photo of sheet {len(self.entries)}".encode()).hexdigest()
         return self.append(make_paper_ballot(self.vote_id, right_id, choice, evidence, staff, self.tick(at)))
 
-    def close(self, at: datetime | None = None, verify_signatures: bool = False) -> dict:
-        """Append the close entry, sign the final tree head and the tally; returns the bundle."""
+    def close(self, at: datetime | None = None, verify_signatures: bool = False,
+              cosigners: Sequence[str] | None = None) -> dict:  # fmt: skip
+        """Append the close entry, sign the final tree head and the tally, [1.1] have `cosigners`
+        (default: every witness) co-sign the final head; returns the bundle."""
         self.now = at or max(self.now, self.closes_at)
         self.append(make_close(self.vote_id, format_time(self.now)))
+        for witness in self.witness_keys if cosigners is None else cosigners:
+            self.cosign(witness)
         return self.bundle(verify_signatures)
 
     def bundle(self, verify_signatures: bool = False) -> dict:
@@ -155,7 +198,7 @@ class VoteBuilder:
         head = make_tree_head(self.server_key, self.vote_id, len(self.entries), self.frontier.root(), when)
         result = count_log(self.roll, self.entries, verify_signatures)
         tally = sign_object(self.server_key, tally_body(result, len(self.entries), self.frontier.root().hex()))
-        return build_bundle(self.roll, self.entries, head, tally)
+        return build_bundle(self.roll, self.entries, head, tally, self.cosignatures)
 
 
 def simulate_vote(
