@@ -58,6 +58,9 @@ def render_text(report: Report, bundle_name: str) -> str:
                 f"  代理人投出的有效选票 / valid proxy ballots: {s['proxy_ballots']}"
                 f" (计入 / counted {s['counted_proxy']})",
             ]
+    for outcome in report.receipts:
+        if outcome.leaf_index is not None:
+            lines.append(f"  回执 / receipt {outcome.name}: 条目 / entry {outcome.leaf_index}, {STATUS_WORDS[outcome.status]}")
     if report.witnesses is not None:
         d, w = report.definition, report.witnesses
         names = {x["id"]: x["name"] for x in d.witnesses}
@@ -72,9 +75,6 @@ def render_text(report: Report, bundle_name: str) -> str:
             lines.append(f"  未联署最终树头 / did not co-sign the final head: {listed(w.missing)}")
         if w.equivocations:
             lines.append(f"  分叉 / equivocations: {len(w.equivocations)}（见第 13 项 / see check 13）")
-    for outcome in report.receipts:
-        if outcome.leaf_index is not None:
-            lines.append(f"  回执 / receipt {outcome.name}: 条目 / entry {outcome.leaf_index}, {STATUS_WORDS[outcome.status]}")
     if report.definition and report.tally:
         zh, en = describe_outcome(report.definition, report.tally)
         lines += ["", "重算结果 / recomputed outcome:", zh, en]

@@ -256,20 +256,23 @@ def simulate_vote(
     return builder.close(), out_receipts, builder
 
 
+_EXAMPLE_PARTS = [
+    PartInput("p1", "3-1-101", 8950, frozenset({"o-zhang"})),
+    PartInput("p2", "3-1-102", 9012, frozenset({"o-wang", "o-li"})),  # co-owners: one right
+    PartInput("p3", "3-1-201", 8950, frozenset({"o-zhang"})),  # Zhang's second flat: same right
+    PartInput("p4", "3-1-202", 10020, frozenset({"o-zhang", "o-sun"})),  # Zhang with his wife: another right
+    PartInput("p5", "3-2-101", 12034, frozenset({"o-zhao"})),
+    PartInput("p6", "3-2-102", 9876, frozenset({"o-developer"})),  # unsold: all the developer's parts, one right
+    PartInput("p7", "3-2-201", 9876, frozenset({"o-developer"})),
+    PartInput("p8", "3-2-202", 9876, frozenset({"o-chen"})),
+]
+
+
 def example_vote() -> tuple[dict, dict, dict]:
-    """The worked example of docs/protocol.md, fully deterministic: (bundle, a voter's receipt, the close receipt)."""
+    """The linli-vote/1 worked example (tests/vectors/linli-vote-1, frozen; the JavaScript fixtures of tests/js
+    are built from it), fully deterministic: (bundle, a voter's receipt, the close receipt)."""
     rng = random.Random(2025)
-    parts = [
-        PartInput("p1", "3-1-101", 8950, frozenset({"o-zhang"})),
-        PartInput("p2", "3-1-102", 9012, frozenset({"o-wang", "o-li"})),  # co-owners: one right
-        PartInput("p3", "3-1-201", 8950, frozenset({"o-zhang"})),  # Zhang's second flat: same right
-        PartInput("p4", "3-1-202", 10020, frozenset({"o-zhang", "o-sun"})),  # Zhang with his wife: another right
-        PartInput("p5", "3-2-101", 12034, frozenset({"o-zhao"})),
-        PartInput("p6", "3-2-102", 9876, frozenset({"o-developer"})),  # unsold: all the developer's parts, one right
-        PartInput("p7", "3-2-201", 9876, frozenset({"o-developer"})),
-        PartInput("p8", "3-2-202", 9876, frozenset({"o-chen"})),
-    ]
-    rights = compute_rights(parts)
+    rights = compute_rights(_EXAMPLE_PARTS)
     rid = {r.owners: r.right_id for r in rights}
     zhang, wang_li = rid[frozenset({"o-zhang"})], rid[frozenset({"o-wang", "o-li"})]
     zhang_sun, zhao = rid[frozenset({"o-zhang", "o-sun"})], rid[frozenset({"o-zhao"})]
@@ -306,6 +309,70 @@ def example_vote() -> tuple[dict, dict, dict]:
     builder.cast(zhao, {"option": "reject"}, nonce=nonce())
     builder.cast(zhang_sun, {"option": "approve"}, key=zhang_key, nonce=nonce())
     bundle = builder.close(at=datetime(2025, 3, 15, 12, 0, 3, tzinfo=timezone.utc), verify_signatures=True)
+    close_receipt = builder.receipt(len(builder.entries) - 1)
+    return bundle, voter_receipt, close_receipt
+
+
+def example_vote_1_1() -> tuple[dict, dict, dict]:
+    """The worked example of docs/protocol.md §13 (linli-vote/1.1): the linli-vote/1 example's vote with
+    three witnesses (quorum 2) and a proxy — Zhang and Sun authorise their daughter, who votes for
+    their right. Fully deterministic: (bundle, a voter's receipt, the close receipt)."""
+    rng = random.Random(2025)
+    rights = compute_rights(_EXAMPLE_PARTS)
+    rid = {r.owners: r.right_id for r in rights}
+    zhang, wang_li = rid[frozenset({"o-zhang"})], rid[frozenset({"o-wang", "o-li"})]
+    zhang_sun, zhao = rid[frozenset({"o-zhang", "o-sun"})], rid[frozenset({"o-zhao"})]
+    developer, chen = rid[frozenset({"o-developer"})], rid[frozenset({"o-chen"})]
+    keys = fast_key_factory(2025)
+    zhang_key, wang_key, zhao_key = keys(), keys(), keys()
+
+    def seeded(label: str) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"linli example {label}".encode()).digest())
+
+    daughter_key = seeded("daughter's key")
+    builder = VoteBuilder(
+        rights,
+        vote_id="v-3f9a2c",
+        community_id="c-demo",
+        title="使用住宅专项维修资金更换3号楼1单元电梯",
+        opens_at=datetime(2025, 3, 1, 0, 0, tzinfo=timezone.utc),
+        closes_at=datetime(2025, 3, 15, 12, 0, tzinfo=timezone.utc),
+        server_key=seeded("server key"),
+        step=timedelta(minutes=47),
+        key_factory=keys,
+        roll_keys={zhang: [zhang_key], zhang_sun: [zhang_key], wang_li: [wang_key], zhao: [zhao_key]},
+        protocol=PROTOCOL_1_1,
+        witnesses=[("w-street", "幸福街道办事处", seeded("witness street office")),
+                   ("w-rc", "幸福社区居民委员会", seeded("witness residents' committee")),
+                   ("w-liu", "业委会委员 刘洋", seeded("witness committee member Liu"))],
+        witness_quorum=2,
+    )
+
+    def nonce() -> str:
+        return b64u_nonce(rng)
+
+    builder.bind(chen)  # Chen verified his flat after the roll froze
+    builder.cast(zhang, {"option": "approve"}, nonce=nonce())
+    builder.cast(wang_li, {"option": "reject"}, nonce=nonce())
+    builder.cast(zhao, {"option": "approve"}, nonce=nonce())
+    builder.paper(developer, {"option": "abstain"}, staff="staff-7f3a")
+    chen_index = builder.cast(chen, {"option": "approve"}, nonce=nonce())
+    voter_receipt = builder.receipt(chen_index)
+    # The street office's and the residents' committee's witnesses run every hour from cron.
+    for witness in ("w-street", "w-rc"):
+        builder.cosign(witness, at=builder.now + timedelta(minutes=13))
+    # Zhang and Sun are abroad: Zhang's phone authorises their daughter's key for their joint flat.
+    builder.delegate(zhang_sun, daughter_key, signer=zhang_key, nonce=nonce())
+    builder.cast(wang_li, {"option": "approve"}, nonce=nonce())  # a change of mind: this one counts
+    builder.revoke(zhao, zhao_key)  # lost phone
+    builder.bind(zhao)
+    builder.cast(zhao, {"option": "reject"}, nonce=nonce())
+    builder.cast(zhang_sun, {"option": "approve"}, key=daughter_key, nonce=nonce())  # the proxy votes
+    bundle = builder.close(at=datetime(2025, 3, 15, 12, 0, 3, tzinfo=timezone.utc), verify_signatures=True,
+                           cosigners=[])
+    for witness, minutes in (("w-street", 4), ("w-rc", 9), ("w-liu", 31)):
+        builder.cosign(witness, at=builder.now + timedelta(minutes=minutes))
+    bundle = builder.bundle(verify_signatures=True)
     close_receipt = builder.receipt(len(builder.entries) - 1)
     return bundle, voter_receipt, close_receipt
 
