@@ -215,9 +215,22 @@ def simulate_vote(
     revocations: int = 1,
     receipts: bool = True,
     key_factory=generate_key,
+    protocol: str = PROTOCOL_1,
+    witnesses: int = 3,
+    quorum: int = 2,
+    cosign_every: int = 5,
+    proxies: int = 2,
 ) -> tuple[dict, list[dict], VoteBuilder]:
-    """An honest closed vote with re-votes, paper ballots, key bindings and a revocation: (bundle, receipts, builder)."""
+    """An honest closed vote with re-votes, paper ballots, key bindings and a revocation: (bundle, receipts, builder).
+
+    With protocol linli-vote/1.1: `witnesses` witnesses (quorum `quorum`), the first `quorum` of whom
+    co-sign the head every `cosign_every` entries and all of whom co-sign the close; the owners of
+    `proxies` rights name a delegate who votes for them, one proxy is revoked, and owners override
+    their proxies when they vote again."""
     rng = random.Random(seed)
+    v11 = protocol == PROTOCOL_1_1
+    witness_list = [(f"w{i + 1}", f"见证人{i + 1}", Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(f"simulated witness {seed} {i}".encode()).digest())) for i in range(witnesses)] if v11 else []
     rights = make_rights([rng.randint(5000, 15000) for _ in range(n_rights)])
     ids = [r.right_id for r in rights]
     cands = [{"id": f"c{i + 1}", "name": f"候选人{i + 1}"} for i in range(candidates)] if kind == "election" else None
@@ -227,8 +240,10 @@ def simulate_vote(
     builder = VoteBuilder(
         rights, kind=kind, matter=matter, candidates=cands, seats=seats if kind == "election" else None,
         roll_key_rights=[rid for rid in ids if rid not in late and rid not in paper_only], key_factory=key_factory,
+        protocol=protocol, witnesses=witness_list, witness_quorum=quorum if witness_list else None,
     )  # fmt: skip
     out_receipts: list[dict] = []
+    since_cosign = [0]
 
     def choice() -> dict:
         if kind == "election":
@@ -238,21 +253,39 @@ def simulate_vote(
     def issued(index: int) -> None:
         if receipts:
             out_receipts.append(builder.receipt(index))
+        since_cosign[0] += 1
+        if v11 and since_cosign[0] >= cosign_every:
+            since_cosign[0] = 0
+            for witness, _, _ in witness_list[:quorum]:
+                builder.cosign(witness)
 
     for rid in sorted(late):
         builder.bind(rid)
     for rid in sorted(paper_only):
         issued(builder.paper(rid, choice()))
     voters = [rid for rid in ids if rid not in paper_only]
+    delegates: dict[str, Ed25519PrivateKey] = {}
+    if v11:
+        for rid in voters[len(voters) - proxies:]:
+            delegates[rid] = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"delegate {seed} {rid}".encode()).digest())
+            issued(builder.delegate(rid, delegates[rid]))
     revoked_left = revocations
     for n in range(n_ballots):
-        rid = voters[n % len(voters)] if n < len(voters) else rng.choice(voters)
+        first_pass = n < len(voters)
+        rid = voters[n % len(voters)] if first_pass else rng.choice(voters)
         if revoked_left and n == len(voters):
             # A lost phone: revoke the key and cast again with a new one.
             revoked_left -= 1
             builder.revoke(rid, builder.keys[rid][-1])
             builder.bind(rid)
-        issued(builder.cast(rid, choice()))
+        if delegates and n == len(voters) + 1:
+            proxied = next(iter(delegates))  # an owner takes the proxy back, then votes again
+            issued(builder.revoke_delegation(proxied, delegates.pop(proxied)))
+            issued(builder.cast(proxied, choice()))
+            continue
+        # The proxy votes on the first pass; a later ballot of the owner overrides it.
+        key = delegates.get(rid) if first_pass else None
+        issued(builder.cast(rid, choice(), key=key))
     return builder.close(), out_receipts, builder
 
 
