@@ -230,10 +230,9 @@ def _not_owned(vote, cast):
         if held.delegate_key == cast.key:
             return Forbidden("key_revoked", "该设备密钥已撤销，请在设备上生成新密钥")
         return Forbidden("delegate_key_mismatch", "请使用委托书中指定的代理人密钥投票")
-    holds_any = db.session.execute(select(VoteDelegation.granted_index).where(
-        VoteDelegation.vote_id == vote.id, VoteDelegation.delegate_user_id == cast.user_id,
-        VoteDelegation.ended_index.is_(None)).limit(1)).first()
-    if not holds_any and not verified_owner_ids(cast.user_id, vote.community_id):
+    proxy_here = db.session.execute(select(VoteDelegation.granted_index).where(  # now or before
+        VoteDelegation.vote_id == vote.id, VoteDelegation.delegate_user_id == cast.user_id).limit(1)).first()
+    if not proxy_here and not verified_owner_ids(cast.user_id, vote.community_id):
         return Forbidden("not_owner", "您还不是已认证的业主，请先认证房屋")
     if not db.session.execute(select(VoteRight.id).where(VoteRight.vote_id == vote.id,
                                                          VoteRight.right_id == cast.right_id)).first():
