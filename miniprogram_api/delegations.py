@@ -64,6 +64,26 @@ class ProxySchema(ma.Schema):
     used = ma.fields.Boolean(required=True)
 
 
+class ProxyKeyArgs(Schema):
+    public_key = ma.fields.String(required=True, metadata={
+        "description": "the raw 32-byte Ed25519 public key, unpadded base64url; the private key stays on the phone"})
+
+
+class ProxyKeySchema(ma.Schema):
+    public_key = ma.fields.String(required=True)
+    created_at = UTCDateTime(required=True)
+    revoked_at = UTCDateTime(allow_none=True)
+
+
+@blp.route("/me/proxy-keys", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(ProxyKeyArgs)
+@blp.response(201, ProxyKeySchema)
+def register_proxy_key(args):
+    """Register a key of one's own to be named as a proxy (a verified phone; bound to no right)."""
+    return service.register_proxy_key(current_user(), args["public_key"])
+
+
 @blp.route("/votes/<vote:vid>/delegations", methods=["POST"])
 @blp.doc(security=BEARER)
 @blp.arguments(DelegationArgs)

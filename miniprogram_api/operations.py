@@ -198,6 +198,9 @@ OPERATIONS = {
         "revokeDelegation", GUARD, VOTE, SIGNED_ENTRY, {409: ["no_active_delegation"]}),
     "GET /api/v1/votes/{vid}/delegations": op("listMyDelegations", GUARD, VOTE, {409: ["vote_not_open"]}),
     "GET /api/v1/me/proxies": op("listMyProxies"),
+    "POST /api/v1/me/proxy-keys": op(
+        "registerProxyKey", {403: ["key_revoked", "phone_not_verified"], 409: ["key_taken", "too_many_keys"],
+                             422: ["invalid_public_key"]}),
     "POST /api/v1/me/keys": op(
         "registerKey", {403: ["key_revoked", "not_owner"], 409: ["key_taken", "too_many_keys"],
                         422: ["invalid_public_key"]}),

@@ -114,7 +114,7 @@ class VoteEntry(db.Model):
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
     idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))  # not indexed: hot append path
-    kind: Mapped[str] = mapped_column(String(16))  # the entry's "type"
+    kind: Mapped[str] = mapped_column(String(32))  # the entry's "type" ("delegation_revocation": 21)
     right_id: Mapped[Optional[str]] = mapped_column(String(64))
     nonce: Mapped[Optional[str]] = mapped_column(String(32))
     # Who caused the entry (server-side audit; not in the protocol).

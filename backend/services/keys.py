@@ -15,17 +15,14 @@ MAX_ACTIVE_KEYS = 5  # each registration writes into every open log; a handful o
 
 
 def register_key(user, public_key, now=None):
-    """Register a device public key for a verified owner (or a user with a verified phone, to be a proxy)
-    and bind it in every open vote of their rights.
+    """Register a device public key for a verified owner and bind it in every open vote of their rights.
     Registering one's own active key again changes nothing (a retry after a lost reply)."""
     if not is_public_key(public_key):
         raise Invalid({"public_key": ["须为 Ed25519 公钥：32 字节的无填充 base64url（43 个字符）"]},
                       code="invalid_public_key")
     verified = db.session.execute(select(Binding.id).where(Binding.user_id == user.id,
                                                            Binding.status == "verified").limit(1)).first()
-    # A proxy (docs/votes.md "Proxies") need not own a flat: a verified phone is enough to hold a key,
-    # which is bound to no right — a delegation names it.
-    if not verified and user.phone_verified_at is None:
+    if not verified:
         raise Forbidden("not_owner", "您还不是已认证的业主，请先认证房屋")
     now = now or utcnow()
     key = db.session.execute(select(DeviceKey).where(DeviceKey.public_key == public_key)).scalar_one_or_none()

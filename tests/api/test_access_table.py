@@ -110,6 +110,7 @@ TABLE = {
     "POST /api/v1/votes/{vid}/delegation-revocations": {"owner"},
     "GET /api/v1/votes/{vid}/delegations": A_ROLES,
     "GET /api/v1/me/proxies": EVERYONE,
+    "POST /api/v1/me/proxy-keys": {"owner", "b_owner"},  # a verified phone (here: the verified owners)
     "POST /api/v1/me/keys": {"owner", "b_owner"},  # verified owners, of any community
     "GET /api/v1/me/keys": EVERYONE,
     "DELETE /api/v1/me/keys/{public_key}": {"owner"},  # one's own key only
@@ -192,7 +193,7 @@ class Place:
         proxy = world.member(self.a, "resident")
         world.verify_phone(proxy, "13911110000")
         self.delegate_key = b64u(Ed25519PrivateKey.generate().public_key().public_bytes_raw())
-        assert self.client.post("/api/v1/me/keys", headers=proxy["headers"],
+        assert self.client.post("/api/v1/me/proxy-keys", headers=proxy["headers"],
                                 json={"public_key": self.delegate_key}).status_code == 201
         now = datetime.now(timezone.utc)
         resp = self.post("committee", f"/api/v1/communities/{self.a}/votes", self.vote_body(now))
@@ -295,6 +296,7 @@ class Place:
             "POST /api/v1/votes/{vid}/paper-ballots": lambda: {"right_id": self.right_id, "choice": {"option": "reject"},
                                                                "evidence_media_id": self.media},
             "POST /api/v1/me/keys": lambda: {"public_key": b64u(os.urandom(32))},
+            "POST /api/v1/me/proxy-keys": lambda: {"public_key": b64u(os.urandom(32))},
             "POST /api/v1/communities/{cid}/witnesses": lambda: {
                 "kind": "committee_member", "name": "委员", "public_key": b64u(os.urandom(32))},
             "POST /api/v1/votes/{vid}/cosignatures": self.cosignature,
