@@ -15,7 +15,6 @@ could not do its work (no server, a refused request, a bad answer, a bad key fil
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import urllib.error
