@@ -5,8 +5,9 @@ def blueprints():
     """Every blueprint of the API, in the order they appear in the OpenAPI spec."""
     from miniprogram_api import auth, communities, registry, bindings, me, media, tickets
     from miniprogram_api import disclosures, revenue, emergency_fund, notices
-    from miniprogram_api import votes, keys, console, notifications, health
+    from miniprogram_api import votes, witnesses, delegations, keys, console, notifications, health
 
     return [auth.blp, me.blp, communities.blp, registry.blp, bindings.blp, media.blp, tickets.blp,
             disclosures.blp, revenue.blp, emergency_fund.blp, notices.blp,
-            votes.blp, keys.blp, console.blp, notifications.blp, health.blp]
+            votes.blp, witnesses.blp, delegations.blp, keys.blp, console.blp, notifications.blp,
+            health.blp]

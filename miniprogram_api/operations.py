@@ -26,6 +26,13 @@ WECHAT = {400: ["wechat_code_invalid", "wechat_code_used"], 429: ["wechat_rate_l
 MEDIA_REFS = {422: ["validation_error"]}  # attached media ids that are not the caller's uploads
 VERSIONS = {404: ["disclosure_kind_not_found", "version_not_found"]}
 VOTE = {404: ["vote_not_found"]}
+# A witness's signed read (docs/votes.md "Witnesses"): the request signature, then the key.
+WITNESS_READ = {401: ["witness_signature_invalid", "witness_signature_required"], 403: ["witness_unknown"],
+                429: ["too_many_requests"]}
+SIGNED_ENTRY = {403: ["key_not_bound", "key_revoked", "not_owner", "not_your_right"],
+                409: ["delegation_unsupported", "nonce_used", "vote_closed", "vote_not_open", "vote_not_started"],
+                422: ["bad_signature", "invalid_delegation", "malformed_delegation", "right_not_in_roll",
+                      "vote_id_mismatch"]}
 CHALLENGE = {404: ["challenge_not_found"], 409: ["challenge_expired"]}
 
 
@@ -149,11 +156,11 @@ OPERATIONS = {
     "PATCH /api/v1/votes/{vid}": op("updateVote", GUARD, VOTE, {409: ["vote_not_draft"]}, MEDIA_REFS),
     "POST /api/v1/votes/{vid}/open": op(
         "openVote", GUARD, VOTE, {409: ["roll_empty", "vote_not_draft", "vote_state_conflict",
-                                        "voting_period_too_short"]}),
+                                        "voting_period_too_short", "witness_quorum_unreachable"]}),
     "GET /api/v1/votes/{vid}/my-rights": op("listMyRights", GUARD, VOTE, {409: ["vote_not_open"]}),
     "POST /api/v1/votes/{vid}/ballots": op(
         "castBallot", GUARD, VOTE,
-        {403: ["key_not_bound", "key_revoked", "not_owner", "not_your_right"],
+        {403: ["delegate_key_mismatch", "key_not_bound", "key_revoked", "not_owner", "not_your_right"],
          409: ["nonce_used", "vote_closed", "vote_not_open", "vote_not_started"],
          422: ["bad_signature", "invalid_ballot", "invalid_choice", "malformed_envelope", "right_not_in_roll",
                "vote_id_mismatch"]}),
@@ -161,15 +168,39 @@ OPERATIONS = {
         "enterPaperBallot", GUARD, VOTE,
         {403: ["paper_ballot_own_right"], 404: ["media_not_found"], 409: ["signed_ballot_exists", "vote_closed", "vote_not_open", "vote_not_started"],
          422: ["evidence_used", "invalid_ballot", "invalid_choice", "right_not_in_roll"]}),
-    "GET /api/v1/votes/{vid}/tree-head": op("getTreeHead", GUARD, VOTE, {409: ["vote_not_open"]}),
+    "GET /api/v1/votes/{vid}/tree-head": op("getTreeHead", GUARD, VOTE, {409: ["no_cosigned_head", "vote_not_open"]}),
     "GET /api/v1/votes/{vid}/proofs/inclusion": op("getInclusionProof", GUARD, VOTE, {409: ["vote_not_open"]}),
     "GET /api/v1/votes/{vid}/proofs/consistency": op("getConsistencyProof", GUARD, VOTE, {409: ["vote_not_open"]}),
     "POST /api/v1/votes/{vid}/close": op(
         "closeVote", GUARD, VOTE, {409: ["vote_already_closed", "vote_not_closed", "vote_not_due", "vote_not_open",
                                          "vote_state_conflict"], 422: ["validation_error"]}),
     "GET /api/v1/votes/{vid}/tally": op("getTally", GUARD, VOTE, {409: ["vote_not_closed"]}),
-    "GET /api/v1/votes/{vid}/bundle": op("getBundle", GUARD, VOTE, {403: ["bundle_forbidden"], 409: ["vote_not_closed"]},
+    "GET /api/v1/votes/{vid}/bundle": op("getBundle", GUARD, VOTE, {403: ["bundle_forbidden"],
+                                                                    409: ["tally_awaiting_witnesses", "vote_not_closed"]},
                                           responses=BUNDLE),
+    # witnesses (docs/votes.md "Witnesses"): the registry, the witness program's signed reads, co-signatures
+    "POST /api/v1/communities/{cid}/witnesses": op(
+        "registerWitness", GUARD, {403: ["witness_kind_forbidden"], 409: ["too_many_witnesses", "witness_key_taken"],
+                                   422: ["invalid_public_key"]}),
+    "GET /api/v1/communities/{cid}/witnesses": op("listWitnesses", GUARD),
+    "DELETE /api/v1/communities/{cid}/witnesses/{wid}": op(
+        "retireWitness", GUARD, {403: ["witness_kind_forbidden"], 404: ["witness_not_found"], 409: ["witness_retired"]}),
+    "GET /api/v1/witness/votes": op("listWitnessedVotes", WITNESS_READ),
+    "GET /api/v1/witness/votes/{vid}/head": op("getWitnessHead", WITNESS_READ, VOTE),
+    "POST /api/v1/votes/{vid}/cosignatures": op(
+        "postCosignature", {403: ["witness_unknown"], 409: ["cosignature_exists"],
+                            422: ["cosignature_root_mismatch", "cosignature_size_unknown", "malformed_cosignature",
+                                  "vote_id_mismatch"], 429: ["too_many_requests"]}),
+    # proxies (docs/votes.md "Proxies")
+    "POST /api/v1/votes/{vid}/delegations": op(
+        "delegateRight", GUARD, VOTE, SIGNED_ENTRY, {422: ["delegate_ineligible", "delegate_owns_right"]}),
+    "POST /api/v1/votes/{vid}/delegation-revocations": op(
+        "revokeDelegation", GUARD, VOTE, SIGNED_ENTRY, {409: ["no_active_delegation"]}),
+    "GET /api/v1/votes/{vid}/delegations": op("listMyDelegations", GUARD, VOTE, {409: ["vote_not_open"]}),
+    "GET /api/v1/me/proxies": op("listMyProxies"),
+    "POST /api/v1/me/proxy-keys": op(
+        "registerProxyKey", {403: ["key_revoked", "phone_not_verified"], 409: ["key_taken", "too_many_keys"],
+                             422: ["invalid_public_key"]}),
     "POST /api/v1/me/keys": op(
         "registerKey", {403: ["key_revoked", "not_owner"], 409: ["key_taken", "too_many_keys"],
                         422: ["invalid_public_key"]}),

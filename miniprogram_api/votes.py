@@ -1,7 +1,8 @@
 """Votes: drafts, opening, casting with receipts, paper ballots, proofs, closing, tally and bundle.
 
-Objects of the protocol (definition, ballot envelope, tree head, receipt, tally, bundle) are in
-`linli-vote/1` form (docs/protocol.md); docs/votes.md lists every refusal code.
+Objects of the protocol (definition, ballot envelope, tree head, receipt, co-signature, tally, bundle)
+are in `linli-vote/1.1` form (docs/protocol.md); docs/votes.md lists every refusal code. Witnesses and
+their co-signatures: miniprogram_api/witnesses.py; proxies: miniprogram_api/delegations.py.
 """
 import marshmallow as ma
 from flask import Response
@@ -53,6 +54,10 @@ class VoteArgs(Schema):
                               validate=ma.validate.Range(min=1, max=100))
     fund = ma.fields.Nested(FundArgs, allow_none=True, load_default=None,
                             metadata={"description": "maintenance-fund spending"})
+    witness_quorum = ma.fields.Integer(allow_none=True, load_default=None, strict=True,
+                                       validate=ma.validate.Range(min=1, max=20), metadata={
+        "description": "how many witnesses must co-sign a tree head; null: all the street office's and residents' "
+                       "committee's witnesses, at least 1 when any is registered (docs/votes.md \"Witnesses\")"})
 
 
 class VoteUpdateArgs(VoteArgs):
@@ -102,6 +107,19 @@ BALLOT_SCHEMAS = {
             "signed_at": {"type": "string", "pattern": PROTOCOL_TIME,
                           "description": "UTC, YYYY-MM-DDTHH:MM:SSZ (optionally .ffffff before the Z)"},
         }},
+    "Delegation": {
+        "type": "object", "additionalProperties": False,
+        "required": ["type", "vote_id", "right_id", "delegate_key", "nonce", "signed_at"],
+        "description": "D, the proxy authorisation the owner's device signs (docs/protocol.md §5.7); a revocation "
+                       "has the same fields with type delegation_revocation (§5.8)",
+        "properties": {
+            "type": {"type": "string", "enum": ["delegation", "delegation_revocation"]},
+            "vote_id": {"type": "string"}, "right_id": {"type": "string"},
+            "delegate_key": {"type": "string", "pattern": B64U_32,
+                             "description": "the delegate's Ed25519 key, registered by the delegate (POST /me/keys)"},
+            "nonce": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$",
+                      "description": "16 random bytes, unpadded base64url; one namespace with ballots' nonces"},
+            "signed_at": {"type": "string", "pattern": PROTOCOL_TIME}}},
 }
 
 
@@ -136,6 +154,11 @@ class ConsistencyArgs(Schema):
     second = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
 
 
+class TreeHeadArgs(Schema):
+    cosigned = ma.fields.Boolean(load_default=False, metadata={
+        "description": "true: the newest head co-signed by the definition's quorum of witnesses"})
+
+
 # ---------------------------------------------------------------- responses
 
 
@@ -146,6 +169,42 @@ class TreeHeadSchema(ma.Schema):
     root = ma.fields.String(required=True)
     timestamp = ma.fields.String(required=True)
     signature = ma.fields.String(required=True)
+
+
+class CosignatureSchema(ma.Schema):
+    """A witness's co-signature of a tree head (docs/protocol.md §6.4), as signed."""
+
+    type = ma.fields.String(required=True, metadata={"enum": ["cosignature"]})
+    vote_id = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+    root = ma.fields.String(required=True)
+    witness = ma.fields.String(required=True, metadata={"description": "a witness id of the definition"})
+    timestamp = ma.fields.String(required=True)
+    signature = ma.fields.String(required=True)
+
+
+class TreeHeadViewSchema(ma.Schema):
+    id = ma.fields.Integer(required=True, metadata={"description": "the vote's id (as in /api/v1/votes/<id>)"})
+    vote_id = ma.fields.String(required=True)
+    tree_head = ma.fields.Nested(TreeHeadSchema, required=True)
+    cosignatures = ma.fields.List(ma.fields.Nested(CosignatureSchema), required=True,
+                                  metadata={"description": "the co-signatures received for this head"})
+    witness_quorum = ma.fields.Integer(required=True)
+    cosigned = ma.fields.Boolean(required=True, metadata={"description": "the head has its quorum"})
+
+
+class WitnessRefSchema(ma.Schema):
+    witness_id = ma.fields.String(required=True, metadata={"description": "the witness's id in the definition"})
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(allow_none=True, metadata={
+        "enum": ["street_office", "residents_committee", "committee_member"]})
+
+
+class WitnessStatusSchema(ma.Schema):
+    quorum = ma.fields.Integer(required=True)
+    size = ma.fields.Integer(required=True, metadata={"description": "the close head's size"})
+    cosigned = ma.fields.List(ma.fields.Nested(WitnessRefSchema), required=True)
+    missing = ma.fields.List(ma.fields.Nested(WitnessRefSchema), required=True)
 
 
 class ReceiptSchema(ma.Schema):
@@ -165,6 +224,14 @@ class RollRightSchema(ma.Schema):
     area = ma.fields.Integer(required=True, metadata={"description": "0.01 m²"})
     heads = ma.fields.Integer(required=True)
     keys = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "keys bound so far"})
+
+
+class VoteWitnessSchema(ma.Schema):
+    id = ma.fields.String(required=True, metadata={"description": "the witness's id in the definition"})
+    name = ma.fields.String(required=True)
+    public_key = ma.fields.String(required=True)
+    kind = ma.fields.String(allow_none=True, metadata={
+        "enum": ["street_office", "residents_committee", "committee_member"]})
 
 
 class CandidateSchema(ma.Schema):
@@ -204,6 +271,10 @@ class VoteSchema(ma.Schema):
     definition = ma.fields.Dict(allow_none=True, metadata={"description": "entry 0 of the log, once open"})
     tree_head = ma.fields.Nested(TreeHeadSchema, allow_none=True)
     my_rights = ma.fields.List(ma.fields.Nested(RollRightSchema), required=True)
+    witnesses = ma.fields.List(ma.fields.Nested(VoteWitnessSchema), required=True, metadata={
+        "description": "the witnesses the definition names (empty while a draft)"})
+    witness_quorum = ma.fields.Integer(allow_none=True, metadata={
+        "description": "once open: the definition's quorum; a draft: the committee's setting (null: the default)"})
 
 
 class InclusionSchema(ma.Schema):
@@ -234,10 +305,15 @@ class ResultNoticeSchema(ma.Schema):
 class TallyResultSchema(ma.Schema):
     id = ma.fields.Integer(required=True, metadata={"description": "the vote's id (as in /api/v1/votes/<id>)"})
     vote_id = ma.fields.String(required=True, metadata={"description": "the vote's protocol vote_id"})
-    tally = ma.fields.Dict(required=True, metadata={"description": "the signed tally (docs/protocol.md §9)"})
+    published = ma.fields.Boolean(required=True, metadata={
+        "description": "false until the close head has its quorum of co-signatures: tally and notice are null"})
+    tally = ma.fields.Dict(required=True, allow_none=True,
+                           metadata={"description": "the signed tally (docs/protocol.md §9), once published"})
     close_receipt = ma.fields.Nested(ReceiptSchema, required=True,
                                      metadata={"description": "receipt of the close entry: keep it to pin the final log"})
-    notice = ma.fields.Nested(ResultNoticeSchema, required=True)
+    notice = ma.fields.Nested(ResultNoticeSchema, required=True, allow_none=True)
+    witnesses = ma.fields.Nested(WitnessStatusSchema, required=True, metadata={
+        "description": "who co-signed the close head and who has not yet"})
 
 
 VotePage = page_schema(VoteSchema, "VotePage")
@@ -326,10 +402,11 @@ def enter_paper_ballot(args, vid):
 
 @blp.route("/votes/<vote:vid>/tree-head", methods=["GET"])
 @blp.doc(security=BEARER)
-@blp.response(200, TreeHeadSchema)
-def tree_head(vid):
-    """The latest signed tree head."""
-    return service.tree_head(current_user(), vid)
+@blp.arguments(TreeHeadArgs, location="query")
+@blp.response(200, TreeHeadViewSchema)
+def tree_head(args, vid):
+    """The latest signed tree head with its co-signatures (or, cosigned=true, the latest with a quorum)."""
+    return service.tree_head(current_user(), vid, **args)
 
 
 @blp.route("/votes/<vote:vid>/proofs/inclusion", methods=["GET"])

@@ -5,19 +5,28 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from . import PROTOCOL
+from . import PROTOCOL_1, PROTOCOLS
 from .canonical import CanonicalError, loads_strict
 
-BUNDLE_KEYS = frozenset({"protocol", "roll", "entries", "tree_head", "tally"})
+BUNDLE_KEYS_1 = frozenset({"protocol", "roll", "entries", "tree_head", "tally"})
+BUNDLE_KEYS = BUNDLE_KEYS_1 | {"cosignatures"}  # linli-vote/1.1
 
 
 class BundleError(ValueError):
     """A file that is not a linli-vote/1 bundle (or receipt) at all."""
 
 
-def build_bundle(roll: Sequence[dict], entries: Sequence[dict], tree_head: dict, tally: dict) -> dict:
-    """The bundle object: roll, all log entries in order, the final tree head and the signed tally."""
-    return {"protocol": PROTOCOL, "roll": list(roll), "entries": list(entries), "tree_head": tree_head, "tally": tally}
+def build_bundle(roll: Sequence[dict], entries: Sequence[dict], tree_head: dict, tally: dict,
+                 cosignatures: Sequence[dict] = ()) -> dict:  # fmt: skip
+    """The bundle object: roll, all log entries in order, the final tree head, the signed tally and,
+    for linli-vote/1.1 (the definition's protocol), the co-signatures sorted by size then witness."""
+    protocol = entries[0]["protocol"]
+    bundle = {"protocol": protocol, "roll": list(roll), "entries": list(entries), "tree_head": tree_head, "tally": tally}
+    if protocol != PROTOCOL_1:
+        bundle["cosignatures"] = sorted(cosignatures, key=lambda c: (c["size"], c["witness"], c["root"]))
+    elif cosignatures:
+        raise ValueError("a linli-vote/1 bundle has no co-signatures")
+    return bundle
 
 
 def dump_json(obj, pretty: bool = False) -> bytes:
@@ -44,17 +53,22 @@ def parse_json_file(data: bytes, what: str = "file"):
 
 
 def check_bundle_shape(bundle) -> None:
-    """Raise BundleError unless bundle has the five top-level fields with the right JSON types."""
+    """Raise BundleError unless bundle has the top-level fields of its protocol with the right JSON types:
+    five for linli-vote/1, six (with `cosignatures`) for linli-vote/1.1."""
     if not isinstance(bundle, dict):
         raise BundleError("the bundle must be a JSON object")
-    missing = sorted(BUNDLE_KEYS - bundle.keys())
+    if bundle.get("protocol") not in PROTOCOLS:
+        shown = repr(bundle["protocol"]) if "protocol" in bundle else "missing"
+        raise BundleError(f"the bundle's protocol is {shown}, not one of {', '.join(PROTOCOLS)}")
+    expected = BUNDLE_KEYS_1 if bundle["protocol"] == PROTOCOL_1 else BUNDLE_KEYS
+    missing = sorted(expected - bundle.keys())
     if missing:
         raise BundleError(f"the bundle lacks {', '.join(missing)}")
-    extra = sorted(bundle.keys() - BUNDLE_KEYS)
+    extra = sorted(bundle.keys() - expected)
     if extra:
         raise BundleError(f"the bundle has unexpected fields {', '.join(extra)}")
-    if bundle["protocol"] != PROTOCOL:
-        raise BundleError(f"the bundle's protocol is {bundle['protocol']!r}, not {PROTOCOL!r}")
+    if "cosignatures" in bundle and not isinstance(bundle["cosignatures"], list):
+        raise BundleError("the bundle's cosignatures must be a list")
     if not isinstance(bundle["roll"], list):
         raise BundleError("the bundle's roll must be a list")
     if not isinstance(bundle["entries"], list) or not bundle["entries"]:

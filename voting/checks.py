@@ -1,6 +1,7 @@
 """The checks of a bundle (docs/protocol.md §11): the definition, the roll, the tree head, every entry
-replayed by the counting rules, the tally and its signature, and each receipt. Pure: the report is
-data; voting.report puts it in words and voting.verify is the command line."""
+replayed by the counting rules, the tally and its signature, [1.1] the delegations and the witnesses'
+co-signatures (voting.witness_checks), and each receipt. Pure: the report is data; voting.report puts
+it in words and voting.verify is the command line."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from . import PROTOCOL_1
 from .bundle import check_bundle_shape
 from .canonical import CanonicalError, canonical
-from .counting import BALLOTS, CLOSE, FORMAT, KEYS, CountResult, Replay, tally_body
+from .counting import BALLOTS, CLOSE, DELEGATIONS, FORMAT, KEYS, CountResult, Replay, tally_body
+from .delegations import KINDS as DELEGATION_KINDS
 from .entries import Definition, ProtocolError, parse_definition, tree_head_problem, validate_receipt_shape
 from .keys import verify_object
 from .merkle import Frontier, leaf_hash, root_from_leaf_hashes, verify_inclusion
 from .scan import scan
+from .witness_checks import WitnessFindings, check_cosignatures
 
 CHECK_NAMES = {
     "definition": ("定义条目", "definition entry"),
@@ -26,8 +30,16 @@ CHECK_NAMES = {
     CLOSE: ("关闭条目在最后", "close entry last"),
     "tally": ("计票结果重算", "tally recomputed"),
     "tally_signature": ("计票签名", "tally signature"),
+    DELEGATIONS: ("委托与撤销", "delegations and revocations"),
+    "cosignatures": ("见证人联署签名", "witness co-signatures"),
+    "cosigned_prefix": ("联署树头为最终日志前缀", "co-signed heads are prefixes of the final log"),
+    "equivocation": ("无分叉", "no equivocation"),
+    "witness_quorum": ("见证法定数", "witness quorum"),
 }
-CHECK_ORDER = ["definition", "roll", "tree_head", FORMAT, KEYS, BALLOTS, CLOSE, "tally", "tally_signature"]
+CHECK_ORDER_1 = ["definition", "roll", "tree_head", FORMAT, KEYS, BALLOTS, CLOSE, "tally", "tally_signature"]
+# linli-vote/1.1 keeps the numbers of linli-vote/1 and adds five (docs/protocol.md §11).
+CHECK_ORDER_1_1 = CHECK_ORDER_1 + [DELEGATIONS, "cosignatures", "cosigned_prefix", "equivocation", "witness_quorum"]
+CHECK_ORDER = CHECK_ORDER_1_1
 
 
 @dataclass
@@ -52,7 +64,7 @@ class ReceiptResult:
 
     name: str
     leaf_index: int | None = None
-    status: str | None = None  # the entry's fate: counted / superseded / invalid / not a ballot
+    status: str | None = None  # the entry's fate: counted / superseded / invalid / delegation / not a ballot
 
 
 @dataclass
@@ -64,6 +76,7 @@ class Report:
     result: CountResult | None = None
     tally: dict | None = None  # recomputed, unsigned
     receipts: list[ReceiptResult] = field(default_factory=list)
+    witnesses: WitnessFindings | None = None  # [1.1]
 
     @property
     def ok(self) -> bool:
@@ -79,14 +92,18 @@ def verify_bundle(
 ) -> Report:
     """Run every check of docs/protocol.md §11 on a bundle and (name, parsed receipt) pairs; BundleError if it is no bundle at all."""
     check_bundle_shape(bundle)
-    checks = {key: Check(key, *CHECK_NAMES[key]) for key in CHECK_ORDER}
+    order = CHECK_ORDER_1 if bundle["protocol"] == PROTOCOL_1 else CHECK_ORDER_1_1
+    checks = {key: Check(key, *CHECK_NAMES[key]) for key in order}
     receipt_checks = [Check(f"receipt:{name}", f"回执 {name}", f"receipt {name}") for name, _ in receipts]
-    report = Report(checks=[checks[k] for k in CHECK_ORDER] + receipt_checks)
+    report = Report(checks=[checks[k] for k in order] + receipt_checks)
     report.receipts = [ReceiptResult(name) for name, _ in receipts]
     roll, entries, tree_head, tally = bundle["roll"], bundle["entries"], bundle["tree_head"], bundle["tally"]
+    cosignatures = bundle.get("cosignatures", [])
 
     try:
         definition = parse_definition(entries[0])
+        if definition.protocol != bundle["protocol"]:
+            raise ProtocolError(f"the definition follows {definition.protocol}, the bundle says {bundle['protocol']}")
     except ProtocolError as exc:
         checks["definition"].fail(f"entry 0: {exc}")
         return report  # without the definition nothing else can be judged; the rest stay "not run"
@@ -103,7 +120,9 @@ def verify_bundle(
     )
 
     _check_roll(checks["roll"], roll, roll_hashes, roll_problems, definition)
-    root = root_from_leaf_hashes(entry_hashes).hex()
+    # The roots of every prefix a receipt or a co-signature names, and the final root, in one pass.
+    prefix_roots = _prefix_roots(entry_hashes, _named_sizes(receipts, cosignatures, len(entry_hashes)))
+    root = prefix_roots[len(entries)]
     _check_tree_head(checks["tree_head"], tree_head, len(entries), root, definition)
 
     # A malformed roll already fails check 2; replay against its usable entries to report the rest.
@@ -112,8 +131,9 @@ def verify_bundle(
         replay.feed(index, entries[index], entry_problems.get(index))
     result = replay.finish(len(entries))
     report.result = result
-    for key in (FORMAT, KEYS, BALLOTS, CLOSE):
-        checks[key].ok = True
+    for key in (FORMAT, KEYS, BALLOTS, CLOSE, DELEGATIONS):
+        if key in checks:
+            checks[key].ok = True
     for problem in result.problems:
         checks[problem.check].fail(problem.message)
 
@@ -126,9 +146,37 @@ def verify_bundle(
     if not verify_object(definition.server_key, tally):
         checks["tally_signature"].fail("the tally's signature does not verify with the server key")
 
+    if "cosignatures" in checks:
+        report.witnesses = check_cosignatures(checks, definition, cosignatures, len(entries), root, prefix_roots.get)
     if receipts:
-        _check_receipts(receipt_checks, report.receipts, receipts, entry_hashes, entries, definition, result)
+        _check_receipts(receipt_checks, report.receipts, receipts, entry_hashes, entries, definition, result,
+                        prefix_roots)
     return report
+
+
+def _named_sizes(receipts, cosignatures, n: int) -> set[int]:
+    """The tree sizes (1..n) that receipts' heads and co-signatures name."""
+    sizes = {n}
+    for _, receipt in receipts:
+        head = receipt.get("tree_head") if isinstance(receipt, dict) else None
+        size = head.get("size") if isinstance(head, dict) else None
+        if isinstance(size, int) and 0 < size <= n:
+            sizes.add(size)
+    for cosignature in cosignatures:
+        size = cosignature.get("size") if isinstance(cosignature, dict) else None
+        if isinstance(size, int) and not isinstance(size, bool) and 0 < size <= n:
+            sizes.add(size)
+    return sizes
+
+
+def _prefix_roots(entry_hashes, sizes: set[int]) -> dict[int, str]:
+    """{m: hex root of the first m leaves} for each m in sizes, from one pass over the leaf hashes."""
+    roots, frontier = {}, Frontier()
+    for i, h in enumerate(entry_hashes):
+        frontier.append(h)
+        if i + 1 in sizes:
+            roots[i + 1] = frontier.root().hex()
+    return roots
 
 
 def _check_roll(check: Check, roll, hashes, problems, definition: Definition) -> None:
@@ -183,20 +231,8 @@ def _check_tally(check: Check, tally: dict, recomputed: dict) -> None:
             check.fail(f"tally.{key} is {shown}, recomputed {expected}")
 
 
-def _check_receipts(checks, results, receipts, entry_hashes, entries, definition, result: CountResult) -> None:
-    # Roots of every prefix a receipt names, in one pass over the leaf hashes.
-    sizes = set()
-    for _, receipt in receipts:
-        head = receipt.get("tree_head") if isinstance(receipt, dict) else None
-        size = head.get("size") if isinstance(head, dict) else None
-        if isinstance(size, int) and 0 < size <= len(entry_hashes):
-            sizes.add(size)
-    prefix_roots, frontier = {}, Frontier()
-    for i, h in enumerate(entry_hashes):
-        frontier.append(h)
-        if i + 1 in sizes:
-            prefix_roots[i + 1] = frontier.root().hex()
-
+def _check_receipts(checks, results, receipts, entry_hashes, entries, definition, result: CountResult,
+                    prefix_roots: dict[int, str]) -> None:  # fmt: skip
     for check, outcome, (_, receipt) in zip(checks, results, receipts):
         check.ok = True
         try:
@@ -230,7 +266,13 @@ def _check_receipts(checks, results, receipts, entry_hashes, entries, definition
         if prefix_roots[size] != head["root"]:
             check.fail(f"the root of the bundle's first {size} entries differs from the receipt's tree head")
         kind = entries[index].get("type") if isinstance(entries[index], dict) else None
-        outcome.status = result.status.get(index) if kind in ("ballot", "paper_ballot") else "not a ballot"
+        if kind in ("ballot", "paper_ballot"):
+            outcome.status = result.status.get(index)
+        elif kind in DELEGATION_KINDS and definition.protocol != PROTOCOL_1:
+            valid = result.delegation_status.get(index) == "valid"
+            outcome.status = ("delegation" if kind == "delegation" else "delegation revocation") if valid else "invalid"
+        else:
+            outcome.status = "not a ballot"
 
 
 def _check_receipt_entry(check: Check, receipt: dict, bundle_leaf_hash: bytes) -> None:

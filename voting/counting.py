@@ -1,21 +1,19 @@
-"""Counting (docs/protocol.md §7–§9): ballot validity in log order, thresholds, tally."""
+"""Counting (docs/protocol.md §7–§9): the log replayed in order — key bindings, [1.1] delegations,
+ballot validity, the ballot that counts per right — thresholds, and the tally."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Sequence
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from . import PROTOCOL_1
+from .delegations import DELEGATION, REVOCATION, signed_part
+from .entries import OPTIONS, Definition, ProtocolError, parse_definition
+from .intrinsic import (BALLOTS, CLOSE, DELEGATIONS, FORMAT, KEYS, Problem, SignatureChecker, intrinsic_problem,
+                        scan_entry)
 
-from .canonical import b64u_decode, dumps, parse_time
-from .entries import OPTIONS, Definition, ProtocolError, parse_definition, validate_entry
-
-# The verifier's numbered checks that a problem found while replaying the log belongs to.
-FORMAT = "format"  # an entry that is not well-formed for its type
-KEYS = "keys"  # an inconsistent key binding or revocation
-BALLOTS = "ballots"  # a signed or paper ballot that is not valid
-CLOSE = "close"  # the close entry missing, misplaced or early
+__all__ = ["BALLOTS", "CLOSE", "DELEGATIONS", "FORMAT", "KEYS", "Problem", "SignatureChecker", "intrinsic_problem",
+           "scan_entry", "Replay", "CountResult", "count_log", "tally_body"]
 
 
 # --- thresholds (Civil Code art. 278 with art. 1259): integers only, no rounding -----------------
@@ -68,115 +66,6 @@ def elect(
     return above, level
 
 
-# --- per-entry checks that need nothing but the entry, the definition and the roll ----------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with one entry (index) or the log as a whole (index None)."""
-
-    index: int | None
-    check: str
-    message: str
-
-
-class SignatureChecker:
-    """Verifies Ed25519 signatures, caching decoded public keys (one device key signs many ballots)."""
-
-    def __init__(self):
-        self._keys: dict[str, Ed25519PublicKey] = {}
-
-    def verify(self, public_key: str, signature: str, message: bytes) -> bool:
-        """True iff the signature verifies; inputs are already shape-checked b64u."""
-        key = self._keys.get(public_key)
-        if key is None:
-            key = self._keys[public_key] = Ed25519PublicKey.from_public_bytes(b64u_decode(public_key))
-        try:
-            key.verify(b64u_decode(signature), message)
-        except InvalidSignature:
-            return False
-        return True
-
-
-def intrinsic_problem(
-    entry, definition: Definition, rights: Mapping[str, dict], signatures: SignatureChecker | None
-) -> tuple[str, str] | None:
-    """(check, message) for what is wrong with entry on its own — shape, vote, roll, window, signature — or None.
-
-    The remaining rules depend on the log before the entry (bound keys, used nonces) and are
-    applied by Replay. With signatures=None the signature of a ballot is not checked.
-    """
-    return scan_entry(entry, definition, rights, signatures, want_leaf=False)[1]
-
-
-def _ballot_bytes(ballot: dict) -> bytes:
-    # canonical(B) for a validated B: every value is an identifier, base64url, a time or an
-    # option/candidate id, none of which JSON escapes, so plain formatting in sorted-key order is
-    # byte-identical and several times faster than the general encoder. Tests hold it equal.
-    choice = ballot["choice"]
-    if "option" in choice:
-        choice_json = f'{{"option":"{choice["option"]}"}}'
-    else:
-        choice_json = '{"approve":[' + ",".join(f'"{c}"' for c in choice["approve"]) + "]}"
-    return (
-        f'{{"choice":{choice_json},"nonce":"{ballot["nonce"]}","right_id":"{ballot["right_id"]}",'
-        f'"signed_at":"{ballot["signed_at"]}","type":"ballot","vote_id":"{ballot["vote_id"]}"}}'
-    ).encode("ascii")
-
-
-def _ballot_leaf(entry: dict, ballot_bytes: bytes) -> bytes:
-    # canonical(entry) for a validated ballot entry, reusing canonical(B) (same reasoning as above).
-    envelope = entry["envelope"]
-    return b"".join((
-        b'{"envelope":{"ballot":', ballot_bytes,
-        b',"public_key":"', envelope["public_key"].encode("ascii"),
-        b'","signature":"', envelope["signature"].encode("ascii"),
-        b'"},"received_at":"', entry["received_at"].encode("ascii"),
-        b'","type":"ballot"}',
-    ))  # fmt: skip
-
-
-def scan_entry(
-    entry, definition: Definition, rights: Mapping[str, dict], signatures: SignatureChecker | None, want_leaf=True
-) -> tuple[bytes | None, tuple[str, str] | None]:
-    """(canonical leaf bytes, intrinsic problem) of one entry, canonicalising a ballot only once."""
-    kind = entry.get("type") if isinstance(entry, dict) else None
-    try:
-        validate_entry(entry, definition)
-    except ProtocolError as exc:
-        return (dumps(entry) if want_leaf else None), ((BALLOTS if kind in ("ballot", "paper_ballot") else FORMAT), str(exc))
-    if kind != "ballot":
-        return (dumps(entry) if want_leaf else None), _other_problem(entry, kind, definition, rights)
-    envelope = entry["envelope"]
-    ballot = envelope["ballot"]
-    ballot_bytes = _ballot_bytes(ballot)
-    leaf = _ballot_leaf(entry, ballot_bytes) if want_leaf else None
-    if ballot["right_id"] not in rights:
-        return leaf, (BALLOTS, f"ballot for right {ballot['right_id']} which is not in the roll")
-    if not definition.opens_at <= parse_time(entry["received_at"]) < definition.closes_at:
-        return leaf, (BALLOTS, f"ballot received at {entry['received_at']}, outside [opens_at, closes_at)")
-    if signatures is not None and not signatures.verify(envelope["public_key"], envelope["signature"], ballot_bytes):
-        return leaf, (BALLOTS, "ballot signature does not verify with its public key")
-    return leaf, None
-
-
-def _other_problem(entry: dict, kind: str, definition: Definition, rights: Mapping[str, dict]):
-    if kind == "close":
-        if parse_time(entry["closed_at"]) < definition.closes_at:
-            return CLOSE, "closed_at is before the definition's closes_at"
-        return None
-    if kind in ("key_binding", "key_revocation"):
-        if entry["right_id"] not in rights:
-            return KEYS, f"{kind} for right {entry['right_id']} which is not in the roll"
-        return None
-    # paper_ballot
-    if entry["right_id"] not in rights:
-        return BALLOTS, f"paper_ballot for right {entry['right_id']} which is not in the roll"
-    if not definition.opens_at <= parse_time(entry["received_at"]) < definition.closes_at:
-        return BALLOTS, f"paper_ballot received at {entry['received_at']}, outside [opens_at, closes_at)"
-    return None
-
-
 # --- replaying the log in order -------------------------------------------------------------------
 
 
@@ -187,6 +76,7 @@ class Counted:
     index: int
     source: str  # "signed" | "paper"
     choice: dict
+    proxy: bool = False  # [1.1] signed by the right's delegate
 
 
 @dataclass
@@ -203,13 +93,18 @@ class CountResult:
     bindings: int = 0
     revocations: int = 0
     closed: bool = False
+    # [1.1] delegation / delegation_revocation entry index -> "valid" | "invalid"
+    delegation_status: dict[int, str] = field(default_factory=dict)
+    delegations: int = 0
+    delegation_revocations: int = 0
+    proxy_ballots: int = 0  # valid ballots signed by a delegate
 
     def status_count(self, kind: str) -> int:
         """How many ballot entries have this status."""
         return sum(1 for s in self.status.values() if s == kind)
 
     def stats(self) -> dict:
-        """Counts for people: rights, ballots by source and status, key bindings, revocations."""
+        """Counts for people: rights, ballots by source and status, key bindings, revocations, proxies."""
         from_paper = sum(1 for c in self.counted.values() if c.source == "paper")
         return {
             "rights": len(self.roll),
@@ -221,6 +116,11 @@ class CountResult:
             "invalid": self.status_count("invalid"),
             "key_bindings": self.bindings,
             "key_revocations": self.revocations,
+            "delegations": self.delegations,
+            "delegation_revocations": self.delegation_revocations,
+            "invalid_delegations": sum(1 for s in self.delegation_status.values() if s == "invalid"),
+            "proxy_ballots": self.proxy_ballots,
+            "counted_proxy": sum(1 for c in self.counted.values() if c.proxy),
         }
 
 
@@ -235,14 +135,20 @@ class Replay:
             rid: {k for k in item["keys"] if isinstance(k, str)} for rid, item in self.rights.items()
         }
         self.revoked: dict[str, set[str]] = {}
+        # [1.1] right -> (delegate key, the key that signed the delegation); keys that were delegates once
+        self.delegate: dict[str, tuple[str, str]] = {}
+        self.former_delegates: dict[str, set[str]] = {}
+        self.proxy: set[int] = set()
         self.nonces: set[str] = set()
         self.last_signed: dict[str, int] = {}
         self.last_paper: dict[str, int] = {}
         self.choices: dict[int, dict] = {}
         self.status: dict[int, str] = {}
+        self.delegation_status: dict[int, str] = {}
         self.problems: list[Problem] = []
         self.close_index: int | None = None
         self.signed_entries = self.paper_entries = self.bindings = self.revocations = 0
+        self.delegations = self.delegation_revocations = 0
         self.signatures = SignatureChecker() if verify_signatures else None
 
     def feed(self, index: int, entry, intrinsic: tuple[str, str] | None | bool = True) -> None:
@@ -254,15 +160,17 @@ class Replay:
             self.signed_entries += 1
         elif kind == "paper_ballot":
             self.paper_entries += 1
+        statuses = (self.status if kind in ("ballot", "paper_ballot")
+                    else self.delegation_status if kind in (DELEGATION, REVOCATION) else None)
         if self.close_index is not None:
             self.problems.append(Problem(index, CLOSE, f"entry {index} follows the close entry"))
-            if kind in ("ballot", "paper_ballot"):
-                self.status[index] = "invalid"
+            if statuses is not None:
+                statuses[index] = "invalid"
             return
         if intrinsic is not None:
             self.problems.append(Problem(index, intrinsic[0], f"entry {index}: {intrinsic[1]}"))
-            if kind in ("ballot", "paper_ballot"):
-                self.status[index] = "invalid"
+            if statuses is not None:
+                statuses[index] = "invalid"
             if kind == "close":
                 self.close_index = index  # an early close still ends the log
             return
@@ -276,6 +184,8 @@ class Replay:
             self._bind(index, entry)
         elif kind == "key_revocation":
             self._revoke(index, entry)
+        elif kind in (DELEGATION, REVOCATION):
+            self._delegation(index, entry, kind)
         elif kind == "close":
             self.close_index = index
 
@@ -283,21 +193,32 @@ class Replay:
         envelope = entry["envelope"]
         ballot = envelope["ballot"]
         right_id, key, nonce = ballot["right_id"], envelope["public_key"], ballot["nonce"]
-        if key not in self.active[right_id]:
-            why = "was revoked" if key in self.revoked.get(right_id, ()) else "is not bound to the right"
+        delegate = self.delegate.get(right_id)
+        by_delegate = delegate is not None and delegate[0] == key and key not in self.active[right_id]
+        if key not in self.active[right_id] and not by_delegate:
+            if key in self.former_delegates.get(right_id, ()):
+                why = "is no longer the right's delegate (the delegation was revoked, replaced or its key revoked)"
+            elif key in self.revoked.get(right_id, ()):
+                why = "was revoked"
+            elif self.definition.protocol == PROTOCOL_1:
+                why = "is not bound to the right"
+            else:
+                why = "is neither bound to the right nor its delegate"
             self._invalid(index, f"ballot key {key[:12]}… {why} at this point of the log")
         elif nonce in self.nonces:
-            self._invalid(index, f"ballot nonce {nonce} was used by an earlier valid ballot")
+            self._invalid(index, f"ballot nonce {nonce} was used by an earlier valid entry")
         else:
-            # Only a valid ballot consumes its nonce, so an injected invalid copy cannot void the real one.
+            # Only a valid entry consumes its nonce, so an injected invalid copy cannot void the real one.
             self.nonces.add(nonce)
             self.status[index] = "valid"
             self.choices[index] = ballot["choice"]
             self.last_signed[right_id] = index
+            if by_delegate:
+                self.proxy.add(index)
 
-    def _invalid(self, index: int, message: str) -> None:
-        self.status[index] = "invalid"
-        self.problems.append(Problem(index, BALLOTS, f"entry {index}: {message}"))
+    def _invalid(self, index: int, message: str, check: str = BALLOTS) -> None:
+        (self.status if check == BALLOTS else self.delegation_status)[index] = "invalid"
+        self.problems.append(Problem(index, check, f"entry {index}: {message}"))
 
     def _bind(self, index: int, entry: dict) -> None:
         right_id, key = entry["right_id"], entry["public_key"]
@@ -317,6 +238,40 @@ class Replay:
         else:
             self.active[right_id].discard(key)
             self.revoked.setdefault(right_id, set()).add(key)
+            delegate = self.delegate.get(right_id)
+            if delegate is not None and delegate[1] == key:  # a proxy lives no longer than the key that made it
+                self._end_delegation(right_id)
+
+    def _end_delegation(self, right_id: str) -> None:
+        delegate_key, _ = self.delegate.pop(right_id)
+        self.former_delegates.setdefault(right_id, set()).add(delegate_key)
+
+    def _delegation(self, index: int, entry: dict, kind: str) -> None:
+        signed = signed_part(entry)
+        right_id, signer, nonce = signed["right_id"], entry["envelope"]["public_key"], signed["nonce"]
+        if kind == DELEGATION:
+            self.delegations += 1
+        else:
+            self.delegation_revocations += 1
+        if signer not in self.active[right_id]:
+            why = "was revoked" if signer in self.revoked.get(right_id, ()) else "is not bound to the right"
+            self._invalid(index, f"{kind} signed by key {signer[:12]}… which {why} at this point of the log",
+                          DELEGATIONS)
+            return
+        if nonce in self.nonces:
+            self._invalid(index, f"{kind} nonce {nonce} was used by an earlier valid entry", DELEGATIONS)
+            return
+        active = self.delegate.get(right_id)
+        if kind == REVOCATION and (active is None or active[0] != signed["delegate_key"]):
+            self._invalid(index, f"revokes delegate {signed['delegate_key'][:12]}…, which is not the right's "
+                                 "active delegate", DELEGATIONS)
+            return
+        self.nonces.add(nonce)
+        self.delegation_status[index] = "valid"
+        if active is not None:
+            self._end_delegation(right_id)  # revoked, or replaced: at most one delegate per right
+        if kind == DELEGATION:
+            self.delegate[right_id] = (signed["delegate_key"], signer)
 
     def finish(self, size: int) -> CountResult:
         """Decide which ballot counts per right and report the log-level problems."""
@@ -327,7 +282,7 @@ class Replay:
             problems.append(Problem(self.close_index, CLOSE, f"close entry {self.close_index} is not the last entry"))
         counted: dict[str, Counted] = {}
         for right_id, index in self.last_signed.items():
-            counted[right_id] = Counted(index, "signed", self.choices[index])
+            counted[right_id] = Counted(index, "signed", self.choices[index], index in self.proxy)
         for right_id, index in self.last_paper.items():
             if right_id not in counted:  # docs/protocol.md §7: paper never overrides the owner's own signed ballot
                 counted[right_id] = Counted(index, "paper", self.choices[index])
@@ -347,6 +302,10 @@ class Replay:
             bindings=self.bindings,
             revocations=self.revocations,
             closed=self.close_index is not None,
+            delegation_status=dict(self.delegation_status),
+            delegations=self.delegations,
+            delegation_revocations=self.delegation_revocations,
+            proxy_ballots=len(self.proxy),
         )
 
 

@@ -3,37 +3,43 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Mapping, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from . import PROTOCOL
-from .canonical import (
-    MAX_SAFE_INT,
-    CanonicalError,
-    b64u_encode,
-    b64u_last_char_ok,
-    canonical,
-    check_canonical,
-    format_time,
-    is_hash_hex,
-    parse_time,
-)
-from .keys import sign_bytes, sign_object, verify_bytes, verify_object
+from . import PROTOCOL, PROTOCOL_1, PROTOCOL_1_1, PROTOCOLS
+from .canonical import b64u_encode, canonical, is_hash_hex, parse_time
+from .delegations import KINDS as DELEGATION_KINDS
+from .delegations import signed_part, validate_delegation_entry
+from .forms import (ProtocolError, is_id, is_nonce, is_public_key, is_signature, is_text, require, time_field,
+                    time_str)
+from .forms import exact_keys as _keys
+from .forms import is_int as _is_int
+from .keys import sign_bytes, verify_bytes
 from .merkle import leaf_hash, root_from_leaf_hashes
 from .rights import Right
+from .witnesses import validate_witnesses, witness_list
+
+# Tree heads and receipts live in voting.heads; named here too, where callers have always found them.
+from .heads import (RECEIPT_ENTRY, RECEIPT_KEYS, TREE_HEAD_KEYS, make_receipt, make_tree_head,  # noqa: E402,F401
+                    tree_head_problem, validate_receipt_shape)
+
+__all__ = ["ProtocolError", "is_id", "is_nonce", "is_public_key", "is_signature", "is_hash_hex"]  # re-exported
+
+_require, _text, _time_field, _time_str = require, is_text, time_field, time_str
 
 OPTIONS = ("approve", "reject", "abstain")
 KINDS = ("resolution", "election")
 MATTERS = ("ordinary", "special")
 
-DEFINITION_KEYS = frozenset(
+DEFINITION_KEYS_1 = frozenset(
     {"type", "protocol", "vote_id", "community_id", "title", "kind", "matter", "options", "candidates",
      "seats", "opens_at", "closes_at", "roll", "server_key"}
 )  # fmt: skip
+DEFINITION_KEYS_1_1 = DEFINITION_KEYS_1 | {"witnesses", "witness_quorum"}
+DEFINITION_KEYS = DEFINITION_KEYS_1_1
 ROLL_SUMMARY_KEYS = frozenset({"root", "size", "area", "heads"})
 ROLL_ENTRY_KEYS = frozenset({"right_id", "label", "area", "heads", "keys"})
 KEY_BINDING_KEYS = frozenset({"type", "vote_id", "right_id", "public_key", "bound_at"})
@@ -43,98 +49,9 @@ BALLOT_ENTRY_KEYS = frozenset({"type", "received_at", "envelope"})
 ENVELOPE_KEYS = frozenset({"ballot", "public_key", "signature"})
 BALLOT_KEYS = frozenset({"type", "vote_id", "right_id", "choice", "nonce", "signed_at"})
 CLOSE_KEYS = frozenset({"type", "vote_id", "closed_at"})
-TREE_HEAD_KEYS = frozenset({"type", "vote_id", "size", "root", "timestamp", "signature"})
-RECEIPT_KEYS = frozenset({"vote_id", "leaf_index", "leaf_hash", "tree_head", "inclusion_proof"})
-RECEIPT_ENTRY = "entry"  # optional: the entry as logged (receipts handed out before it existed lack it)
 CANDIDATE_KEYS = frozenset({"id", "name"})
 
-ENTRY_TYPES = ("definition", "key_binding", "key_revocation", "paper_ballot", "ballot", "close")
-
-# Identifiers (vote, community, right, candidate, staff) are short ASCII tokens, so that sorting by
-# them is the same byte order in every language and they never need escaping.
-_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_B64U_32 = re.compile(r"[A-Za-z0-9_-]{43}")
-_B64U_64 = re.compile(r"[A-Za-z0-9_-]{86}")
-_B64U_16 = re.compile(r"[A-Za-z0-9_-]{22}")
-
-
-class ProtocolError(ValueError):
-    """An object that does not follow linli-vote/1."""
-
-
-# --- small checks ---------------------------------------------------------------------------------
-
-
-def is_id(value) -> bool:
-    """True iff value is a protocol identifier: 1–64 of A-Z a-z 0-9 . _ : -."""
-    return isinstance(value, str) and _ID.fullmatch(value) is not None
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and -MAX_SAFE_INT <= value <= MAX_SAFE_INT
-
-
-def _b64u_fixed(value, pattern: re.Pattern) -> bool:
-    # The pattern fixes alphabet and length; the last character must leave no stray bits.
-    return isinstance(value, str) and pattern.fullmatch(value) is not None and b64u_last_char_ok(value)
-
-
-def is_public_key(value) -> bool:
-    """True iff value is the b64u of 32 bytes (an Ed25519 public key)."""
-    return _b64u_fixed(value, _B64U_32)
-
-
-def is_signature(value) -> bool:
-    """True iff value is the b64u of 64 bytes (an Ed25519 signature)."""
-    return _b64u_fixed(value, _B64U_64)
-
-
-def is_nonce(value) -> bool:
-    """True iff value is the b64u of 16 bytes."""
-    return _b64u_fixed(value, _B64U_16)
-
-
-def _text(value) -> bool:
-    """A non-empty human-readable string with a canonical form (NFC, no lone surrogates)."""
-    if not isinstance(value, str) or not value:
-        return False
-    try:
-        check_canonical(value)
-    except CanonicalError:
-        return False
-    return True
-
-
-def _require(ok: bool, message: str) -> None:
-    if not ok:
-        raise ProtocolError(message)
-
-
-def _keys(obj, expected: frozenset, what: str) -> None:
-    if not isinstance(obj, dict):
-        raise ProtocolError(f"{what} must be an object")
-    if obj.keys() != expected:
-        missing = sorted(expected - obj.keys())
-        extra = sorted(obj.keys() - expected)
-        detail = "; ".join(x for x in (missing and f"missing {missing}", extra and f"unexpected {extra}") if x)
-        raise ProtocolError(f"{what}: {detail}")
-
-
-def _time_field(obj: dict, key: str, what: str) -> datetime:
-    try:
-        return parse_time(obj[key])
-    except ValueError:
-        raise ProtocolError(f"{what}.{key} is not a UTC time YYYY-MM-DDTHH:MM:SS[.ffffff]Z") from None
-
-
-def _time_str(value: str | datetime, name: str) -> str:
-    if isinstance(value, datetime):
-        return format_time(value)
-    try:
-        parse_time(value)
-    except ValueError as exc:
-        raise ProtocolError(f"{name}: {exc}") from None
-    return value
+ENTRY_TYPES = ("definition", "key_binding", "key_revocation", "paper_ballot", "ballot", "close") + DELEGATION_KINDS
 
 
 # --- the definition (entry 0) ---------------------------------------------------------------------
@@ -157,6 +74,14 @@ class Definition:
     roll_area: int
     roll_heads: int
     server_key: str
+    protocol: str = PROTOCOL_1
+    witnesses: tuple = ()  # [1.1] the definition's witness objects {id, name, public_key}
+    witness_quorum: int = 0  # [1.1]
+
+    @property
+    def witness_keys(self) -> dict[str, str]:
+        """[1.1] witness id → public key."""
+        return {w["id"]: w["public_key"] for w in self.witnesses}
 
     @property
     def is_election(self) -> bool:
@@ -173,9 +98,11 @@ class Definition:
 
 def parse_definition(entry) -> Definition:
     """Validate a definition entry and return its parsed form; ProtocolError if malformed."""
-    _keys(entry, DEFINITION_KEYS, "definition")
+    _require(isinstance(entry, dict) and entry.get("protocol") in PROTOCOLS,
+             f"definition.protocol must be one of {list(PROTOCOLS)}")
+    protocol = entry["protocol"]
+    _keys(entry, DEFINITION_KEYS_1 if protocol == PROTOCOL_1 else DEFINITION_KEYS_1_1, "definition")
     _require(entry["type"] == "definition", "definition.type must be 'definition'")
-    _require(entry["protocol"] == PROTOCOL, f"definition.protocol must be {PROTOCOL!r}")
     _require(is_id(entry["vote_id"]), "definition.vote_id is not an identifier")
     _require(is_id(entry["community_id"]), "definition.community_id is not an identifier")
     _require(_text(entry["title"]), "definition.title must be a non-empty NFC string")
@@ -210,6 +137,8 @@ def parse_definition(entry) -> Definition:
     for key in ("size", "area", "heads"):
         _require(_is_int(roll[key]) and roll[key] >= 1, f"definition.roll.{key} must be a positive integer")
     _require(is_public_key(entry["server_key"]), "definition.server_key is not a b64u Ed25519 public key")
+    if protocol == PROTOCOL_1_1:
+        validate_witnesses(entry["witnesses"], entry["witness_quorum"], entry["server_key"])
     return Definition(
         entry=entry,
         vote_id=entry["vote_id"],
@@ -224,6 +153,9 @@ def parse_definition(entry) -> Definition:
         roll_area=roll["area"],
         roll_heads=roll["heads"],
         server_key=entry["server_key"],
+        protocol=protocol,
+        witnesses=tuple(entry.get("witnesses") or ()),
+        witness_quorum=entry.get("witness_quorum") or 0,
     )
 
 
@@ -240,12 +172,18 @@ def make_definition(
     server_key: str,
     candidates: Sequence[Mapping] | None = None,
     seats: int | None = None,
+    protocol: str = PROTOCOL,
+    witnesses: Sequence[Mapping] = (),
+    witness_quorum: int | None = None,
 ) -> dict:
-    """Entry 0 of a vote's log; validated (ProtocolError if the arguments break the protocol)."""
+    """Entry 0 of a vote's log; validated (ProtocolError if the arguments break the protocol).
+
+    linli-vote/1.1 (the default) carries `witnesses` and `witness_quorum` (default: all of them must
+    co-sign); linli-vote/1 has neither."""
     election = kind == "election"
     entry = {
         "type": "definition",
-        "protocol": PROTOCOL,
+        "protocol": protocol,
         "vote_id": vote_id,
         "community_id": community_id,
         "title": title,
@@ -259,6 +197,11 @@ def make_definition(
         "roll": roll_summary(roll),
         "server_key": server_key,
     }
+    if protocol != PROTOCOL_1:
+        entry["witnesses"] = witness_list(witnesses)
+        entry["witness_quorum"] = len(entry["witnesses"]) if witness_quorum is None else witness_quorum
+    elif witnesses or witness_quorum:
+        raise ProtocolError("a linli-vote/1 definition has no witnesses")
     parse_definition(entry)
     return entry
 
@@ -450,6 +393,9 @@ def validate_entry(entry, definition: Definition) -> None:
     elif kind == "close":
         _keys(entry, CLOSE_KEYS, kind)
         time_key = "closed_at"
+    elif kind in DELEGATION_KINDS and definition.protocol != PROTOCOL_1:
+        validate_delegation_entry(entry, definition.vote_id)
+        return
     elif kind == "definition":
         raise ProtocolError("a definition may only be entry 0")
     else:
@@ -463,7 +409,8 @@ def validate_entry(entry, definition: Definition) -> None:
 def entry_time(entry: dict) -> datetime:
     """The server time of a validated non-definition entry."""
     key = {"ballot": "received_at", "paper_ballot": "received_at", "key_binding": "bound_at",
-           "key_revocation": "revoked_at", "close": "closed_at"}[entry["type"]]  # fmt: skip
+           "key_revocation": "revoked_at", "close": "closed_at", "delegation": "received_at",
+           "delegation_revocation": "received_at"}[entry["type"]]  # fmt: skip
     return parse_time(entry[key])
 
 
@@ -471,56 +418,6 @@ def entry_right_id(entry: dict) -> str | None:
     """The right an entry is about (None for definition and close)."""
     if entry.get("type") == "ballot":
         return entry["envelope"]["ballot"]["right_id"]
+    if entry.get("type") in DELEGATION_KINDS:
+        return signed_part(entry)["right_id"]
     return entry.get("right_id")
-
-
-# --- tree heads and receipts ----------------------------------------------------------------------
-
-
-def make_tree_head(server_private_key: Ed25519PrivateKey, vote_id: str, size: int, root: str | bytes,
-                   timestamp: str | datetime) -> dict:  # fmt: skip
-    """A tree head signed by the server."""
-    root_hex = root.hex() if isinstance(root, bytes) else root
-    head = {"type": "tree_head", "vote_id": vote_id, "size": size, "root": root_hex, "timestamp": _time_str(timestamp, "timestamp")}
-    return sign_object(server_private_key, head)
-
-
-def tree_head_problem(head, vote_id: str, server_key: str) -> str | None:
-    """Why head is not a well-formed tree head of vote_id signed by server_key, or None."""
-    try:
-        _keys(head, TREE_HEAD_KEYS, "tree head")
-        _require(head["type"] == "tree_head", "tree head type must be 'tree_head'")
-        _require(head["vote_id"] == vote_id, "tree head vote_id does not match the vote")
-        _require(_is_int(head["size"]) and head["size"] >= 0, "tree head size must be a non-negative integer")
-        _require(is_hash_hex(head["root"]), "tree head root is not a lowercase hex SHA-256")
-        _time_field(head, "timestamp", "tree head")
-        _require(is_signature(head["signature"]), "tree head signature is not b64u of 64 bytes")
-    except ProtocolError as exc:
-        return str(exc)
-    if not verify_object(server_key, head):
-        return "tree head signature does not verify with the server key"
-    return None
-
-
-def make_receipt(vote_id: str, leaf_index: int, leaf_hash_hex: str, tree_head: dict, proof: Sequence[bytes],
-                 entry: dict | None = None) -> dict:  # fmt: skip
-    """The receipt returned when an entry is accepted; with `entry`, the entry as logged (its canonical
-    JSON is the leaf), so that the holder can check what the server committed to without the bundle."""
-    receipt = {"vote_id": vote_id, "leaf_index": leaf_index, "leaf_hash": leaf_hash_hex, "tree_head": tree_head,
-               "inclusion_proof": [p.hex() for p in proof]}  # fmt: skip
-    if entry is not None:
-        receipt[RECEIPT_ENTRY] = entry
-    return receipt
-
-
-def validate_receipt_shape(receipt) -> None:
-    """Raise ProtocolError unless receipt has the receipt fields with the right types."""
-    _keys(receipt, RECEIPT_KEYS | {RECEIPT_ENTRY} if isinstance(receipt, dict) and RECEIPT_ENTRY in receipt
-          else RECEIPT_KEYS, "receipt")
-    _require(isinstance(receipt.get(RECEIPT_ENTRY, {}), dict), "receipt.entry must be an object")
-    _require(is_id(receipt["vote_id"]), "receipt.vote_id is not an identifier")
-    _require(_is_int(receipt["leaf_index"]) and receipt["leaf_index"] >= 0, "receipt.leaf_index must be >= 0")
-    _require(is_hash_hex(receipt["leaf_hash"]), "receipt.leaf_hash is not a lowercase hex SHA-256")
-    proof = receipt["inclusion_proof"]
-    _require(isinstance(proof, list) and all(is_hash_hex(p) for p in proof), "receipt.inclusion_proof must be hex hashes")
-    _require(isinstance(receipt["tree_head"], dict), "receipt.tree_head must be an object")

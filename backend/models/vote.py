@@ -1,5 +1,6 @@
 """Votes (docs/votes.md, docs/protocol.md): the draft and its state, the frozen roll, the append-only log with its
-frontier (the row locked on every append), signed tree heads, the tally, and owners' device keys."""
+frontier (the row locked on every append), signed tree heads, the tally, owners' device keys, and [linli-vote/1.1]
+the witnesses (registered per community, frozen per vote) with their co-signatures, and proxies."""
 from datetime import datetime
 from typing import Optional
 
@@ -39,6 +40,9 @@ class Vote(db.Model):
     closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # The "closing in 24 hours" reminder went out (vote-reminders sends it once).
     reminded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # How many witnesses must co-sign a head, set by the committee while a draft; null: the default
+    # (docs/votes.md "Witnesses"). The definition fixes the value at opening.
+    witness_quorum: Mapped[Optional[int]] = mapped_column(Integer)
 
 
 class VoteEvent(db.Model):
@@ -110,7 +114,7 @@ class VoteEntry(db.Model):
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
     idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))  # not indexed: hot append path
-    kind: Mapped[str] = mapped_column(String(16))  # the entry's "type"
+    kind: Mapped[str] = mapped_column(String(32))  # the entry's "type" ("delegation_revocation": 21)
     right_id: Mapped[Optional[str]] = mapped_column(String(64))
     nonce: Mapped[Optional[str]] = mapped_column(String(32))
     # Who caused the entry (server-side audit; not in the protocol).
@@ -154,9 +158,11 @@ class Tally(db.Model):
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     body: Mapped[dict] = mapped_column(JSON)  # the tally (docs/protocol.md §9), with the server's signature
-    notice_text: Mapped[str] = mapped_column(Text)
+    # Written when the tally is published: at once without witnesses, else once the close head has its quorum.
+    notice_text: Mapped[Optional[str]] = mapped_column(Text)
     notice_id: Mapped[Optional[int]] = mapped_column(Integer)  # the published notice, when notices exist
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class DeviceKey(db.Model):
@@ -169,3 +175,73 @@ class DeviceKey(db.Model):
     public_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+WITNESS_KINDS = ("street_office", "residents_committee", "committee_member")
+
+
+class Witness(db.Model):
+    """A witness registered for a community (docs/votes.md "Witnesses"): the street office's and the
+    residents' committee's keys (by the platform admin), committee members' keys (by the committee).
+    Its protocol id is `w<id>`. Retired witnesses stay, for the votes that name them."""
+
+    __tablename__ = "witnesses"
+    __table_args__ = (UniqueConstraint("community_id", "public_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    public_key: Mapped[str] = mapped_column(String(64), index=True)
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class VoteWitness(db.Model):
+    """A witness of a vote, as its definition names it (frozen when the vote opens, like the roll)."""
+
+    __tablename__ = "vote_witnesses"
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
+    witness_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the protocol id
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    registry_id: Mapped[int] = mapped_column(ForeignKey("witnesses.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    public_key: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class Cosignature(db.Model):
+    """A witness's co-signature of one tree head of a vote, as received (checked) — one per witness and size."""
+
+    __tablename__ = "cosignatures"
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    witness_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    root: Mapped[str] = mapped_column(String(64))
+    timestamp: Mapped[str] = mapped_column(String(32))  # the protocol time string, as signed
+    signature: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VoteDelegation(db.Model):
+    """A proxy (docs/protocol.md §5.7) as the log says: granted by the delegation entry at
+    `granted_index`, ended by a revocation, a newer delegation or the revocation of the key that
+    signed it (`ended_index`, `ended_by`). At most one per right is active (ended_index null)."""
+
+    __tablename__ = "vote_delegations"
+    __table_args__ = (Index("ix_vote_delegations_right", "vote_id", "right_id"),)
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
+    granted_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    right_id: Mapped[str] = mapped_column(String(64))
+    delegate_key: Mapped[str] = mapped_column(String(64))
+    delegate_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    signed_by: Mapped[str] = mapped_column(String(64))  # the owner key that signed it
+    owner_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    ended_index: Mapped[Optional[int]] = mapped_column(Integer)
+    ended_by: Mapped[Optional[str]] = mapped_column(String(16))  # revoked | replaced | key_revoked

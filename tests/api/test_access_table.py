@@ -22,6 +22,8 @@ from PIL import Image
 
 from tests.api.publishing import REVENUE, SERVICE_CONTENT
 from tests.support import id_number
+from voting.delegations import make_delegation, sign_delegation
+from voting.witnesses import make_cosignature, sign_request
 
 A_MEMBERS = {"owner", "resident", "committee", "staff", "regulator"}
 B_USERS = {"b_owner", "b_committee", "b_staff", "b_regulator"}
@@ -94,6 +96,21 @@ TABLE = {
     "POST /api/v1/votes/{vid}/close": {"admin", "committee"},
     "GET /api/v1/votes/{vid}/tally": A_ROLES,
     "GET /api/v1/votes/{vid}/bundle": {"admin", "owner", "regulator", "committee"},
+    # witnesses: the committee registers its members' keys (the admin any); the community sees them
+    "POST /api/v1/communities/{cid}/witnesses": {"admin", "committee"},
+    "GET /api/v1/communities/{cid}/witnesses": A_ROLES,
+    "DELETE /api/v1/communities/{cid}/witnesses/{wid}": {"admin", "committee"},
+    # the witness program's own routes: authenticated by the witness's signature, not a bearer token,
+    # so whoever sends the request, a request the vote's witness signed gets through
+    "GET /api/v1/witness/votes": EVERYONE | {"anonymous"},
+    "GET /api/v1/witness/votes/{vid}/head": EVERYONE | {"anonymous"},
+    "POST /api/v1/votes/{vid}/cosignatures": EVERYONE | {"anonymous"},
+    # proxies: the owner signs them; anyone of the community sees their own (empty for non-owners)
+    "POST /api/v1/votes/{vid}/delegations": {"owner"},
+    "POST /api/v1/votes/{vid}/delegation-revocations": {"owner"},
+    "GET /api/v1/votes/{vid}/delegations": A_ROLES,
+    "GET /api/v1/me/proxies": EVERYONE,
+    "POST /api/v1/me/proxy-keys": {"owner", "b_owner"},  # a verified phone (here: the verified owners)
     "POST /api/v1/me/keys": {"owner", "b_owner"},  # verified owners, of any community
     "GET /api/v1/me/keys": EVERYONE,
     "DELETE /api/v1/me/keys/{public_key}": {"owner"},  # one's own key only
@@ -167,6 +184,18 @@ class Place:
                          {"content": self.revenue_content()})
         assert resp.status_code == 201, resp.json
         self.period = resp.json["series"]
+        # A committee member's witness, named by the vote's definition; a resident who can be a proxy.
+        self.witness_key = Ed25519PrivateKey.generate()
+        self.witness_public = b64u(self.witness_key.public_key().public_bytes_raw())
+        resp = self.post("committee", f"/api/v1/communities/{self.a}/witnesses",
+                         {"kind": "committee_member", "name": "委员 刘洋", "public_key": self.witness_public})
+        assert resp.status_code == 201, resp.json
+        self.witness = resp.json["id"]
+        proxy = world.member(self.a, "resident")
+        world.verify_phone(proxy, "13911110000")
+        self.delegate_key = b64u(Ed25519PrivateKey.generate().public_key().public_bytes_raw())
+        assert self.client.post("/api/v1/me/proxy-keys", headers=proxy["headers"],
+                                json={"public_key": self.delegate_key}).status_code == 201
         now = datetime.now(timezone.utc)
         resp = self.post("committee", f"/api/v1/communities/{self.a}/votes", self.vote_body(now))
         assert resp.status_code == 201, resp.json
@@ -213,6 +242,21 @@ class Place:
         data = json.dumps(ballot, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
         return {"ballot": ballot, "public_key": self.public_key, "signature": b64u(self.key.sign(data))}
 
+    def delegation(self, kind="delegation"):
+        signed = make_delegation(self.vote_id, self.right_id, self.delegate_key, stamp(datetime.now(timezone.utc)),
+                                 kind=kind)
+        return sign_delegation(self.key, signed)
+
+    def cosignature(self):
+        head = self.client.get(f"/api/v1/votes/{self.vote}/tree-head", headers=self.headers("committee")).json
+        size, root = head["tree_head"]["size"], head["tree_head"]["root"]
+        witness_id = f"w{self.witness}"
+        return make_cosignature(self.witness_key, self.vote_id, size, root, witness_id,
+                                stamp(datetime.now(timezone.utc)))
+
+    def witness_headers(self, target):
+        return sign_request(self.witness_key, self.witness_public, "GET", target, stamp(datetime.now(timezone.utc)))
+
     def request(self, operation, persona):
         """A valid request for `operation` as `persona` (fresh bodies: nonces, codes, files)."""
         method, template = operation.split(" ", 1)
@@ -222,7 +266,7 @@ class Place:
         path = template.format(cid=self.a, bid=self.users["pending"]["binding"], mid=self.media, tid=self.ticket,
                                kind="service_content", number=1, period=self.period, rid=self.spending,
                                nid=self.notice, vid=self.vote, public_key=self.public_key,
-                               code=challenge and challenge["code"], session_id=self.owner_session)
+                               code=challenge and challenge["code"], session_id=self.owner_session, wid=self.witness)
         query, body, files = QUERIES.get(operation, ""), None, None
         now = datetime.now(timezone.utc)
         bodies = {
@@ -253,6 +297,12 @@ class Place:
             "POST /api/v1/votes/{vid}/paper-ballots": lambda: {"right_id": self.right_id, "choice": {"option": "reject"},
                                                                "evidence_media_id": self.media},
             "POST /api/v1/me/keys": lambda: {"public_key": b64u(os.urandom(32))},
+            "POST /api/v1/me/proxy-keys": lambda: {"public_key": b64u(os.urandom(32))},
+            "POST /api/v1/communities/{cid}/witnesses": lambda: {
+                "kind": "committee_member", "name": "委员", "public_key": b64u(os.urandom(32))},
+            "POST /api/v1/votes/{vid}/cosignatures": self.cosignature,
+            "POST /api/v1/votes/{vid}/delegations": self.delegation,
+            "POST /api/v1/votes/{vid}/delegation-revocations": lambda: self.delegation("delegation_revocation"),
             "POST /api/v1/console/login-challenges/{code}/poll": lambda: {"poll_secret": challenge["poll_secret"]},
             "POST /api/v1/console/dev-login": lambda: {"openid": self.users["committee"]["openid"]},
         }
@@ -265,6 +315,8 @@ class Place:
         elif operation in bodies:
             body = bodies[operation]()
         kwargs = {"headers": self.headers(persona)}
+        if template.startswith("/api/v1/witness/"):
+            kwargs["headers"] = {**kwargs["headers"], **self.witness_headers(path + query)}
         if files:
             kwargs.update(data=files, content_type="multipart/form-data")
         elif method in ("POST", "PATCH", "PUT") and body is not None:

@@ -87,7 +87,7 @@ def test_concurrent_casts_distinct_rights_and_one_right(world, client, gunicorn,
     assert sorted(r["leaf_index"] for r in receipts) == list(range(1, DISTINCT + 1))
     leaves = _log_leaves(vid)
     assert len(leaves) == DISTINCT + 1
-    head = requests.get(f"{gunicorn}/api/v1/votes/{vid}/tree-head", headers=committee["headers"]).json()
+    head = requests.get(f"{gunicorn}/api/v1/votes/{vid}/tree-head", headers=committee["headers"]).json()["tree_head"]
     assert head["size"] == DISTINCT + 1
     assert head["root"] == root_from_leaf_hashes([leaf_hash(leaf) for leaf in leaves]).hex()
 
@@ -103,7 +103,7 @@ def test_concurrent_casts_distinct_rights_and_one_right(world, client, gunicorn,
     assert sorted(r["leaf_index"] for r in same) == list(range(DISTINCT + 1, DISTINCT + 1 + SAME_RIGHT))
     leaves = _log_leaves(vid)
     assert len(leaves) == DISTINCT + 1 + SAME_RIGHT
-    head = requests.get(f"{gunicorn}/api/v1/votes/{vid}/tree-head", headers=committee["headers"]).json()
+    head = requests.get(f"{gunicorn}/api/v1/votes/{vid}/tree-head", headers=committee["headers"]).json()["tree_head"]
     assert head["root"] == root_from_leaf_hashes([leaf_hash(leaf) for leaf in leaves]).hex()
 
     # close, download the bundle from gunicorn and verify it with every receipt

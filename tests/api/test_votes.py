@@ -126,7 +126,7 @@ class Scene:
         return self.client.post(f"/api/v1/votes/{vid}/ballots", headers=self.owners[name]["headers"], json=env)
 
     def size(self, vid):
-        return self.client.get(f"/api/v1/votes/{vid}/tree-head", headers=self.committee["headers"]).json["size"]
+        return self.client.get(f"/api/v1/votes/{vid}/tree-head", headers=self.committee["headers"]).json["tree_head"]["size"]
 
     def upload_photo(self, user, colour=(200, 30, 30)):
         resp = self.client.post("/api/v1/media", headers=user["headers"], content_type="multipart/form-data",
@@ -186,7 +186,8 @@ def test_whole_vote_open_cast_revote_paper_close_tally_bundle_verify(scene, clie
     opened = scene.open(vid)
     definition, vote_id = opened["definition"], opened["vote_id"]
     assert opened["state"] == "open" and definition["type"] == "definition"
-    assert definition["protocol"] == "linli-vote/1" and definition["vote_id"] == vote_id
+    assert definition["protocol"] == "linli-vote/1.1" and definition["vote_id"] == vote_id
+    assert definition["witnesses"] == [] and definition["witness_quorum"] == 0  # none registered: none needed
     assert definition["roll"]["size"] == 4 and definition["roll"]["heads"] == 4
     assert definition["roll"]["area"] == 8950 + 9530 + 12000 + 7605 + 7605 + 14316
     assert opened["tree_head"]["size"] == 1 and server_signed(opened["tree_head"], definition["server_key"])
@@ -368,7 +369,7 @@ def test_each_forbidden_cast_gets_its_code_and_leaves_the_log_unchanged(scene, c
     resp = client.post(f"/api/v1/votes/{later['id']}/ballots", headers=zhang["headers"],
                        json=envelope(scene.keys["张伟"], later["vote_id"], zhang_right, {"option": "approve"}))
     assert resp.status_code == 409 and resp.json["error"]["code"] == "vote_not_started"
-    assert client.get(f"/api/v1/votes/{later['id']}/tree-head", headers=zhang["headers"]).json["size"] == 1
+    assert client.get(f"/api/v1/votes/{later['id']}/tree-head", headers=zhang["headers"]).json["tree_head"]["size"] == 1
 
     # after closes_at, before and after the committee closes it
     clock(datetime.now(timezone.utc) + timedelta(hours=2))
@@ -681,8 +682,10 @@ def test_receipts_check_against_later_tree_heads(scene, client):
     receipts = [scene.cast(vid, name, vote_id, {"option": "approve"}).json
                 for name in ("张伟", "赵敏", "张伟", "赵敏", "张伟")]
     headers = scene.owners["赵敏"]["headers"]
-    latest = client.get(f"/api/v1/votes/{vid}/tree-head", headers=headers).json
+    view = client.get(f"/api/v1/votes/{vid}/tree-head", headers=headers).json
+    latest = view["tree_head"]
     assert server_signed(latest, server_key) and latest["size"] == 6
+    assert (view["cosignatures"], view["witness_quorum"], view["cosigned"]) == ([], 0, True)  # no witnesses
     for receipt in receipts:
         old = receipt["tree_head"]
         proof = client.get(f"/api/v1/votes/{vid}/proofs/inclusion?leaf_index={receipt['leaf_index']}",

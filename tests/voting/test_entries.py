@@ -1,4 +1,4 @@
-"""The linli-vote/1 objects: normative field names, builders and validators (docs/protocol.md §5)."""
+"""The linli-vote/1 and 1.1 objects: normative field names, builders and validators (docs/protocol.md §5)."""
 
 import copy
 
@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voting import PROTOCOL
+from voting import PROTOCOL, PROTOCOL_1
 from voting.canonical import canonical
-from voting.counting import SignatureChecker, _ballot_bytes, scan_entry
+from voting.intrinsic import SignatureChecker, _ballot_bytes, scan_entry
 from voting.entries import (
     ProtocolError,
     build_roll,
@@ -55,9 +55,14 @@ def test_field_names_are_exactly_those_of_the_protocol():
     """The names are normative: these literal lists are copied from docs/protocol.md §5, not from the code."""
     d = definition()
     assert set(d) == {"type", "protocol", "vote_id", "community_id", "title", "kind", "matter", "options",
-                      "candidates", "seats", "opens_at", "closes_at", "roll", "server_key"}  # fmt: skip
+                      "candidates", "seats", "opens_at", "closes_at", "roll", "server_key", "witnesses",
+                      "witness_quorum"}  # fmt: skip
+    assert d["protocol"] == PROTOCOL == "linli-vote/1.1" and d["witnesses"] == [] and d["witness_quorum"] == 0
+    d1 = definition(protocol=PROTOCOL_1)
+    assert set(d1) == {"type", "protocol", "vote_id", "community_id", "title", "kind", "matter", "options",
+                       "candidates", "seats", "opens_at", "closes_at", "roll", "server_key"}  # fmt: skip
+    assert d1["protocol"] == "linli-vote/1"
     assert set(d["roll"]) == {"root", "size", "area", "heads"}
-    assert d["protocol"] == PROTOCOL == "linli-vote/1"
     assert d["options"] == ["approve", "reject", "abstain"]
     assert set(ROLL[0]) == {"right_id", "label", "area", "heads", "keys"}
     rid = ROLL[0]["right_id"]

@@ -1,7 +1,11 @@
-"""Any single altered, dropped, duplicated, reordered or injected entry, tally or tree head is caught (docs/protocol.md §11, §12)."""
+"""Any single altered, dropped, duplicated, reordered or injected entry, tally, tree head or [1.1]
+co-signature is caught (docs/protocol.md §11, §12), for linli-vote/1 and linli-vote/1.1 votes.
+The named cases of the witnesses and proxies are in test_witness_mutations.py."""
 
 import pytest
 
+from voting import PROTOCOL_1, PROTOCOL_1_1
+from voting.delegations import make_delegation, make_delegation_entry, sign_delegation
 from voting.entries import make_ballot, make_ballot_entry, make_close, make_key_binding, make_paper_ballot, sign_ballot
 from voting.keys import public_key_b64u
 
@@ -9,12 +13,15 @@ from .helpers import ATTACKER_KEY, clone, failed, field_mutations, log_mutations
 from .simulate import fast_key_factory, simulate_vote
 
 
-@pytest.fixture(scope="module", params=["resolution", "election"])
+@pytest.fixture(scope="module", params=["resolution", "election", "resolution-1.1"])
 def honest(request):
-    """A small honest vote: late key bindings, paper ballots, re-votes, a revoked key; all receipts."""
+    """A small honest vote: late key bindings, paper ballots, re-votes, a revoked key; all receipts.
+    linli-vote/1.1: also three witnesses co-signing every five entries and the close, two proxies
+    (one revoked, one overridden by its owner)."""
+    kind, _, version = request.param.partition("-")
     bundle, receipts, builder = simulate_vote(
-        8, 11, seed=5, kind=request.param, candidates=3, seats=2, paper=2, bindings=1, revocations=1,
-        key_factory=fast_key_factory(21),
+        8, 11, seed=5, kind=kind, candidates=3, seats=2, paper=2, bindings=1, revocations=1,
+        key_factory=fast_key_factory(21), protocol=PROTOCOL_1_1 if version else PROTOCOL_1,
     )  # fmt: skip
     # The committee keeps the receipt of the close entry (returned by the close request).
     close_receipt = builder.receipt(len(builder.entries) - 1)
@@ -27,7 +34,11 @@ def attacker_entries(bundle):
     right = bundle["roll"][0]["right_id"]
     choice = {"approve": ["c1"]} if definition["kind"] == "election" else {"option": "reject"}
     forged = make_ballot(definition["vote_id"], right, choice, "2025-03-01T00:30:00Z")
-    return [
+    extra = []
+    if definition["protocol"] == PROTOCOL_1_1:  # a proxy the owner never signed
+        delegation = make_delegation(definition["vote_id"], right, public_key_b64u(ATTACKER_KEY), "2025-03-01T00:30:00Z")
+        extra.append(make_delegation_entry(sign_delegation(ATTACKER_KEY, delegation), "2025-03-01T00:30:00Z"))
+    return extra + [
         make_ballot_entry(sign_ballot(ATTACKER_KEY, forged), "2025-03-01T00:30:00Z"),
         make_key_binding(definition["vote_id"], right, public_key_b64u(ATTACKER_KEY), "2025-03-01T00:30:00Z"),
         make_paper_ballot(definition["vote_id"], bundle["roll"][-1]["right_id"], choice, "ab" * 32,
@@ -96,7 +107,7 @@ def test_replayed_ballot_is_caught_with_the_server_key_and_no_receipt(honest):
 
 def test_forged_ballot_with_an_unbound_key_is_caught_without_receipts(honest):
     bundle, _, _, builder = honest
-    forged_entry = attacker_entries(bundle)[0]
+    forged_entry = next(e for e in attacker_entries(bundle) if e["type"] == "ballot")
     mutated = clone(bundle)
     mutated["entries"].insert(len(mutated["entries"]) - 1, forged_entry)
     report = verify(resign(mutated, builder.server_key))
@@ -115,10 +126,12 @@ def test_ballot_moved_before_its_key_binding_is_caught_without_receipts(honest):
     assert "ballots" in failed(verify(resign(mutated, builder.server_key)))
 
 
-def test_dropped_ballot_is_caught_only_through_the_voters_receipt(honest):
-    """With the server key an attacker can drop a ballot and re-sign; the voter's receipt exposes it."""
+def test_dropped_ballot_is_caught_only_through_the_voters_receipt_or_the_witnesses(honest):
+    """With the server key an attacker can drop a ballot and re-sign; in linli-vote/1 only the voter's
+    receipt exposes it; in linli-vote/1.1 the witnesses' co-signatures of the final head do as well."""
     bundle, receipts, _, builder = honest
     by_index = {r["leaf_index"]: r for r in receipts}
+    witnessed = bundle["protocol"] == PROTOCOL_1_1
     dropped = 0
     for i, entry in enumerate(bundle["entries"]):
         if entry["type"] != "ballot":
@@ -126,11 +139,29 @@ def test_dropped_ballot_is_caught_only_through_the_voters_receipt(honest):
         mutated = clone(bundle)
         del mutated["entries"][i]
         forged = resign(mutated, builder.server_key)
-        assert verify(forged).ok, i  # consistent on its own: this is why receipts exist
-        report = verify(forged, [by_index[i]])
-        assert failed(report) == {"receipt:r0"}, i
+        if witnessed:
+            # The witnesses co-signed the real final head: the forged log is not what they saw.
+            assert {"cosigned_prefix", "witness_quorum"} <= failed(verify(forged)), i
+            assert "receipt:r0" in failed(verify(forged, [by_index[i]])), i
+        else:
+            assert verify(forged).ok, i  # consistent on its own: this is why receipts exist
+            assert failed(verify(forged, [by_index[i]])) == {"receipt:r0"}, i
         dropped += 1
     assert dropped >= 10
+
+
+def test_every_cosignature_change_is_caught():
+    bundle, _, _ = simulate_vote(8, 11, seed=5, paper=2, bindings=1, key_factory=fast_key_factory(21),
+                                 protocol=PROTOCOL_1_1)
+    assert verify(bundle).ok and len(bundle["cosignatures"]) >= 5
+    checked = 0
+    for i, cosignature in enumerate(bundle["cosignatures"]):
+        for desc, altered in field_mutations(cosignature, [], []):
+            mutated = clone(bundle)
+            mutated["cosignatures"][i] = altered
+            assert "cosignatures" in failed(verify(mutated)), f"cosignature {i}: {desc}"
+            checked += 1
+    assert checked > 50
 
 
 def test_every_tally_change_is_caught(honest):

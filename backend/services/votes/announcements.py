@@ -36,9 +36,10 @@ def outcome_words(definition, tally):
     return "通过" if tally["passed"] else "未通过"
 
 
-def result_notice_text(vote, definition, tally):
+def result_notice_text(vote, definition, tally, witnesses=()):
     """The result announcement in Chinese: turnout, each option or candidate by area and heads, the
-    outcome, and the tree head's root so that anyone can check the bundle."""
+    outcome, the tree head's root so that anyone can check the bundle, and the witnesses who
+    co-signed the final head (names, in definition order)."""
     kind = "选举" if definition.is_election else "表决"
     lines = [
         f"【{kind}结果公告】{vote.title}",
@@ -51,6 +52,8 @@ def result_notice_text(vote, definition, tally):
     lines.extend(zh.splitlines())
     if tally["paper"]:
         lines.append(f"其中 {tally['paper']} 个表决权以纸质选票计入。")
+    if definition.witness_quorum:
+        lines.append(f"见证人：{'、'.join(witnesses)} 联署了最终树头（须 {definition.witness_quorum} 名见证人联署）。")
     lines += [
         f"投票日志共 {tally['size']} 条，最终树根（root）：{tally['root']}。",
         "业主可在小程序下载审计包，用 python -m voting.verify 离线核验每一张选票与计票结果。",

@@ -1,14 +1,23 @@
 """Owners' device keys followed into open logs: a `key_binding` entry when a verified owner
 registers a key (or first casts with a key the log does not know for that right yet), a
-`key_revocation` when a key is revoked (docs/votes.md "Device keys")."""
+`key_revocation` when a key is revoked — which also ends the proxy that key signed, if any
+(docs/votes.md "Device keys", "Proxies")."""
 from sqlalchemy import select, update
 
 from backend.extensions import db
 from backend.models import Binding
-from backend.models.vote import Vote, VoteKey, VoteRightOwner
+from backend.models.vote import Vote, VoteDelegation, VoteKey, VoteRightOwner
 from backend.services.votes.log import Log
 from voting.canonical import format_time
 from voting.entries import make_key_binding, make_key_revocation
+
+
+def end_signed_by(vote, right_id, public_key, index):
+    """The key_revocation at `index` ends the right's proxy that key signed (docs/protocol.md §7)."""
+    db.session.execute(update(VoteDelegation).where(
+        VoteDelegation.vote_id == vote.id, VoteDelegation.right_id == right_id, VoteDelegation.signed_by == public_key,
+        VoteDelegation.ended_index.is_(None)).values(ended_index=index, ended_by="key_revoked")
+        .execution_options(synchronize_session=False))
 
 
 def bind_key(book, vote, right_id, public_key, user_id, when):
@@ -67,6 +76,7 @@ def _follow_key(user, public_key, rows, now, bind):
             db.session.execute(update(VoteKey).where(
                 VoteKey.vote_id == vote.id, VoteKey.right_id == right_id, VoteKey.public_key == public_key
             ).values(revoked_index=index).execution_options(synchronize_session=False))
+            end_signed_by(vote, right_id, public_key, index)  # a proxy lives no longer than its signing key
             done.append({"id": vote.id, "vote_id": vote.public_id, "right_id": right_id, "leaf_index": index})
         book.write()
     return done

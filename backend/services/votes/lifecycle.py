@@ -15,10 +15,10 @@ from backend.models import Binding, Part
 from backend.models.vote import DeviceKey, Tally, Vote, VoteEvent, VoteKey, VoteRight, VoteRightOwner
 from backend.services import media, outbox
 from backend.services.rights import community_rights
-from backend.services.votes import announcements, common
+from backend.services.votes import announcements, common, witness_registry
 from backend.security import require_community
-from backend.services.votes.log import Log, leaves, roll
-from backend.services.votes.reading import tally_of, view
+from backend.services.votes.log import Log, leaves, log_size, roll
+from backend.services.votes.reading import final_cosigners, tally_of, view
 from voting.canonical import format_time
 from voting.counting import count_log, tally_body
 from voting.entries import build_roll, make_close, make_definition
@@ -70,6 +70,8 @@ def _apply_draft(vote, fields):
         fund = fields["fund"]
         vote.fund_amount_fen = fund["amount_fen"] if fund else None
         vote.fund_purpose = fund["purpose"].strip() if fund else None
+    if "witness_quorum" in fields:
+        vote.witness_quorum = fields["witness_quorum"]
 
 
 def _validate_draft(vote, now):
@@ -193,6 +195,7 @@ def open_vote(user, vote_pk, now=None):
     owner_keys = _keys_by_owner(vote.community_id)
     keys_by_right = {r.right_id: set().union(*(owner_keys.get(o, set()) for o in r.owners)) for r in rights}
     frozen = build_roll(rights, keys_by_right)
+    witnesses, quorum = witness_registry.freeze(vote)
     vote.public_id = f"v{vote.id}-{secrets.token_hex(4)}"
     vote.opens_at, vote.opened_at = opens_at, now
     definition = make_definition(
@@ -200,6 +203,7 @@ def open_vote(user, vote_pk, now=None):
         matter=vote.matter, opens_at=opens_at, closes_at=vote.closes_at, roll=frozen,
         server_key=signing.server_public_key(),
         candidates=[{"id": c["id"], "name": c["name"]} for c in vote.candidates or []] or None, seats=vote.seats,
+        witnesses=witnesses, witness_quorum=quorum,
     )
     cid = vote.community_id
     db.session.execute(insert(VoteRight.__table__), [
@@ -258,7 +262,8 @@ def close_due_votes(now=None):
 def _close(vote, actor, now):
     """The close entry, the frontier marked closed, the log counted and the tally signed, in one
     transaction (signatures were verified when each ballot was accepted, so not again here; the
-    offline verifier checks them all); then the result notice."""
+    offline verifier checks them all); then the tally is published — at once when the vote has no
+    witnesses, else once its close head has its quorum of co-signatures (`publish_if_witnessed`)."""
     when = format_time(now)
     transition(vote, "closed", actor, now)
     book = Log.lock(vote)
@@ -269,11 +274,41 @@ def _close(vote, actor, now):
     if result.problems:
         log.error("vote %s: the log has problems: %s", vote.id, [p.message for p in result.problems[:5]])
     tally = signing.sign(tally_body(result, book.size, book.frontier.root().hex()))
-    text = announcements.result_notice_text(vote, result.definition, tally)
-    record = Tally(vote_id=vote.id, community_id=vote.community_id, body=tally, notice_text=text, created_at=now)
+    record = Tally(vote_id=vote.id, community_id=vote.community_id, body=tally, created_at=now)
     db.session.add(record)
+    if result.definition.witness_quorum:
+        db.session.commit()  # closed; published when the witnesses have co-signed the close head
+        return record
+    return _publish(vote, record, result.definition, actor, now, [])
+
+
+def _publish(vote, record, definition, actor, now, cosigners):
+    """closed → tallied: the result notice (naming the witnesses who co-signed the close head), the
+    result messages, the notice published in the committee's name."""
+    record.notice_text = announcements.result_notice_text(vote, definition, record.body, cosigners)
+    record.published_at = now
     transition(vote, "tallied", actor, now)
-    announcements.queue_results(vote, result.definition, tally)
+    announcements.queue_results(vote, definition, record.body)
     db.session.commit()
     announcements.publish_notice(vote, record, actor)
     return record
+
+
+def publish_if_witnessed(vote_pk, now=None):
+    """Publish a closed vote's tally once its close head has the quorum of co-signatures (called after
+    each co-signature is committed); True if this call published it. Two witnesses completing the
+    quorum at once: the state guard lets one publish."""
+    vote = db.session.get(Vote, vote_pk)
+    record = db.session.get(Tally, vote_pk)
+    if vote is None or vote.state != "closed" or record is None or record.published_at is not None:
+        return False
+    definition = common.opened(vote).definition
+    cosigners = final_cosigners(vote, log_size(vote))
+    if len(cosigners) < definition.witness_quorum:
+        return False
+    try:
+        _publish(vote, record, definition, None, now or common.now(), [w["name"] for w in cosigners])
+    except Conflict:
+        db.session.rollback()  # published meanwhile by the other request
+        return False
+    return True

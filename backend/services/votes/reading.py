@@ -3,18 +3,18 @@ the signed tally with its notice, and the bundle (docs/votes.md "Proofs", "Closi
 bundle")."""
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.errors import Conflict, Forbidden, Invalid
 from backend.extensions import db
 from backend.models import Binding
-from backend.models.vote import Tally, Vote, VoteKey, VoteRight, VoteRightOwner
+from backend.models.vote import Cosignature, Tally, Vote, VoteKey, VoteRight, VoteRightOwner, VoteWitness
 from backend.pagination import paginate
 from backend.security import require_community, roles_in
 from backend.services import media
 from backend.services.votes import common
 from backend.services.votes.log import leaf_at, leaf_hashes, leaves, log_size, roll, stored_head
-from voting import PROTOCOL
+from voting import PROTOCOL_1
 from voting.canonical import dumps
 from voting.entries import make_receipt
 from voting.merkle import consistency_proof, inclusion_proof
@@ -29,6 +29,12 @@ def view(user, vote):
     if vote.fund_amount_fen is not None:
         fund = {"amount_fen": vote.fund_amount_fen, "purpose": vote.fund_purpose,
                 "attachment_ids": [m.id for m in media.attached_to(common.MEDIA_FUND, vote.id)]}
+    witnesses, quorum = [], vote.witness_quorum
+    if definition is not None:
+        quorum = definition.get("witness_quorum", 0)
+        kinds = {w.witness_id: w.kind for w in db.session.execute(
+            select(VoteWitness).where(VoteWitness.vote_id == vote.id)).scalars()}
+        witnesses = [dict(w, kind=kinds.get(w["id"])) for w in definition.get("witnesses", [])]
     return {
         "id": vote.id, "community_id": vote.community_id, "vote_id": vote.public_id, "title": vote.title,
         "description": vote.description, "kind": vote.kind, "matter": vote.matter, "opens_at": vote.opens_at,
@@ -36,6 +42,7 @@ def view(user, vote):
         "candidates": vote.candidates, "seats": vote.seats, "fund": fund, "state": vote.state,
         "created_at": vote.created_at, "opened_at": vote.opened_at, "closed_at": vote.closed_at,
         "definition": definition, "tree_head": head, "my_rights": _my_rights(user, vote),
+        "witnesses": witnesses, "witness_quorum": quorum,
     }
 
 
@@ -95,11 +102,44 @@ def my_rights(user, vote_pk):
     return _my_rights(user, vote)
 
 
-def tree_head(user, vote_pk):
-    """The latest signed tree head."""
+def cosignature_dict(vote, row):
+    return {"type": "cosignature", "vote_id": vote.public_id, "size": row.size, "root": row.root,
+            "witness": row.witness_id, "timestamp": row.timestamp, "signature": row.signature}
+
+
+def cosignatures_of(vote, size=None):
+    """The co-signatures received for a vote (of one size, or all), by size then witness id."""
+    query = select(Cosignature).where(Cosignature.vote_id == vote.id)
+    if size is not None:
+        query = query.where(Cosignature.size == size)
+    return [cosignature_dict(vote, row) for row in
+            db.session.execute(query.order_by(Cosignature.size, Cosignature.witness_id)).scalars()]
+
+
+def final_cosigners(vote, size):
+    """The witnesses (definition order) whose co-signatures of the head of `size` were received.
+    Only co-signatures of the stored head's root are ever stored, so one per witness counts."""
+    ids = {c["witness"] for c in cosignatures_of(vote, size)}
+    return [w for w in common.opened(vote).definition.witnesses if w["id"] in ids]
+
+
+def tree_head(user, vote_pk, cosigned=False):
+    """The latest signed tree head with its co-signatures; with `cosigned`, the latest head that has
+    its quorum (409 `no_cosigned_head` while none has)."""
     vote = common.visible_vote(user, vote_pk)
     common.require_opened(vote)
-    return stored_head(vote)
+    quorum = common.opened(vote).definition.witness_quorum
+    size = None
+    if cosigned and quorum:
+        size = db.session.execute(
+            select(Cosignature.size).where(Cosignature.vote_id == vote.id).group_by(Cosignature.size)
+            .having(func.count() >= quorum).order_by(Cosignature.size.desc()).limit(1)).scalar()
+        if size is None:
+            raise Conflict("no_cosigned_head", "还没有得到足够见证人联署的树头", details={"witness_quorum": quorum})
+    head = stored_head(vote, size)
+    cosignatures = cosignatures_of(vote, head["size"])
+    return {"id": vote.id, "vote_id": vote.public_id, "tree_head": head, "cosignatures": cosignatures,
+            "witness_quorum": quorum, "cosigned": len(cosignatures) >= quorum}
 
 
 def _proof_tree(user, vote_pk, size, field):
@@ -136,14 +176,35 @@ def consistency(user, vote_pk, first, second=None):
             "first_tree_head": stored_head(vote, first), "second_tree_head": stored_head(vote, second)}
 
 
+def witness_status(vote, size):
+    """Who co-signed the head of `size` and who has not yet, against the definition's quorum."""
+    definition = common.opened(vote).definition
+    kinds = {w.witness_id: w.kind for w in db.session.execute(
+        select(VoteWitness).where(VoteWitness.vote_id == vote.id)).scalars()}
+    done = {w["id"] for w in final_cosigners(vote, size)}
+
+    def listed(ids):
+        return [{"witness_id": w["id"], "name": w["name"], "kind": kinds.get(w["id"])}
+                for w in definition.witnesses if w["id"] in ids]
+
+    all_ids = {w["id"] for w in definition.witnesses}
+    return {"quorum": definition.witness_quorum, "size": size, "cosigned": listed(done),
+            "missing": listed(all_ids - done)}
+
+
 def tally_of(user, vote_pk):
-    """The signed tally, the close entry's receipt and the result notice of a closed vote (any role)."""
+    """A closed vote's tally: once published, the signed tally and the result notice; before (its
+    witnesses have not co-signed the close head yet), only who has and who has not (any role). The
+    close entry's receipt either way."""
     vote = common.visible_vote(user, vote_pk)
     record = db.session.get(Tally, vote.id)
     if record is None:
         raise Conflict("vote_not_closed", "表决尚未结束，计票结果和审计包在结束后提供")
-    return {"id": vote.id, "vote_id": vote.public_id, "tally": record.body, "close_receipt": _close_receipt(vote),
-            "notice": {"text": record.notice_text, "notice_id": record.notice_id}}
+    published = record.published_at is not None
+    return {"id": vote.id, "vote_id": vote.public_id, "published": published,
+            "tally": record.body if published else None, "close_receipt": _close_receipt(vote),
+            "notice": {"text": record.notice_text, "notice_id": record.notice_id} if published else None,
+            "witnesses": witness_status(vote, log_size(vote))}
 
 
 def _close_receipt(vote):
@@ -167,10 +228,15 @@ def bundle_bytes(user, vote_pk):
     record = db.session.get(Tally, vote.id)
     if record is None:
         raise Conflict("vote_not_closed", "表决尚未结束，计票结果和审计包在结束后提供")
+    if record.published_at is None:
+        raise Conflict("tally_awaiting_witnesses", "计票结果须经见证人联署后公布，审计包随之提供",
+                       details={"missing": [w["witness_id"] for w in witness_status(vote, log_size(vote))["missing"]]})
+    protocol = common.opened(vote).definition.protocol
     # The stored leaves are canonical JSON already: splice them instead of re-encoding every entry.
-    # Keys in sorted order (entries, protocol, roll, tally, tree_head) keep the whole file canonical.
+    # Keys in sorted order (cosignatures, entries, protocol, roll, tally, tree_head) keep the file canonical.
+    cosignatures = [] if protocol == PROTOCOL_1 else [b'"cosignatures":', dumps(cosignatures_of(vote)), b","]
     return b"".join([
-        b'{"entries":[', b",".join(leaves(vote)), b'],"protocol":', dumps(PROTOCOL),
+        b"{", *cosignatures, b'"entries":[', b",".join(leaves(vote)), b'],"protocol":', dumps(protocol),
         b',"roll":', dumps(roll(vote)), b',"tally":', dumps(record.body),
         b',"tree_head":', dumps(stored_head(vote)), b"}",
     ])

@@ -3,11 +3,12 @@
 Decided here and nowhere else, for a cast on its own and for every cast of a batch alike (`refusal`):
 the bearer session is live; the caller has a role in the vote's community; the vote is open under the
 id the ballot names and inside its window; the envelope has the protocol's form and a valid choice;
-the caller is a verified owner of the right; the signature holds; the key is bound to the right and
-not revoked at this point of the log (or is the caller's own registered key, bound first); the nonce
-is unused; and last, the verifier's own per-entry check (`voting.counting.intrinsic_problem`) — the
-server never appends what the verifier would reject. Refusals come in that order, each with its own
-code (docs/votes.md "Casting").
+the caller is a verified owner of the right — or [1.1] its proxy: the user who holds the right's
+active delegation, casting with the delegate key it names (docs/protocol.md §7 rule 6); the signature
+holds; the key is bound to the right and not revoked at this point of the log (or is the caller's own
+registered key, bound first), or is that delegate key; the nonce is unused; and last, the verifier's
+own per-entry check (`voting.counting.intrinsic_problem`) — the server never appends what the
+verifier would reject. Refusals come in that order, each with its own code (docs/votes.md "Casting").
 
 What needs no database (form, choice, signature, window, the entry itself) is worked out by `Cast`
 before the log is locked; what depends on the log (the key's standing, used nonces, whether the
@@ -18,7 +19,7 @@ from sqlalchemy import bindparam, func, literal, select, union_all
 from backend.errors import Conflict, Forbidden, Invalid
 from backend.extensions import db
 from backend.models import Binding, User
-from backend.models.vote import DeviceKey, VoteEntry, VoteKey, VoteRight, VoteRightOwner
+from backend.models.vote import DeviceKey, VoteDelegation, VoteEntry, VoteKey, VoteRight, VoteRightOwner
 from backend.security import require_community
 from backend.services.votes.common import (choice_problem_text, invalid_ballot, received_at, verified_owner_ids,
                                            vote_not_found)
@@ -99,9 +100,11 @@ def _facts_of(n):
     """The statement that reads the facts of n casts (bind parameters vote, community and, per cast i,
     user_i, right_i, key_i, nonce_i): one row per cast — i, whether the user is a verified owner of
     the right, the key's standing (null: never bound; -1: bound; else the index that revoked it),
-    whether the nonce is in the log. Built once per n."""
+    whether the nonce is in the log, and [1.1] the user whose active proxy for the right names this
+    key (while the delegate's device key stands). Built once per n."""
     owners, bindings, keys, entries = (VoteRightOwner.__table__, Binding.__table__, VoteKey.__table__,
                                        VoteEntry.__table__)
+    proxies, devices = VoteDelegation.__table__, DeviceKey.__table__
     vote, community = bindparam("vote"), bindparam("community")
     rows = []
     for i in range(n):
@@ -112,8 +115,13 @@ def _facts_of(n):
         standing = select(func.coalesce(keys.c.revoked_index, -1)).where(
             keys.c.vote_id == vote, keys.c.right_id == right, keys.c.public_key == key)
         used = select(literal(1)).select_from(entries).where(entries.c.vote_id == vote, entries.c.nonce == nonce).limit(1)
+        proxy = select(proxies.c.delegate_user_id).select_from(
+            proxies.join(devices, devices.c.public_key == proxies.c.delegate_key)).where(
+            proxies.c.vote_id == vote, proxies.c.right_id == right, proxies.c.delegate_key == key,
+            proxies.c.ended_index.is_(None), devices.c.revoked_at.is_(None)).limit(1)
         rows.append(select(literal(i).label("i"), owned.scalar_subquery().label("owned"),
-                           standing.scalar_subquery().label("key"), used.scalar_subquery().label("nonce")))
+                           standing.scalar_subquery().label("key"), used.scalar_subquery().label("nonce"),
+                           proxy.scalar_subquery().label("proxy")))
     return rows[0] if n == 1 else union_all(*rows)
 
 
@@ -128,7 +136,7 @@ class Facts:
     CHUNK = 100  # casts per statement (SQLite allows 500 terms in a compound SELECT)
 
     def __init__(self, vote, casts):
-        self.owned, self.keys, self.nonces = set(), {}, set()
+        self.owned, self.keys, self.nonces, self.proxies = set(), {}, set(), set()
         wanted = [c for c in casts if c.checkable]
         conn = db.session.connection() if wanted else None
         for start in range(0, len(wanted), self.CHUNK):
@@ -148,14 +156,21 @@ class Facts:
                     self.keys[(cast.right_id, cast.key)] = None if row.key < 0 else row.key
                 if row.nonce:
                     self.nonces.add(cast.nonce)
+                if row.proxy is not None and row.proxy == cast.user_id:
+                    self.proxies.add((cast.user_id, cast.right_id, cast.key))
 
     def key_state(self, cast):
         """None: bound and not revoked; an index: revoked there; UNBOUND: never bound to the right."""
         return self.keys.get((cast.right_id, cast.key), UNBOUND)
 
+    def proxy(self, cast):
+        """[1.1] Whether the caller holds the right's active proxy and casts with its delegate key."""
+        return (cast.user_id, cast.right_id, cast.key) in self.proxies
+
     def accept(self, cast):
         self.nonces.add(cast.nonce)
-        self.keys[(cast.right_id, cast.key)] = None
+        if not self.proxy(cast):
+            self.keys[(cast.right_id, cast.key)] = None
 
 
 def refusal(vote, state, cast, facts):
@@ -167,7 +182,8 @@ def refusal(vote, state, cast, facts):
     if cast.error is not None:
         return cast.error  # the session (401)
     owned = cast.checkable and (cast.user_id, cast.right_id) in facts.owned
-    if not owned:  # who is asking, before anything about the vote's state is said
+    proxy = cast.checkable and facts.proxy(cast)
+    if not owned and not proxy:  # who is asking, before anything about the vote's state is said
         user = db.session.get(User, cast.user_id)
         try:
             require_community(user, vote.community_id)
@@ -182,16 +198,16 @@ def refusal(vote, state, cast, facts):
     if cast.form is not None:
         return Invalid({cast.form[0]: [cast.form[1]]}, message="选票格式不正确", code="malformed_envelope")
     if cast.wrong_vote:
-        return Invalid({"ballot.vote_id": ["选票属于另一项表决"]}, message="选票不属于本表决", code="vote_id_mismatch",
+        return Invalid({"ballot.vote_id": ["选票属于另一项表决"]}, message="签名内容不属于本表决", code="vote_id_mismatch",
                        details={"expected": vote.public_id})
     if cast.choice:
         return Invalid({"ballot.choice": [choice_problem_text(cast.choice)]}, message="选择不符合本表决",
                        code="invalid_choice")
-    if not owned:
+    if not owned and not proxy:
         return _not_owned(vote, cast)
     if not cast.signed:
-        return Invalid({"signature": ["签名与选票内容不符"]}, message="选票签名无效", code="bad_signature")
-    standing = facts.key_state(cast)
+        return Invalid({"signature": ["签名与选票内容不符"]}, message="签名无效，与签名内容不符", code="bad_signature")
+    standing = None if proxy else facts.key_state(cast)  # a proxy casts with the key its delegation names
     if standing == UNBOUND:
         if not _own_active_key(cast.user_id, cast.key):
             return Forbidden("key_not_bound", "该设备密钥未绑定到此表决权，请先登记密钥")
@@ -199,14 +215,24 @@ def refusal(vote, state, cast, facts):
     elif standing is not None:
         return Forbidden("key_revoked", "该设备密钥已撤销，请在设备上生成新密钥")
     if cast.nonce in facts.nonces:
-        return Conflict("nonce_used", "该选票已提交过（随机数重复），请重新签署选票", details={"nonces": [cast.nonce]})
+        return Conflict("nonce_used", "该签名内容已提交过（随机数重复），请重新签署", details={"nonces": [cast.nonce]})
     if cast.intrinsic:  # the verifier's own per-entry rules: the last word before a write
         return invalid_ballot("ballot", cast.intrinsic[1])
     return None
 
 
 def _not_owned(vote, cast):
-    if not verified_owner_ids(cast.user_id, vote.community_id):
+    held = db.session.execute(select(VoteDelegation.delegate_key, DeviceKey.revoked_at).join(
+        DeviceKey, DeviceKey.public_key == VoteDelegation.delegate_key).where(
+        VoteDelegation.vote_id == vote.id, VoteDelegation.right_id == cast.right_id,
+        VoteDelegation.delegate_user_id == cast.user_id, VoteDelegation.ended_index.is_(None))).first()
+    if held is not None:  # the caller is this right's proxy, casting with another key
+        if held.delegate_key == cast.key:
+            return Forbidden("key_revoked", "该设备密钥已撤销，请在设备上生成新密钥")
+        return Forbidden("delegate_key_mismatch", "请使用委托书中指定的代理人密钥投票")
+    proxy_here = db.session.execute(select(VoteDelegation.granted_index).where(  # now or before
+        VoteDelegation.vote_id == vote.id, VoteDelegation.delegate_user_id == cast.user_id).limit(1)).first()
+    if not proxy_here and not verified_owner_ids(cast.user_id, vote.community_id):
         return Forbidden("not_owner", "您还不是已认证的业主，请先认证房屋")
     if not db.session.execute(select(VoteRight.id).where(VoteRight.vote_id == vote.id,
                                                          VoteRight.right_id == cast.right_id)).first():
