@@ -246,10 +246,31 @@ def file_ticket(user, community_id, category, subject, description, location=Non
     return ticket
 
 
+def _due_epoch():
+    """due_at as seconds since the epoch, in SQL: submission + the subject's hours (the inbox's sort)."""
+    from sqlalchemy import Integer, case, cast, extract, func
+
+    hours = case(*[(Ticket.subject == subject, h) for subject, h in resolution_hours().items()], else_=0)
+    if db.session.get_bind().dialect.name == "sqlite":
+        # stored as naive UTC text: strftime('%s') reads it as UTC
+        seconds = cast(func.strftime("%s", Ticket.created_at), Integer)
+    else:
+        seconds = extract("epoch", Ticket.created_at)
+    return seconds + hours * 3600
+
+
+SORTS = ("newest", "due")
+
+
 def list_tickets(user, community_id, status=None, subject=None, category=None, assignee_id=None,
-                 overdue=None, escalated=None, mine=False, page=1, per_page=20, now=None):
+                 overdue=None, escalated=None, mine=False, building=None, sort="newest", page=1, per_page=20,
+                 now=None):
     """Staff, committee and admins see every ticket of the community; regulators the escalated
-    ones; everyone else their own. Newest first."""
+    ones; everyone else their own. Newest first, or `sort=due`: open tickets by their deadline, then
+    the rest. `counts` gives, for the same filters but the status, the tickets per status and the
+    overdue ones (the inbox's tabs)."""
+    from sqlalchemy import case, func
+
     now = now or utcnow()
     require_community(user, community_id)
     query = db.select(Ticket).filter_by(community_id=community_id)
@@ -261,15 +282,37 @@ def list_tickets(user, community_id, status=None, subject=None, category=None, a
         query = query.where(or_(*visible))
     if mine:
         query = query.filter_by(reporter_id=user.id)
-    for column, value in (("status", status), ("subject", subject), ("category", category),
-                          ("assignee_id", assignee_id)):
+    for column, value in (("subject", subject), ("category", category), ("assignee_id", assignee_id)):
         if value is not None:
             query = query.filter_by(**{column: value})
-    if overdue is not None:
-        query = query.where(_overdue_clause(now) if overdue else ~_overdue_clause(now))
+    if building is not None:
+        query = query.where(Ticket.part_id.in_(
+            db.select(Part.id).filter_by(community_id=community_id, building=building)))
     if escalated is not None:
         query = query.where(Ticket.escalated_at.is_not(None) if escalated else Ticket.escalated_at.is_(None))
-    return paginate(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page, per_page)
+    late = _overdue_clause(now)
+    base = query
+    if overdue is not None:
+        query = query.where(late if overdue else ~late)
+    if status is not None:
+        query = query.filter_by(status=status)
+    if sort == "due":
+        order = (case((Ticket.status.in_(OPEN_STATUSES), 0), else_=1), _due_epoch(), Ticket.id)
+    else:
+        order = (Ticket.created_at.desc(), Ticket.id.desc())
+    result = paginate(query.order_by(*order), page, per_page)
+    # the tabs: per status under the other filters (overdue included), and overdue under the others
+    counted = base.where(late if overdue else ~late) if overdue is not None else base
+    sub = counted.order_by(None).subquery()
+    per_status = dict(db.session.execute(db.select(sub.c.status, func.count()).group_by(sub.c.status)).all())
+    counts = {code: per_status.get(code, 0) for code in TICKET_STATUSES}
+    late_query = base.where(late)
+    if status is not None:
+        late_query = late_query.filter_by(status=status)
+    counts["overdue"] = db.session.execute(
+        db.select(func.count()).select_from(late_query.order_by(None).subquery())).scalar_one()
+    result["counts"] = counts
+    return result
 
 
 def check_transition(ticket, to, roles):
