@@ -3,7 +3,7 @@ import { auth, onUnauthorized } from './api.js'
 import { loadMe, store } from './store.js'
 
 const Shell = () => import('./views/Shell.vue')
-const c = (name, loader, extra = {}) => ({ path: `c/:cid/${extra.path || name}`, name, component: loader, props: true, ...extra })
+const c = (name, loader, path = name) => ({ path: `c/:cid/${path}`, name, component: loader, props: true })
 
 export const router = createRouter({
   history: createWebHistory('/console/'),
@@ -16,12 +16,12 @@ export const router = createRouter({
         c('registry', () => import('./views/Registry.vue')),
         c('bindings', () => import('./views/Bindings.vue')),
         c('votes', () => import('./views/Votes.vue')),
-        c('vote', () => import('./views/VoteDetail.vue'), { path: 'votes/:vid' }),
+        c('vote', () => import('./views/VoteDetail.vue'), 'votes/:vid'),
         c('notices', () => import('./views/Notices.vue')),
         c('revenue', () => import('./views/Revenue.vue')),
         c('emergency', () => import('./views/Emergency.vue')),
         c('tickets', () => import('./views/Tickets.vue')),
-        c('ticket', () => import('./views/TicketDetail.vue'), { path: 'tickets/:tid' }),
+        c('ticket', () => import('./views/TicketDetail.vue'), 'tickets/:tid'),
         c('disclosures', () => import('./views/Disclosures.vue')),
         c('stats', () => import('./views/Stats.vue')),
         c('members', () => import('./views/Members.vue')),
