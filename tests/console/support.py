@@ -156,3 +156,31 @@ def sign_in(page, base, openid, path="/console/"):
     if path != "/console/":
         page.goto(base + path)
     return phone, seen.json()
+
+
+@contextlib.contextmanager
+def demo_site(folder, workers=2, seed=None):
+    """Outside pytest (screenshots, benchmark): the fake WeChat, a SQLite database in `folder` with the
+    demo community (and whatever `seed(env)` adds), gunicorn serving API and console. Yields
+    {"base", "env", "folder"}."""
+    from backend.fake_wechat import FakeWechat
+
+    build_console()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fake = FakeWechat("wx-test-appid", "wx-test-secret")
+    fake.start()
+    try:
+        env = server_env(f"sqlite:///{folder}/console.db", folder, fake.base_url)
+        flask(env, "db", "upgrade", "heads")
+        flask(env, "demo")
+        if seed:
+            seed(env)
+        with gunicorn(env, folder, workers=workers) as base:
+            yield {"base": base, "env": env, "folder": folder}
+    finally:
+        fake.stop()
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(**chromium_launch_args())
