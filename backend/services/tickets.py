@@ -14,7 +14,6 @@ from backend.extensions import db
 from backend.models import Membership, Part, Ticket, TicketEvent, TicketReply
 from backend.models.base import utcnow
 from backend.models.ticket import TICKET_CATEGORIES, TICKET_STATUSES, TICKET_SUBJECTS
-from backend.pagination import paginate
 from backend.security import require_community, roles_in
 from backend.services import media, outbox
 
@@ -246,17 +245,15 @@ def file_ticket(user, community_id, category, subject, description, location=Non
     return ticket
 
 
-def _due_epoch():
-    """due_at as seconds since the epoch, in SQL: submission + the subject's hours (the inbox's sort)."""
-    from sqlalchemy import Integer, case, cast, extract, func
+def _due_order():
+    """due_at in SQL, for ordering only: submission + the subject's hours (the inbox's sort)."""
+    from sqlalchemy import case, func, literal
 
-    hours = case(*[(Ticket.subject == subject, h) for subject, h in resolution_hours().items()], else_=0)
+    hours = case(*[(Ticket.subject == subject, literal(h)) for subject, h in resolution_hours().items()], else_=0)
     if db.session.get_bind().dialect.name == "sqlite":
-        # stored as naive UTC text: strftime('%s') reads it as UTC
-        seconds = cast(func.strftime("%s", Ticket.created_at), Integer)
-    else:
-        seconds = extract("epoch", Ticket.created_at)
-    return seconds + hours * 3600
+        # stored as naive UTC text; julianday() is the cheapest of SQLite's date functions (days)
+        return func.julianday(Ticket.created_at) + hours / 24.0
+    return Ticket.created_at + func.make_interval(0, 0, 0, 0, hours)
 
 
 SORTS = ("newest", "due")
@@ -268,8 +265,10 @@ def list_tickets(user, community_id, status=None, subject=None, category=None, a
     """Staff, committee and admins see every ticket of the community; regulators the escalated
     ones; everyone else their own. Newest first, or `sort=due`: open tickets by their deadline, then
     the rest. `counts` gives, for the same filters but the status, the tickets per status and the
-    overdue ones (the inbox's tabs)."""
+    overdue ones (the inbox's tabs) — one grouped query, which also gives the page's total."""
     from sqlalchemy import case, func
+
+    from backend.pagination import MAX_PER_PAGE
 
     now = now or utcnow()
     require_community(user, community_id)
@@ -291,28 +290,30 @@ def list_tickets(user, community_id, status=None, subject=None, category=None, a
     if escalated is not None:
         query = query.where(Ticket.escalated_at.is_not(None) if escalated else Ticket.escalated_at.is_(None))
     late = _overdue_clause(now)
-    base = query
+    # per status: every ticket under the other filters, and the overdue ones among them
+    sub = query.with_only_columns(Ticket.status, case((late, 1), else_=0).label("late")).order_by(None).subquery()
+    grouped = {status_: (n, n_late) for status_, n, n_late in db.session.execute(
+        db.select(sub.c.status, func.count(), func.coalesce(func.sum(sub.c.late), 0)).group_by(sub.c.status)).all()}
+    counts = {}
+    for code in TICKET_STATUSES:
+        n, n_late = grouped.get(code, (0, 0))
+        counts[code] = n if overdue is None else (n_late if overdue else n - n_late)
+    counts["overdue"] = sum(int(grouped.get(code, (0, 0))[1]) for code in TICKET_STATUSES
+                            if status is None or code == status)
+    counts = {k: int(v) for k, v in counts.items()}
     if overdue is not None:
         query = query.where(late if overdue else ~late)
     if status is not None:
         query = query.filter_by(status=status)
     if sort == "due":
-        order = (case((Ticket.status.in_(OPEN_STATUSES), 0), else_=1), _due_epoch(), Ticket.id)
+        order = (case((Ticket.status.in_(OPEN_STATUSES), 0), else_=1), _due_order(), Ticket.id)
     else:
         order = (Ticket.created_at.desc(), Ticket.id.desc())
-    result = paginate(query.order_by(*order), page, per_page)
-    # the tabs: per status under the other filters (overdue included), and overdue under the others
-    counted = base.where(late if overdue else ~late) if overdue is not None else base
-    sub = counted.order_by(None).subquery()
-    per_status = dict(db.session.execute(db.select(sub.c.status, func.count()).group_by(sub.c.status)).all())
-    counts = {code: per_status.get(code, 0) for code in TICKET_STATUSES}
-    late_query = base.where(late)
-    if status is not None:
-        late_query = late_query.filter_by(status=status)
-    counts["overdue"] = db.session.execute(
-        db.select(func.count()).select_from(late_query.order_by(None).subquery())).scalar_one()
-    result["counts"] = counts
-    return result
+    page = max(int(page or 1), 1)
+    per_page = min(max(int(per_page or 20), 1), MAX_PER_PAGE)
+    items = db.session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    total = counts[status] if status is not None else sum(counts[code] for code in TICKET_STATUSES)
+    return {"items": items, "page": page, "per_page": per_page, "total": total, "counts": counts}
 
 
 def check_transition(ticket, to, roles):
