@@ -52,3 +52,13 @@ def test_a_user_of_another_compound_sees_nothing_of_this_one(page, base):
     assert page.locator("[data-testid=import-preview]").count() == 0
     rows = page.locator(".el-table__body tr")
     assert rows.count() == 0
+
+
+def test_the_dev_login_form_is_refused_without_the_fake_wechat(page, base):
+    """The server under test runs as production would in this respect (no built-in fake WeChat)."""
+    page.goto(f"{base}/console/login")
+    page.get_by_text("开发登录（仅开发环境）").click()
+    page.get_by_role("button", name="开发登录", exact=True).click()
+    page.get_by_text("开发登录仅在开发环境（内置模拟微信）可用，请扫码登录").wait_for()
+    assert "/console/login" in page.url
+    assert page.evaluate("localStorage.getItem('linli-console-token')") is None

@@ -74,11 +74,30 @@ def test_fee_standards_published_as_a_price_table_and_the_diff_read(page, base):
     page.get_by_label("更正说明").fill("2026 年起高层物业费调整")
     page.click("[data-testid=publish]")
     page.get_by_role("button", name="发布", exact=True).click()
-    page.get_by_text("已发布新版本").wait_for()
+    page.get_by_text("已发布新版本").wait_for()  # shown once the new version and its history are loaded
     assert page.inner_text("[data-testid=current-version]") != current
+    page.locator("[data-testid=versions] .el-table__row").nth(1).wait_for()
     page.click("[data-testid=show-diff]")
     diff = page.locator("[data-testid=diff]")
     diff.wait_for()
     rows = table_rows(diff)
     assert ["修改", "/prices/0/price_fen", "235", "248"] in rows
     assert any(r[0] == "新增" and "villa" in r[3] and "380" in r[3] for r in rows), rows
+
+
+def test_utility_apportionment_shares_are_previewed_before_publishing(page, base):
+    cid = community_id(base)
+    sign_in(page, base, "dev-clerk", f"/console/c/{cid}/disclosures")
+    page.get_by_role("tab", name="公共水电费分摊").click()
+    page.get_by_label("总额（元）").fill("1234.56")
+    page.get_by_label("分摊方式").get_by_text("按面积").click()
+    page.click("[data-testid=preview-shares]")
+    shares = page.locator("[data-testid=shares]")
+    shares.wait_for()
+    summary = page.get_by_text("户，合计 ¥1,234.56")
+    summary.wait_for()
+    households = int(summary.inner_text().split("户")[0].strip())
+    admin = miniprogram_login(base, "dev-admin")
+    parts = requests.get(f"{base}/api/v1/communities/{cid}/parts", headers=admin, timeout=10).json()["total"]
+    assert households == parts
+    assert len(table_rows(shares)) == 20  # paged
