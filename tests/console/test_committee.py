@@ -207,3 +207,54 @@ def test_vote_draft_open_paper_ballot_close_tally_and_verified_bundle(page, base
     proc = subprocess.run([sys.executable, "-m", "voting.verify", str(bundle)], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_election_and_fund_drafts_with_candidates_statements_scope_and_quotes(page, base, tmp_path):
+    import pikepdf
+
+    cid = community_id(base)
+    sign_in(page, base, "dev-committee", f"/console/c/{cid}/votes")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    # an election of two seats in building 1, with statements
+    page.click("[data-testid=new-vote]")
+    form = page.locator("[data-testid=vote-form]")
+    form.get_by_label("标题", exact=True).fill("第三届业委会委员选举（1 号楼）")
+    form.get_by_label("类型").get_by_text("选举").click()
+    fill_picker(page, "开始时间", beijing(now + timedelta(days=1)))
+    fill_picker(page, "截止时间", beijing(now + timedelta(days=8)))
+    form.locator(".el-select", has=page.get_by_label("范围楼栋")).click()
+    page.get_by_role("option", name="1 号楼", exact=True).click()
+    page.get_by_role("dialog").get_by_text("起草表决").click()
+    form.get_by_label("应选人数").fill("2")
+    form.get_by_label("候选人 1 姓名").fill("王建国")
+    form.get_by_label("候选人 1 陈述").fill("退休工程师，愿意监督维修资金使用")
+    form.get_by_role("button", name="添加候选人").click()
+    form.get_by_label("候选人 2 姓名").fill("李秀英")
+    form.get_by_label("候选人 2 陈述").fill("社区志愿者，关注老年人出行")
+    page.click("[data-testid=save-draft]")
+    page.wait_for_url("**/votes/*")
+    page.get_by_text("退休工程师，愿意监督维修资金使用").wait_for()
+    page.get_by_text("范围：1 号楼").wait_for()
+    assert page.get_by_text("李秀英").count() == 1 and "选举" in page.inner_text("section")
+    # a maintenance-fund resolution with a contractor's quote (PDF)
+    quote = tmp_path / "报价单.pdf"
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.save(quote)
+    page.goto(f"{base}/console/c/{cid}/votes")
+    page.click("[data-testid=new-vote]")
+    form.get_by_label("标题", exact=True).fill("使用维修资金更换屋面防水")
+    form.get_by_label("类型").get_by_text("维修资金使用").click()
+    fill_picker(page, "开始时间", beijing(now + timedelta(days=1)))
+    fill_picker(page, "截止时间", beijing(now + timedelta(days=8)))
+    form.get_by_label("金额（元）").fill("12.3.4")
+    page.click("[data-testid=save-draft]")
+    form.get_by_text("请填写金额（元，最多两位小数）").wait_for()
+    form.get_by_label("金额（元）").fill("158,000.50")
+    form.get_by_label("用途", exact=True).fill("1-3 号楼屋面防水层整体翻新")
+    form.locator("[data-testid=media-input]").set_input_files(str(quote))
+    form.get_by_text("已上传").wait_for()
+    page.click("[data-testid=save-draft]")
+    page.wait_for_url("**/votes/*")
+    page.get_by_text("¥158,000.50").wait_for()
+    assert page.get_by_role("button", name="附件 #").count() == 1
