@@ -6,11 +6,13 @@
 3. a ticket inbox of 10,000 tickets paged by the console: click "next page" → the new rows on screen —
    against the API's own answer for the same page (fetch in the same page, same token).
 
-Runs its own server (gunicorn, SQLite, the demo community + 10,000 tickets) and prints the figures.
-Usage: .venv/bin/python bench/console_bench.py [--runs 7] [--pages 20]
+Runs its own server (gunicorn, the demo community + 10,000 tickets) on SQLite, or with DATABASE_URL set
+on a new PostgreSQL database beside that one (dropped afterwards), and prints the figures.
+Usage: [DATABASE_URL=postgresql+psycopg:///DB] .venv/bin/python bench/console_bench.py [--runs 7] [--pages 20]
 """
 import argparse
 import gzip
+import os
 import statistics
 import sys
 import tempfile
@@ -134,7 +136,10 @@ def main():
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--pages", type=int, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder, demo_site(folder, seed=seed_tickets) as site, sync_playwright() as pw:
+    url = os.environ.get("DATABASE_URL")
+    print(f"database: {'PostgreSQL' if url and url.startswith('postgresql') else 'SQLite'}")
+    with tempfile.TemporaryDirectory() as folder, demo_site(folder, seed=seed_tickets, database_url=url) as site, \
+            sync_playwright() as pw:
         browser = launch_chromium(pw)
         (count, raw, packed), times, bare = first_page(browser, site["base"], args.runs)
         all_count, all_raw, all_packed = whole_build()

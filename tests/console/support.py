@@ -159,9 +159,10 @@ def sign_in(page, base, openid, path="/console/"):
 
 
 @contextlib.contextmanager
-def demo_site(folder, workers=2, seed=None):
-    """Outside pytest (screenshots, benchmark): the fake WeChat, a SQLite database in `folder` with the
-    demo community (and whatever `seed(env)` adds), gunicorn serving API and console. Yields
+def demo_site(folder, workers=2, seed=None, database_url=None):
+    """Outside pytest (screenshots, benchmark): the fake WeChat, a database of its own (a SQLite file in
+    `folder`, or a new PostgreSQL database beside `database_url`'s, dropped afterwards) with the demo
+    community (and whatever `seed(env)` adds), gunicorn serving API and console. Yields
     {"base", "env", "folder"}."""
     from backend.fake_wechat import FakeWechat
 
@@ -170,8 +171,9 @@ def demo_site(folder, workers=2, seed=None):
     folder.mkdir(parents=True, exist_ok=True)
     fake = FakeWechat("wx-test-appid", "wx-test-secret")
     fake.start()
+    url, drop = own_database(database_url or f"sqlite:///{folder}/console.db", folder, "console")
     try:
-        env = server_env(f"sqlite:///{folder}/console.db", folder, fake.base_url)
+        env = server_env(url, folder, fake.base_url)
         flask(env, "db", "upgrade", "heads")
         flask(env, "demo")
         if seed:
@@ -180,6 +182,7 @@ def demo_site(folder, workers=2, seed=None):
             yield {"base": base, "env": env, "folder": folder}
     finally:
         fake.stop()
+        drop()
 
 
 def launch_chromium(playwright):
