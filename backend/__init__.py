@@ -22,6 +22,7 @@ def create_app(config=None):
     register_extensions(app)
     register_services(app)
     register_blueprints(app)
+    register_console(app)
     register_error_handlers(app)
     register_commands(app)
     return app
@@ -102,3 +103,56 @@ def register_commands(app):
 
     for command in commands:
         app.cli.add_command(command)
+
+
+CONSOLE_DIST = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "console", "dist")
+CONSOLE_NOT_BUILT = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>管理后台尚未构建</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 4em auto; line-height: 1.6">
+<h1>管理后台尚未构建 / The console is not built</h1>
+<p>服务器在 <code>console/dist/</code> 中没有找到管理后台的构建结果。请在项目目录中运行：</p>
+<pre>bash scripts/serve.sh</pre>
+<p>它会在源文件变化时构建管理后台（需要 Node.js 18 或更高版本和 npm）。也可以手动构建：</p>
+<pre>npm ci --prefix console &amp;&amp; npm run build --prefix console</pre>
+<p>The API itself works: <a href="/api/v1/docs">/api/v1/docs</a>.</p></body></html>"""
+
+
+def register_console(app):
+    """The web console (console/, built by Vite into console/dist) under /console/: hashed assets
+    cached for a year, index.html never without asking (so a new build is picked up at once), every
+    other path under /console/ answered with index.html for the console's own router. Without a build,
+    a page saying how to make one (503), never a 500. The console talks to /api/v1 like any client."""
+    from flask import Blueprint, abort, redirect, send_from_directory
+    from werkzeug.security import safe_join
+
+    dist = app.config.get("CONSOLE_DIST") or CONSOLE_DIST
+    console = Blueprint("console_app", __name__)
+
+    def index():
+        if not os.path.isfile(os.path.join(dist, "index.html")):
+            return CONSOLE_NOT_BUILT, 503, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"}
+        response = send_from_directory(dist, "index.html", max_age=0)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @console.route("/console")
+    def console_root():
+        return redirect("/console/", code=301)
+
+    @console.route("/console/", defaults={"path": ""})
+    @console.route("/console/<path:path>")
+    def console_file(path):
+        if path.startswith("assets/"):
+            # Vite names every asset by its content hash: a name never changes meaning
+            if safe_join(dist, path) is None or not os.path.isfile(os.path.join(dist, path)):
+                abort(404)
+            response = send_from_directory(dist, path, max_age=31536000)
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+            return response
+        full = safe_join(dist, path) if path else None
+        if full and os.path.isfile(full) and path != "index.html":
+            response = send_from_directory(dist, path, max_age=0)
+            response.headers["Cache-Control"] = "no-cache"
+            return response
+        return index()
+
+    app.register_blueprint(console)

@@ -82,6 +82,14 @@ def add_member(args, cid):
     return service.add_member(current_user(), cid, **args)
 
 
+@blp.route("/communities/<int:cid>/members/<int:member_id>", methods=["DELETE"])
+@blp.doc(security=BEARER)
+@blp.response(204)
+def remove_member(cid, member_id):
+    """Take a role away (platform admin; the committee its own property staff)."""
+    service.remove_member(current_user(), cid, member_id)
+
+
 @blp.route("/communities/<int:cid>/members", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.response(200, MemberSchema(many=True))

@@ -68,6 +68,10 @@ FILE = {"206": {"description": "Partial Content: the byte range asked for with R
 BUNDLE = {"200": {"description": "the bundle (docs/protocol.md), for `python -m voting.verify` (docs/protocol.md)", "content": {
     "application/json": {"schema": {"type": "object", "description": "linli-vote/1 bundle (docs/protocol.md)"}}}}}
 
+# The registry export is a spreadsheet, sent as bytes.
+XLSX_FILE = {"200": {"description": "the current registry, phone and ID numbers masked", "content": {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _BYTES}}}
+
 OPERATIONS = {
     # identity
     "POST /api/v1/auth/wechat-login": op("wechatLogin", WECHAT),
@@ -80,9 +84,12 @@ OPERATIONS = {
     "POST /api/v1/communities/{cid}/members": op(
         "addMember", GUARD, {403: ["role_not_grantable"], 404: ["user_not_found"], 409: ["already_member"]}),
     "GET /api/v1/communities/{cid}/members": op("listMembers", GUARD),
+    "DELETE /api/v1/communities/{cid}/members/{member_id}": op(
+        "removeMember", GUARD, {403: ["role_not_removable"], 404: ["member_not_found"]}),
     "POST /api/v1/communities/{cid}/registry": op(
         "importRegistry", GUARD, {422: ["empty_file", "missing_columns", "registry_invalid", "too_many_rows",
                                         "unreadable_file", "unsupported_file_type"]}),
+    "GET /api/v1/communities/{cid}/registry/export": op("exportRegistry", GUARD, responses=XLSX_FILE),
     "GET /api/v1/communities/{cid}/parts": op("listParts", GUARD),
     "POST /api/v1/communities/{cid}/bindings": op(
         "requestBinding", {404: ["community_not_found"], 409: ["binding_exists", "too_many_pending"],
@@ -174,6 +181,8 @@ OPERATIONS = {
     "POST /api/v1/votes/{vid}/close": op(
         "closeVote", GUARD, VOTE, {409: ["vote_already_closed", "vote_not_closed", "vote_not_due", "vote_not_open",
                                          "vote_state_conflict"], 422: ["validation_error"]}),
+    "GET /api/v1/votes/{vid}/turnout": op("getVoteTurnout", GUARD, VOTE),
+    "GET /api/v1/votes/{vid}/roll": op("listVoteRoll", GUARD, VOTE, {409: ["vote_not_open"]}),
     "GET /api/v1/votes/{vid}/tally": op("getTally", GUARD, VOTE, {409: ["vote_not_closed"]}),
     "GET /api/v1/votes/{vid}/bundle": op("getBundle", GUARD, VOTE, {403: ["bundle_forbidden"],
                                                                     409: ["tally_awaiting_witnesses", "vote_not_closed"]},

@@ -53,6 +53,10 @@ class TicketListArgs(PageArgs):
     overdue = ma.fields.Boolean(metadata={"description": "past the accept or the subject's resolution deadline"})
     escalated = ma.fields.Boolean()
     mine = ma.fields.Boolean(load_default=False, metadata={"description": "only the tickets I filed"})
+    building = ma.fields.String(validate=ma.validate.Length(min=1, max=32),
+                                metadata={"description": "tickets about a part of this building"})
+    sort = ma.fields.String(load_default="newest", validate=ma.validate.OneOf(service.SORTS),
+                            metadata={"description": "newest (default) or due: open tickets by deadline first"})
 
 
 class TransitionArgs(Schema):
@@ -215,6 +219,22 @@ class TicketStatsSchema(ma.Schema):
     hot_spots = ma.fields.List(ma.fields.Nested(HotSpotSchema), required=True)
 
 
+class TicketCountsSchema(ma.Schema):
+    """Tickets per status under the list's other filters, and the overdue ones (the inbox's tabs)."""
+
+    submitted = ma.fields.Integer(required=True)
+    accepted = ma.fields.Integer(required=True)
+    in_progress = ma.fields.Integer(required=True)
+    resolved = ma.fields.Integer(required=True)
+    confirmed = ma.fields.Integer(required=True)
+    reopened = ma.fields.Integer(required=True)
+    overdue = ma.fields.Integer(required=True)
+
+
+class TicketPage(page_schema(TicketSchema, "TicketPageBase")):
+    counts = ma.fields.Nested(TicketCountsSchema, required=True)
+
+
 @blp.route("/communities/<int:cid>/tickets", methods=["POST"])
 @blp.doc(security=BEARER)
 @blp.arguments(TicketArgs)
@@ -227,7 +247,7 @@ def file_ticket(args, cid):
 @blp.route("/communities/<int:cid>/tickets", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.arguments(TicketListArgs, location="query")
-@blp.response(200, page_schema(TicketSchema, "TicketPage"))
+@blp.response(200, TicketPage)
 def list_tickets(args, cid):
     """Staff and committee: every ticket of the community; regulators: the escalated ones; residents: their own."""
     return service.list_tickets(current_user(), cid, **args)

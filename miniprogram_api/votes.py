@@ -449,3 +449,48 @@ def tally(vid):
 def bundle(vid):
     """The audit bundle of a closed vote (the community's owners and regulators)."""
     return Response(service.bundle_bytes(current_user(), vid), mimetype="application/json")
+
+
+class TurnoutSchema(ma.Schema):
+    state = ma.fields.String(required=True, metadata={"enum": list(VOTE_STATES)})
+    rights = ma.fields.Integer(required=True, metadata={"description": "rights in the roll (a draft: as it would open now)"})
+    area = ma.fields.Integer(required=True, metadata={"description": "the roll's area, 0.01 m²"})
+    heads = ma.fields.Integer(required=True)
+    voted_rights = ma.fields.Integer(required=True, metadata={"description": "rights with a ballot so far"})
+    voted_area = ma.fields.Integer(required=True)
+    voted_heads = ma.fields.Integer(required=True)
+    signed_ballots = ma.fields.Integer(required=True, metadata={"description": "signed ballots logged (re-votes included)"})
+    paper_ballots = ma.fields.Integer(required=True)
+    quorum_area = ma.fields.Integer(required=True, metadata={"description": "area needed for quorum: ⌈2/3⌉ of the roll's"})
+    quorum_heads = ma.fields.Integer(required=True)
+    quorum_reached = ma.fields.Boolean(required=True)
+
+
+class RollRightArgs(PageArgs):
+    q = ma.fields.String(validate=ma.validate.Length(min=1, max=64), metadata={"description": "part of the label"})
+    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=100))
+
+
+class RollRightStatusSchema(ma.Schema):
+    right_id = ma.fields.String(required=True)
+    label = ma.fields.String(required=True)
+    area = ma.fields.Integer(required=True)
+    heads = ma.fields.Integer(required=True)
+    voted = ma.fields.Boolean(required=True, metadata={"description": "has a signed or paper ballot"})
+
+
+@blp.route("/votes/<int:vid>/turnout", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, TurnoutSchema)
+def turnout(vid):
+    """Turnout so far against the quorum thresholds (committee, regulators); a draft: its roll's totals."""
+    return service.turnout(current_user(), vid)
+
+
+@blp.route("/votes/<int:vid>/roll", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.arguments(RollRightArgs, location="query")
+@blp.response(200, page_schema(RollRightStatusSchema, "RollRightPage"))
+def roll(args, vid):
+    """The frozen roll of an opened vote with which rights have voted (committee, regulators)."""
+    return service.roll_rights(current_user(), vid, **args)

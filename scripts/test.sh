@@ -9,4 +9,6 @@ if command -v npm >/dev/null 2>&1 &&
    { [ ! -d miniprogram/node_modules ] || [ miniprogram/package-lock.json -nt miniprogram/node_modules/.package-lock.json ]; }; then
   npm ci --prefix miniprogram --no-audit --no-fund --loglevel=error
 fi
+# The web console: its Vitest and browser tests run inside pytest (tests/console) against the built files.
+bash scripts/build_console.sh || echo "console build failed: tests/console will say why"
 exec .venv/bin/python -m pytest -q "$@"

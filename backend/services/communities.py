@@ -74,3 +74,19 @@ def list_members(actor, community_id):
     return db.session.execute(
         db.select(Membership).filter_by(community_id=community_id).order_by(Membership.id)
     ).scalars().all()
+
+
+def remove_member(actor, community_id, member_id):
+    """Take a role away: platform admins any role; the committee the property staff of its own
+    community (the roles it may give). Past records keep the user's id; only the role goes."""
+    if not actor.is_platform_admin:
+        require_community(actor, community_id, "committee")
+    elif db.session.get(Community, community_id) is None:
+        raise NotFound("community_not_found", "小区不存在")
+    membership = db.session.get(Membership, member_id)
+    if membership is None or membership.community_id != community_id:
+        raise NotFound("member_not_found", "该成员不存在")
+    if not actor.is_platform_admin and membership.role != "property_staff":
+        raise Forbidden("role_not_removable", "业委会只能移除本小区的物业人员")
+    db.session.delete(membership)
+    db.session.commit()

@@ -213,8 +213,16 @@ def normalise_name(name):
     return re.sub(r"\s+", "", unicodedata.normalize("NFC", name or ""))
 
 
-def import_registry(actor, community_id, filename, data):
-    """Validate the whole file, then replace the community's registry in one transaction."""
+PREVIEW_LIMIT = 1000  # parts listed per kind of change in a preview (the counts are always whole)
+
+
+def import_registry(actor, community_id, filename, data, preview=False):
+    """Validate the whole file, then replace the community's registry in one transaction.
+
+    preview=True does the same work — the same code decides what is added, changed and removed — and
+    rolls the transaction back instead of committing: nothing is written, and the report lists the
+    parts of each kind of change (`preview`, at most PREVIEW_LIMIT labels each) for the committee to
+    check before importing."""
     require_community(actor, community_id, "committee")
     rows = read_rows(filename, data)
     parts, owners = _validate(rows)
@@ -252,6 +260,11 @@ def import_registry(actor, community_id, filename, data):
 
     now = utcnow()
     added = changed = removed = 0
+    listed = {"added": [], "changed": [], "removed": []}
+
+    def note(kind, part, **extra):
+        if preview and len(listed[kind]) < PREVIEW_LIMIT:
+            listed[kind].append({"label": part.label, **extra})
     new_links = []
     fresh = [Part(community_id=community_id, building=row.building, unit=row.unit, room=row.room, area=row.area)
              for address, row in parts.items() if address not in existing_parts]
@@ -265,10 +278,15 @@ def import_registry(actor, community_id, filename, data):
         part = existing_parts[address]
         if part.id in fresh_ids or part.removed_at is not None:
             added += 1
+            note("added", part, area=row.area, owners=[owners[k]["name"] for k in row.owners])
             part.removed_at = None
             part.area = row.area
         elif part.area != row.area or links.get(part.id, set()) != owner_ids:
             changed += 1
+            if preview:
+                before = sorted(o.name for o in existing_owners.values() if o.id in links.get(part.id, set()))
+                note("changed", part, old_area=part.area, area=row.area, old_owners=before,
+                     owners=[owners[k]["name"] for k in row.owners])
             part.area = row.area
         old = links.get(part.id, set())
         if old != owner_ids:
@@ -280,16 +298,54 @@ def import_registry(actor, community_id, filename, data):
             new_links.extend({"part_id": part.id, "owner_id": oid, "imported_by": actor.id} for oid in owner_ids - old)
     for address, part in existing_parts.items():
         if address not in parts and part.removed_at is None:
+            note("removed", part, area=part.area)
             part.removed_at = now
             removed += 1
     if new_links:
         db.session.execute(db.insert(PartOwner), new_links)
+    report = {"rows": len(rows), "parts": len(parts), "owners": len(owners), "added": added, "changed": changed,
+              "removed": removed, "errors": []}
+    if preview:
+        db.session.rollback()
+        return {"import_id": None, **report, "preview": listed}
     record = RegistryImport(community_id=community_id, user_id=actor.id, filename=filename or "", rows=len(rows),
                             added=added, changed=changed, removed=removed)
     db.session.add(record)
     db.session.commit()
-    return {"import_id": record.id, "rows": len(rows), "parts": len(parts), "owners": len(owners),
-            "added": added, "changed": changed, "removed": removed, "errors": []}
+    return {"import_id": record.id, **report}
+
+
+EXPORT_HEADER = ("楼栋", "单元", "房号", "面积", "业主姓名", "手机号", "身份证号", "业主类型")
+
+
+def export_registry(actor, community_id):
+    """The current registry as .xlsx bytes, one row per owner of a part, in the import's columns.
+    Phone and ID numbers are masked as in every response: the file is for checking the registry
+    against the committee's own master sheet, which is what is re-imported (a masked number would
+    be refused)."""
+    from openpyxl import Workbook
+
+    from backend.security import decrypt_pii, mask_id_number, mask_phone
+
+    require_community(actor, community_id, "committee", "property_staff", "regulator")
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("业主名册")
+    sheet.append(EXPORT_HEADER)
+    query = (db.select(Part).filter_by(community_id=community_id).where(Part.removed_at.is_(None))
+             .order_by(Part.building, Part.unit, Part.room))
+    for part in db.session.execute(query).scalars():
+        area = f"{part.area // 100}.{part.area % 100:02d}"
+        for owner in part.owners or [None]:
+            if owner is None:
+                sheet.append((part.building, part.unit, part.room, area, "", "", "", ""))
+                continue
+            sheet.append((part.building, part.unit, part.room, area, owner.name,
+                          mask_phone(decrypt_pii(owner.phone_enc)) or "",
+                          mask_id_number(decrypt_pii(owner.id_number_enc)) or "",
+                          "开发商" if owner.kind == "developer" else "个人"))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def list_parts(actor, community_id, building=None, page=1, per_page=50):

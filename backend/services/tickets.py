@@ -14,7 +14,6 @@ from backend.extensions import db
 from backend.models import Membership, Part, Ticket, TicketEvent, TicketReply
 from backend.models.base import utcnow
 from backend.models.ticket import TICKET_CATEGORIES, TICKET_STATUSES, TICKET_SUBJECTS
-from backend.pagination import paginate
 from backend.security import require_community, roles_in
 from backend.services import media, outbox
 
@@ -246,10 +245,31 @@ def file_ticket(user, community_id, category, subject, description, location=Non
     return ticket
 
 
+def _due_order():
+    """due_at in SQL, for ordering only: submission + the subject's hours (the inbox's sort)."""
+    from sqlalchemy import case, func, literal
+
+    hours = case(*[(Ticket.subject == subject, literal(h)) for subject, h in resolution_hours().items()], else_=0)
+    if db.session.get_bind().dialect.name == "sqlite":
+        # stored as naive UTC text; julianday() is the cheapest of SQLite's date functions (days)
+        return func.julianday(Ticket.created_at) + hours / 24.0
+    return Ticket.created_at + func.make_interval(0, 0, 0, 0, hours)
+
+
+SORTS = ("newest", "due")
+
+
 def list_tickets(user, community_id, status=None, subject=None, category=None, assignee_id=None,
-                 overdue=None, escalated=None, mine=False, page=1, per_page=20, now=None):
+                 overdue=None, escalated=None, mine=False, building=None, sort="newest", page=1, per_page=20,
+                 now=None):
     """Staff, committee and admins see every ticket of the community; regulators the escalated
-    ones; everyone else their own. Newest first."""
+    ones; everyone else their own. Newest first, or `sort=due`: open tickets by their deadline, then
+    the rest. `counts` gives, for the same filters but the status, the tickets per status and the
+    overdue ones (the inbox's tabs) — one grouped query, which also gives the page's total."""
+    from sqlalchemy import case, func
+
+    from backend.pagination import MAX_PER_PAGE
+
     now = now or utcnow()
     require_community(user, community_id)
     query = db.select(Ticket).filter_by(community_id=community_id)
@@ -261,15 +281,39 @@ def list_tickets(user, community_id, status=None, subject=None, category=None, a
         query = query.where(or_(*visible))
     if mine:
         query = query.filter_by(reporter_id=user.id)
-    for column, value in (("status", status), ("subject", subject), ("category", category),
-                          ("assignee_id", assignee_id)):
+    for column, value in (("subject", subject), ("category", category), ("assignee_id", assignee_id)):
         if value is not None:
             query = query.filter_by(**{column: value})
-    if overdue is not None:
-        query = query.where(_overdue_clause(now) if overdue else ~_overdue_clause(now))
+    if building is not None:
+        query = query.where(Ticket.part_id.in_(
+            db.select(Part.id).filter_by(community_id=community_id, building=building)))
     if escalated is not None:
         query = query.where(Ticket.escalated_at.is_not(None) if escalated else Ticket.escalated_at.is_(None))
-    return paginate(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page, per_page)
+    late = _overdue_clause(now)
+    # per status: every ticket under the other filters, and the overdue ones among them
+    sub = query.with_only_columns(Ticket.status, case((late, 1), else_=0).label("late")).order_by(None).subquery()
+    grouped = {status_: (n, n_late) for status_, n, n_late in db.session.execute(
+        db.select(sub.c.status, func.count(), func.coalesce(func.sum(sub.c.late), 0)).group_by(sub.c.status)).all()}
+    counts = {}
+    for code in TICKET_STATUSES:
+        n, n_late = grouped.get(code, (0, 0))
+        counts[code] = n if overdue is None else (n_late if overdue else n - n_late)
+    counts["overdue"] = sum(int(grouped.get(code, (0, 0))[1]) for code in TICKET_STATUSES
+                            if status is None or code == status)
+    counts = {k: int(v) for k, v in counts.items()}
+    if overdue is not None:
+        query = query.where(late if overdue else ~late)
+    if status is not None:
+        query = query.filter_by(status=status)
+    if sort == "due":
+        order = (case((Ticket.status.in_(OPEN_STATUSES), 0), else_=1), _due_order(), Ticket.id)
+    else:
+        order = (Ticket.created_at.desc(), Ticket.id.desc())
+    page = max(int(page or 1), 1)
+    per_page = min(max(int(per_page or 20), 1), MAX_PER_PAGE)
+    items = db.session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    total = counts[status] if status is not None else sum(counts[code] for code in TICKET_STATUSES)
+    return {"items": items, "page": page, "per_page": per_page, "total": total, "counts": counts}
 
 
 def check_transition(ticket, to, roles):

@@ -44,8 +44,11 @@ TABLE = {
     "POST /api/v1/communities": {"admin"},
     "POST /api/v1/communities/{cid}/members": {"admin", "committee"},
     "GET /api/v1/communities/{cid}/members": {"admin", "committee", "staff", "regulator"},
+    # the committee removes the property staff it may add (the membership under test is a clerk's)
+    "DELETE /api/v1/communities/{cid}/members/{member_id}": {"admin", "committee"},
     "POST /api/v1/communities/{cid}/registry": {"admin", "committee"},
     "GET /api/v1/communities/{cid}/parts": {"admin", "committee", "staff", "regulator"},
+    "GET /api/v1/communities/{cid}/registry/export": {"admin", "committee", "staff", "regulator"},
     "POST /api/v1/communities/{cid}/bindings": EVERYONE,  # anyone may claim a flat, in any community
     "GET /api/v1/communities/{cid}/bindings": {"admin", "committee", "staff"},
     "POST /api/v1/bindings/{bid}/review": {"admin", "committee", "staff"},
@@ -94,6 +97,8 @@ TABLE = {
     "GET /api/v1/votes/{vid}/proofs/inclusion": A_ROLES,
     "GET /api/v1/votes/{vid}/proofs/consistency": A_ROLES,
     "POST /api/v1/votes/{vid}/close": {"admin", "committee"},
+    "GET /api/v1/votes/{vid}/turnout": {"admin", "committee", "regulator"},
+    "GET /api/v1/votes/{vid}/roll": {"admin", "committee", "regulator"},
     "GET /api/v1/votes/{vid}/tally": A_ROLES,
     "GET /api/v1/votes/{vid}/bundle": {"admin", "owner", "regulator", "committee"},
     # witnesses: the committee registers its members' keys (the admin any); the community sees them
@@ -263,10 +268,15 @@ class Place:
         challenge = None
         if "{code}" in template:  # a fresh challenge each time: confirming one uses it up
             challenge = self.client.post("/api/v1/console/login-challenges").json
+        member = None
+        if "{member_id}" in template:  # a fresh property-staff role each time: removing one uses it up
+            member = self.client.post(f"/api/v1/communities/{self.a}/members", headers=self.headers("admin"),
+                                      json={"openid": f"clerk-{os.urandom(4).hex()}", "role": "property_staff"}).json["id"]
         path = template.format(cid=self.a, bid=self.users["pending"]["binding"], mid=self.media, tid=self.ticket,
                                kind="service_content", number=1, period=self.period, rid=self.spending,
                                nid=self.notice, vid=self.vote, public_key=self.public_key,
-                               code=challenge and challenge["code"], session_id=self.owner_session, wid=self.witness)
+                               code=challenge and challenge["code"], session_id=self.owner_session, wid=self.witness,
+                               member_id=member)
         query, body, files = QUERIES.get(operation, ""), None, None
         now = datetime.now(timezone.utc)
         bodies = {

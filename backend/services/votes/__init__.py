@@ -30,7 +30,8 @@ from backend.services.votes.key_entries import bind_key_in_open_votes, revoke_ke
 from backend.services.votes.lifecycle import close_due_votes, close_vote, create_vote, open_vote, update_vote
 from backend.services.votes.paper import enter_paper_ballot, staff_pseudonym
 from backend.services.votes.reading import (bundle_bytes, consistency, get_vote, inclusion, list_votes, my_rights,
-                                            my_votes, tally_of, tree_head, view)
+                                            my_votes, roll_rights, tally_of, tree_head, turnout,
+                                            view)
 
 __all__ = [
     "accept_cosignature", "delegate", "delegations_of", "head_for_witness", "list_witnesses", "proxies",
@@ -38,6 +39,6 @@ __all__ = [
     "register_witness", "retire_witness", "revoke_delegation", "votes_to_witness", "witness_key",
     "KINDS", "MATTERS", "bind_key_in_open_votes", "bundle_bytes", "cast_ballot", "cast_ballots", "close_due_votes",
     "close_vote", "consistency", "create_vote", "enter_paper_ballot", "get_vote", "inclusion", "list_votes",
-    "my_rights", "my_votes", "open_vote", "result_notice_text", "revoke_key_in_open_votes", "send_reminders",
+    "my_rights", "my_votes", "roll_rights", "turnout", "open_vote", "result_notice_text", "revoke_key_in_open_votes", "send_reminders",
     "staff_pseudonym", "tally_of", "tree_head", "update_vote", "view",
 ]

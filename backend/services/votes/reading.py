@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from backend.errors import Conflict, Forbidden, Invalid
 from backend.extensions import db
 from backend.models import Binding
-from backend.models.vote import Cosignature, Tally, Vote, VoteKey, VoteRight, VoteRightOwner, VoteWitness
+from backend.models.vote import (Cosignature, Tally, Vote, VoteEntry, VoteKey, VoteRight, VoteRightOwner,
+                                 VoteWitness)
 from backend.pagination import paginate
 from backend.security import require_community, roles_in
 from backend.services import media
@@ -240,3 +241,66 @@ def bundle_bytes(user, vote_pk):
         b',"roll":', dumps(roll(vote)), b',"tally":', dumps(record.body),
         b',"tree_head":', dumps(stored_head(vote)), b"}",
     ])
+
+
+# ---------------------------------------------------------------- turnout (the console's live view)
+
+TURNOUT_ROLES = ("committee", "regulator")
+
+
+def _voted_rights(vote):
+    """Right ids with a ballot (signed or paper) in the log: every logged ballot passed the rule."""
+    return select(VoteEntry.right_id).where(VoteEntry.vote_id == vote.id,
+                                            VoteEntry.kind.in_(("ballot", "paper_ballot"))).distinct()
+
+
+def turnout(user, vote_pk):
+    """Turnout against the legal thresholds (committee, regulators): the roll's totals (for a draft,
+    the roll it would open with now), the area and heads of the rights with a ballot so far, and what
+    quorum needs — two thirds of both, protocol.md §8 (voting.counting.quorum_reached)."""
+    from backend.services.rights import community_rights
+    from voting.counting import quorum_reached
+
+    vote = common.vote_for(user, vote_pk, *TURNOUT_ROLES)
+    if vote.state == "draft" and not (user.is_platform_admin or "committee" in roles_in(user, vote.community_id)):
+        raise common.vote_not_found()
+    voted_area = voted_heads = voted = signed = paper = 0
+    if vote.state == "draft":
+        rights = community_rights(vote.community_id, vote.buildings or None)
+        count, area, heads = len(rights), sum(r.area for r in rights), sum(r.heads for r in rights)
+    else:
+        count, area, heads = db.session.execute(
+            select(func.count(), func.coalesce(func.sum(VoteRight.area), 0), func.coalesce(func.sum(VoteRight.heads), 0))
+            .where(VoteRight.vote_id == vote.id)).one()
+        voted, voted_area, voted_heads = db.session.execute(
+            select(func.count(), func.coalesce(func.sum(VoteRight.area), 0), func.coalesce(func.sum(VoteRight.heads), 0))
+            .where(VoteRight.vote_id == vote.id, VoteRight.right_id.in_(_voted_rights(vote)))).one()
+        kinds = dict(db.session.execute(
+            select(VoteEntry.kind, func.count()).where(VoteEntry.vote_id == vote.id,
+                                                       VoteEntry.kind.in_(("ballot", "paper_ballot")))
+            .group_by(VoteEntry.kind)).all())
+        signed, paper = kinds.get("ballot", 0), kinds.get("paper_ballot", 0)
+    area, heads, voted_area, voted_heads = int(area), int(heads), int(voted_area), int(voted_heads)
+    return {"state": vote.state, "rights": count, "area": area, "heads": heads,
+            "voted_rights": int(voted), "voted_area": voted_area, "voted_heads": voted_heads,
+            "signed_ballots": signed, "paper_ballots": paper,
+            # the smallest integers meeting 3x >= 2 total
+            "quorum_area": -(-2 * area // 3), "quorum_heads": -(-2 * heads // 3),
+            "quorum_reached": vote.state != "draft" and count > 0
+            and quorum_reached(voted_area, voted_heads, area, heads)}
+
+
+def roll_rights(user, vote_pk, q=None, page=1, per_page=50):
+    """The frozen roll of an opened vote, page by page, each right with whether it has a ballot yet
+    (committee, regulators): where paper ballots are entered from."""
+    vote = common.vote_for(user, vote_pk, *TURNOUT_ROLES)
+    common.require_opened(vote)
+    query = select(VoteRight).where(VoteRight.vote_id == vote.id)
+    if q:
+        query = query.where(VoteRight.label.contains(q, autoescape=True))
+    result = paginate(query.order_by(VoteRight.right_id), page, per_page)
+    ids = [r.right_id for r in result["items"]]
+    voted = set(db.session.execute(_voted_rights(vote).where(VoteEntry.right_id.in_(ids))).scalars())
+    result["items"] = [{"right_id": r.right_id, "label": r.label, "area": r.area, "heads": r.heads,
+                        "voted": r.right_id in voted} for r in result["items"]]
+    return result

@@ -1,0 +1,46 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { auth, onUnauthorized } from './api.js'
+import { loadMe, store } from './store.js'
+
+const Shell = () => import('./views/Shell.vue')
+const c = (name, loader, path = name) => ({ path: `c/:cid/${path}`, name, component: loader, props: true })
+
+export const router = createRouter({
+  history: createWebHistory('/console/'),
+  routes: [
+    { path: '/login', name: 'login', component: () => import('./views/Login.vue'), meta: { public: true } },
+    {
+      path: '/', component: Shell, children: [
+        { path: '', name: 'home', component: () => import('./views/Home.vue') },
+        { path: 'communities', name: 'communities', component: () => import('./views/Communities.vue') },
+        c('registry', () => import('./views/Registry.vue')),
+        c('bindings', () => import('./views/Bindings.vue')),
+        c('votes', () => import('./views/Votes.vue')),
+        c('vote', () => import('./views/VoteDetail.vue'), 'votes/:vid'),
+        c('notices', () => import('./views/Notices.vue')),
+        c('revenue', () => import('./views/Revenue.vue')),
+        c('emergency', () => import('./views/Emergency.vue')),
+        c('tickets', () => import('./views/Tickets.vue')),
+        c('ticket', () => import('./views/TicketDetail.vue'), 'tickets/:tid'),
+        c('disclosures', () => import('./views/Disclosures.vue')),
+        c('stats', () => import('./views/Stats.vue')),
+        c('members', () => import('./views/Members.vue')),
+      ],
+    },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  if (!auth.token) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+  if (!store.loaded) {
+    try { await loadMe() } catch { return { name: 'login' } }
+  }
+  return true
+})
+
+onUnauthorized(() => {
+  store.loaded = false
+  router.push({ name: 'login' })
+})
