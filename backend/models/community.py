@@ -19,6 +19,11 @@ class Community(db.Model):
     district: Mapped[str] = mapped_column(String(120))
     address: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The street office above the compound (issue 15): its street regulators hold `regulator` here.
+    street_id: Mapped[Optional[int]] = mapped_column(ForeignKey("streets.id"), index=True)
+    # WGS-84 position in millionths of a degree (integers, never floats): Open311's lat/long.
+    lat_e6: Mapped[Optional[int]] = mapped_column(Integer)
+    lng_e6: Mapped[Optional[int]] = mapped_column(Integer)
 
 
 class Membership(db.Model):
