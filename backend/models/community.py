@@ -8,7 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend.extensions import db
 from backend.models.base import UTCDateTime, utcnow
 
-ROLES = ("committee", "property_staff", "regulator", "resident")
+# `mediator`: a member of the community's people's mediation committee (社区人民调解委员会), level 2 of
+# the mediation ladder (docs/district.md).
+ROLES = ("committee", "property_staff", "regulator", "resident", "mediator")
 
 
 class Community(db.Model):
