@@ -6,7 +6,16 @@ def blueprints():
     from miniprogram_api import auth, communities, registry, bindings, me, media, tickets
     from miniprogram_api import disclosures, revenue, emergency_fund, notices
     from miniprogram_api import votes, keys, console, health
+    from miniprogram_api import district, inspections, integrity, mediation
 
     return [auth.blp, me.blp, communities.blp, registry.blp, bindings.blp, media.blp, tickets.blp,
             disclosures.blp, revenue.blp, emergency_fund.blp, notices.blp,
-            votes.blp, keys.blp, console.blp, health.blp]
+            votes.blp, keys.blp, console.blp, district.blp, inspections.blp, integrity.blp, mediation.blp,
+            health.blp]
+
+
+def plain_blueprints():
+    """Blueprints outside /api/v1 and its OpenAPI: Open311 GeoReport v2 (its own format and errors)."""
+    from miniprogram_api import open311
+
+    return [open311.blp]

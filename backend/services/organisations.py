@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from stdnum.cn import uscc as uscc_number
 from stdnum.exceptions import ValidationError as NumberInvalid
 
-from backend.errors import Conflict, Invalid, NotFound
+from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
 from backend.models import Community, Organisation, ProjectManager, RegulatorScope, ServiceContract, Street, User
 from backend.models.district import ORGANISATION_KINDS, SERVICES
@@ -200,7 +200,7 @@ def require_regulator(actor):
     streets = scopes_of(actor)
     if streets is None or streets or _regulates_anything(actor):
         return
-    require_platform_admin(actor)
+    raise Forbidden("forbidden", "您没有此操作的权限")
 
 
 def list_organisations(actor, kind=None, q=None, after=None, limit=50):
