@@ -147,7 +147,7 @@ class CircularSchema(ma.Schema):
 
 
 class ProgressArgs(Schema):
-    month = ma.fields.String(required=True, validate=ma.validate.Regexp(re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")),
+    month = ma.fields.String(required=True, validate=ma.validate.Regexp(re.compile(r"^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$")),
                              metadata={"description": "YYYY-MM"})
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(("json", "csv")))
 

@@ -14,7 +14,7 @@ from miniprogram_api.district import OrganisationSchema
 from miniprogram_api.keyset import KeysetArgs, keyset_schema
 
 blp = blueprint("integrity", "Integrity scores, red and black lists (the public query needs no login)")
-PERIOD = re.compile(r"\d{4}-Q[1-4]\Z")
+PERIOD = re.compile(r"(19[7-9]\d|[2-9]\d{3})-Q[1-4]\Z")
 YEAR = re.compile(r"\d{4}\Z")
 
 
@@ -116,18 +116,14 @@ class ListsArgs(Schema):
     kind = ma.fields.String(load_default="property_company", validate=ma.validate.OneOf(ORGANISATION_KINDS))
 
 
-def _check(pattern, value, code, message):
-    if not pattern.match(value):
-        raise NotFound(code, message)
-
-
 @blp.route("/organisations/<int:oid>/integrity/<period>", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.response(200, BreakdownSchema)
 def get_breakdown(oid, period):
     """A quarter's score with every figure and the ids of the records behind it (regulators)."""
     user = current_user()
-    _check(PERIOD, period, "score_not_found", f"该企业 {period} 的评分尚未发布")
+    if not PERIOD.match(period):
+        raise NotFound("score_not_found", f"该企业 {period} 的评分尚未发布")
     return service.breakdown(user, oid, period)
 
 
@@ -151,7 +147,8 @@ def get_public_organisation(oid):
 @blp.response(200, PublicResultSchema)
 def get_public_score(args, oid, period):
     """A frozen quarterly score with its content and the server's signature (no login)."""
-    _check(PERIOD, period, "score_not_found", f"该企业 {period} 的评分尚未发布")
+    if not PERIOD.match(period):
+        raise NotFound("score_not_found", f"该企业 {period} 的评分尚未发布")
     return service.public_result(oid, period, args.get("version"))
 
 
@@ -160,5 +157,6 @@ def get_public_score(args, oid, period):
 @blp.response(200, PublicResultSchema)
 def get_integrity_lists(args, year):
     """A year's red list (top 5) and black list (bottom 3), signed (no login)."""
-    _check(YEAR, year, "lists_not_found", f"{year} 年度红黑榜尚未发布")
+    if not YEAR.match(year):
+        raise NotFound("lists_not_found", f"{year} 年度红黑榜尚未发布")
     return service.public_lists(year, args["kind"])

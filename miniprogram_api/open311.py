@@ -59,9 +59,9 @@ def _time(name):
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise service.Open311Error("open311_bad_date", f"{name} must be a W3C date-time with a zone", 400) from None
+        raise service.Open311Error("open311_bad_date", f"{name} 须为带时区的 W3C 日期时间", 400) from None
     if moment.tzinfo is None:
-        raise service.Open311Error("open311_bad_date", f"{name} must be a W3C date-time with a zone", 400)
+        raise service.Open311Error("open311_bad_date", f"{name} 须为带时区的 W3C 日期时间", 400)
     return moment.astimezone(timezone.utc)
 
 
@@ -82,7 +82,7 @@ def requests_(fmt):
     def work():
         ids = _list("service_request_id")
         if ids and not all(i.isdigit() and 0 < int(i) < 2**31 for i in ids):
-            raise service.Open311Error("open311_bad_id", "service_request_id must be numbers", 400)
+            raise service.Open311Error("open311_bad_id", "service_request_id 须为数字", 400)
         return _answer("requests", service.find_requests(
             jurisdiction_id=request.args.get("jurisdiction_id"), service_codes=_list("service_code"),
             statuses=_list("status"), start=_time("start_date"), end=_time("end_date"),

@@ -215,10 +215,10 @@ OPERATIONS = {
     "POST /api/v1/tickets/{tid}/validity": op(
         "ruleComplaintValidity", {403: ["validity_forbidden"], 404: ["ticket_not_found"]}),
     "GET /api/v1/complaint-rollups/{week}": op("getComplaintRollup", {403: ["forbidden"], 404: ["rollup_not_found"]}),
-    "POST /api/v1/open311-clients": op("issueOpen311Key", {403: ["platform_admin_only"]}),
-    "GET /api/v1/open311-clients": op("listOpen311Clients", {403: ["platform_admin_only"]}),
+    "POST /api/v1/open311-clients": op("issueGeoReportKey", {403: ["platform_admin_only"]}),
+    "GET /api/v1/open311-clients": op("listGeoReportClients", {403: ["platform_admin_only"]}),
     "DELETE /api/v1/open311-clients/{client_id}": op(
-        "revokeOpen311Key", {403: ["platform_admin_only"], 404: ["open311_client_not_found"]}),
+        "revokeGeoReportKey", {403: ["platform_admin_only"], 404: ["open311_client_not_found"]}),
     # inspections, measures, circulars, the 4-2-1 routine
     "POST /api/v1/communities/{cid}/inspections": op("recordInspection", GUARD, MEDIA_REFS),
     "GET /api/v1/communities/{cid}/inspections": op("listInspections", GUARD),

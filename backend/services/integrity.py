@@ -25,7 +25,7 @@ COMPONENTS = (("resolution", 3000), ("first_response", 1000), ("resolution_time"
 MAX = dict(COMPONENTS)
 TARGET_BP = 9500  # the district's target: 95 % of valid complaints resolved
 LIFT_PREFIX = "lift"  # checklist items about lifts: codes lift, lift.*, lift_*
-QUARTER = re.compile(r"(\d{4})-Q([1-4])\Z")
+QUARTER = re.compile(r"(19[7-9]\d|[2-9]\d{3})-Q([1-4])\Z")
 DONE = ("resolved", "confirmed")
 
 

@@ -197,7 +197,7 @@ def breakdown(user, organisation_id, period, now=None):
                 "signed": signed_statement(frozen)}
     content = integrity.score_of(organisation_id, period, now or utcnow())
     if content is None:
-        raise NotFound("score_not_found", f"该企业在 {period} 没有服务的小区，无评分")
+        raise NotFound("score_not_found", f"该企业 {period} 的评分尚未发布")
     return {"frozen": False, "version": None, "content": content, "signed": None}
 
 

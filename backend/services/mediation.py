@@ -175,8 +175,9 @@ def take_up(user, dispute_id, note="", now=None):
     if not (user.id == dispute.filed_by or here or above):
         raise Forbidden("take_up_forbidden", "您无权将该纠纷提交上一级")
     if not may_take_up(dispute, now):
-        raise Conflict("level_time_not_over", f"本级调解期限未到（{deadline(dispute).strftime('%Y-%m-%dT%H:%M:%SZ')}），"
-                       "且未记录调解失败", details={"deadline": deadline(dispute).strftime("%Y-%m-%dT%H:%M:%SZ")})
+        limit = deadline(dispute).strftime("%Y-%m-%dT%H:%M:%SZ")
+        raise Conflict("level_time_not_over", f"本级调解期限未到（{limit}），且未记录调解失败",
+                       details={"deadline": limit})
     role = "filer" if user.id == dispute.filed_by else _role(user, roles, dispute.level + 1 if above else dispute.level)
     dispute.level += 1
     dispute.level_started_at, dispute.level_failed_at = now, None

@@ -69,7 +69,7 @@ def client_for_key(key):
     client = db.session.execute(db.select(Open311Client).filter_by(
         key_sha256=hashlib.sha256((key or "").encode()).hexdigest())).scalar_one_or_none() if key else None
     if client is None or client.revoked_at is not None:
-        raise Open311Error("open311_forbidden", "Invalid api_key received -- can't proceed with create_request.", 403)
+        raise Open311Error("open311_forbidden", "api_key 无效，无法提交服务请求", 403)
     return client
 
 
@@ -93,7 +93,7 @@ def _jurisdiction(value):
     match = JURISDICTION.match(value)
     model = {"street": Street, "community": Community}.get(match.group(1)) if match else None
     if model is None or db.session.get(model, int(match.group(2))) is None:
-        raise Open311Error("open311_jurisdiction_not_found", f"jurisdiction_id {value} not found", 404)
+        raise Open311Error("open311_jurisdiction_not_found", f"没有 jurisdiction_id {value}", 404)
     return match.group(1), int(match.group(2))
 
 
@@ -132,7 +132,7 @@ def get_request(request_id):
     """GET a request, or a GeoReport 404."""
     ticket = db.session.get(Ticket, request_id) if 0 < request_id < 2**31 else None
     if ticket is None:
-        raise Open311Error("open311_request_not_found", f"service_request_id {request_id} not found", 404)
+        raise Open311Error("open311_request_not_found", f"没有 service_request_id {request_id}", 404)
     return views([ticket])
 
 
@@ -194,7 +194,7 @@ def create_request(client, form, now=None):
     now = now or utcnow()
     code = form.get("service_code")
     if code not in TICKET_SUBJECTS:
-        raise Open311Error("open311_service_code", "service_code not found", 404)
+        raise Open311Error("open311_service_code", "没有这个 service_code", 404)
     community_id = _place(form)
     description = (form.get("description") or "").strip()
     ticket = ticket_service.Ticket(
@@ -236,5 +236,4 @@ def _place(form):
                     best = (d2, c.id)
             if best:
                 return best[1]
-    raise Open311Error("open311_location", "a location is required: address_id, address_string or lat/long "
-                       "of a compound served here", 400)
+    raise Open311Error("open311_location", "须给出本平台所服务小区的位置：address_id、address_string 或 lat/long", 400)
