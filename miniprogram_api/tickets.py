@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import marshmallow as ma
 from flask import Response
 
-from backend.models.ticket import TICKET_CATEGORIES, TICKET_STATUSES, TICKET_SUBJECTS
+from backend.models.ticket import TICKET_CATEGORIES, TICKET_CHANNELS, TICKET_STATUSES, TICKET_SUBJECTS
 from backend.security import current_user
 from backend.services import ticket_stats as stats_service
 from backend.services import tickets as service
@@ -53,6 +53,7 @@ class TicketListArgs(PageArgs):
     overdue = ma.fields.Boolean(metadata={"description": "past the accept or the subject's resolution deadline"})
     escalated = ma.fields.Boolean()
     mine = ma.fields.Boolean(load_default=False, metadata={"description": "only the tickets I filed"})
+    channel = ma.fields.String(validate=ma.validate.OneOf(TICKET_CHANNELS))
 
 
 class TransitionArgs(Schema):
@@ -80,7 +81,8 @@ class ReplyArgs(Schema):
 
 class TicketEventSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
-    action = ma.fields.String(required=True, metadata={"enum": ["submitted", "transition", "assigned", "escalated"]})
+    action = ma.fields.String(required=True, metadata={"enum": ["submitted", "transition", "assigned", "escalated",
+                                                                "validated", "invalidated"]})
     actor_id = ma.fields.Integer(allow_none=True, metadata={"description": "null for the system (scheduled jobs)"})
     actor_role = ma.fields.String(required=True)
     from_status = ma.fields.String(allow_none=True)
@@ -105,7 +107,10 @@ class TicketReplySchema(ma.Schema):
 class TicketSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     community_id = ma.fields.Integer(required=True)
-    reporter_id = ma.fields.Integer(required=True)
+    reporter_id = ma.fields.Integer(required=True, allow_none=True,
+                                    metadata={"description": "null: from a hotline or another outside channel"})
+    channel = ma.fields.String(required=True, metadata={"enum": list(TICKET_CHANNELS)})
+    external_id = ma.fields.String(allow_none=True, metadata={"description": "the hotline's order number"})
     category = ma.fields.String(required=True, metadata={"enum": list(TICKET_CATEGORIES)})
     subject = ma.fields.String(required=True, metadata={"enum": list(TICKET_SUBJECTS)})
     description = ma.fields.String(required=True)
@@ -126,6 +131,8 @@ class TicketSchema(ma.Schema):
     rating_comment = ma.fields.String(allow_none=True)
     escalated_at = UTCDateTime(allow_none=True)
     escalation_reason = ma.fields.String(allow_none=True, metadata={"enum": ["not_accepted", "not_resolved"]})
+    invalid_at = UTCDateTime(allow_none=True, metadata={"description": "a regulator ruled the complaint invalid"})
+    invalid_reason = ma.fields.String(allow_none=True)
     due_at = Derived(UTCDateTime(), service.due_at,
                      metadata={"description": "resolution deadline (submission + the subject's hours)"})
     overdue = Derived(ma.fields.Boolean(), service.is_overdue)

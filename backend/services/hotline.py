@@ -97,7 +97,7 @@ def read_orders(filename, data):
 
 def parse_local_time(text):
     """A hotline time (China local, as the export writes it) as UTC, or None."""
-    text = _norm(text).replace("T", " ") if "+" not in str(text) else str(text).strip()
+    text = unicodedata.normalize("NFKC", str(text or "")).strip()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
