@@ -320,3 +320,18 @@ def test_the_public_query_needs_no_login_and_leaks_nothing_personal(d):
                                "issued_by", "manager_id", "filed_by", "actor_id"}, keys
     assert json.loads(answers[1].get_data())["organisation"]["uscc"] == USCC
     _ = date
+
+
+def test_the_worked_example():
+    """docs/integrity.md "Worked example", figure by figure."""
+    figures = {"resolution": {"complaints": 40, "resolved": 37}, "first_response": {"tickets": 120, "in_time": 108},
+               "resolution_time": {"tickets": 120, "in_time": 96}, "satisfaction": {"rated": 50, "satisfied": 44},
+               "reopen": {"resolved": 100, "reopened": 6}, "inspections": {"inspections": 3, "points_lost": 9},
+               "measures": {"overdue": 1}, "disclosures": {"due": 12, "kept": 11}}
+    earned = {code: integrity.component_points(code, f) for code, f in figures.items()}
+    assert earned == {"resolution": 2921, "first_response": 900, "resolution_time": 800, "satisfaction": 1320,
+                      "reopen": 470, "inspections": 1200, "measures": 400, "disclosures": 916}
+    components = [{"code": c, "max": integrity.MAX[c], "earned": e} for c, e in earned.items()]
+    assert integrity.total(components) == 8927
+    lift = [c for c in components if c["code"] != "disclosures"]
+    assert integrity.total(lift) == sum(c["earned"] for c in lift) * 10000 // 9000
