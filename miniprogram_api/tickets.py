@@ -54,6 +54,8 @@ class TicketListArgs(PageArgs):
     escalated = ma.fields.Boolean()
     mine = ma.fields.Boolean(load_default=False, metadata={"description": "only the tickets I filed"})
     channel = ma.fields.String(validate=ma.validate.OneOf(TICKET_CHANNELS))
+    after = ma.fields.Integer(validate=ID, metadata={"description": "the id of the last ticket of the previous "
+                                                                   "page: keyset paging (page is then ignored)"})
 
 
 class TransitionArgs(Schema):

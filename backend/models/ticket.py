@@ -37,6 +37,8 @@ class Ticket(db.Model):
         # a hotline's order number is unique per channel, so a re-import is idempotent
         UniqueConstraint("channel", "external_id", name="uq_tickets_channel_external_id"),
         Index("ix_tickets_created", "created_at"),
+        # the community's list, newest first, and its keyset pages: the whole ORDER BY in one index
+        Index("ix_tickets_community_created_id", "community_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

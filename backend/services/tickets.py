@@ -7,7 +7,7 @@ commands can run on a controlled clock. Decisions where the handbook is silent: 
 from datetime import timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, tuple_
 
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
@@ -249,9 +249,11 @@ def file_ticket(user, community_id, category, subject, description, location=Non
 
 
 def list_tickets(user, community_id, status=None, subject=None, category=None, assignee_id=None,
-                 overdue=None, escalated=None, mine=False, channel=None, page=1, per_page=20, now=None):
+                 overdue=None, escalated=None, mine=False, channel=None, page=1, per_page=20, after=None, now=None):
     """Staff, committee and admins see every ticket of the community; regulators the escalated
-    ones; everyone else their own. Newest first."""
+    ones (and those from outside the mini-program); everyone else their own. Newest first. `after`
+    (the id of the last ticket of the previous page) pages by keyset instead of `page`: a deep page
+    then costs what the first does (docs/scale.md)."""
     now = now or utcnow()
     require_community(user, community_id)
     query = db.select(Ticket).filter_by(community_id=community_id)
@@ -271,6 +273,13 @@ def list_tickets(user, community_id, status=None, subject=None, category=None, a
         query = query.where(_overdue_clause(now) if overdue else ~_overdue_clause(now))
     if escalated is not None:
         query = query.where(Ticket.escalated_at.is_not(None) if escalated else Ticket.escalated_at.is_(None))
+    if after is not None:
+        cursor = db.session.execute(db.select(Ticket.created_at, Ticket.id).filter_by(
+            id=after, community_id=community_id)).first()
+        if cursor is None:
+            raise Invalid({"after": ["本小区没有这个工单"]})
+        query = query.where(tuple_(Ticket.created_at, Ticket.id) < tuple_(cursor.created_at, cursor.id))
+        page = 1
     return paginate(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page, per_page)
 
 

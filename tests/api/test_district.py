@@ -335,3 +335,19 @@ def test_the_worked_example():
     assert integrity.total(components) == 8927
     lift = [c for c in components if c["code"] != "disclosures"]
     assert integrity.total(lift) == sum(c["earned"] for c in lift) * 10000 // 9000
+
+
+def test_a_communitys_tickets_page_by_keyset_as_by_page(d):
+    for i in range(7):
+        assert d.post(d.owner, f"/api/v1/communities/{d.cid}/tickets", {
+            "category": "repair", "subject": "other", "description": f"第 {i} 件", "location": "1号楼"}).status_code == 201
+    path = f"/api/v1/communities/{d.cid}/tickets?per_page=3"
+    by_page = [t["id"] for p in (1, 2, 3) for t in d.client.get(f"{path}&page={p}", headers=d.staff["headers"]).json["items"]]
+    by_key, after = [], None
+    while True:
+        items = d.client.get(path + (f"&after={after}" if after else ""), headers=d.staff["headers"]).json["items"]
+        if not items:
+            break
+        by_key += [t["id"] for t in items]
+        after = items[-1]["id"]
+    assert by_key == by_page and len(by_key) == 7

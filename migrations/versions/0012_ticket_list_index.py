@@ -1,0 +1,27 @@
+"""the ticket list's index: (community, submission time, id)
+
+A community's tickets newest first, by page or by keyset (`after`), read in index order without a
+sort (docs/scale.md).
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-11-27 12:40:00
+
+"""
+from alembic import op
+
+
+revision = '0012'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.create_index('ix_tickets_community_created_id', ['community_id', 'created_at', 'id'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_community_created_id')
