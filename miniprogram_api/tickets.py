@@ -216,6 +216,8 @@ class TicketStatsSchema(ma.Schema):
     by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
     by_subject = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
     by_category = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
+    by_channel = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True,
+                                metadata={"description": "miniprogram, 12345, other: every channel counts"})
     first_response = ma.fields.Nested(FirstResponseSchema, required=True)
     resolution = ma.fields.Nested(ResolutionSchema, required=True)
     satisfaction = ma.fields.Nested(_ratio("SatisfactionRatio", "satisfied", "rated"), required=True)
