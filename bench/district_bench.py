@@ -90,7 +90,10 @@ def reads(app, rounds):
                 db.select(integrity_results.IntegrityResult.id).limit(1).subquery())).scalar():
             integrity_results.assess(datetime(2026, 11, 27, 4, tzinfo=timezone.utc))
         deep_inspection = db.session.execute(db.select(db.func.max(Inspection.id))).scalar() // 2
-        deep_ticket = db.session.execute(db.select(db.func.max(Ticket.id))).scalar() // 2
+        # a ticket half-way down compound 1's list: the keyset page after it is as deep as page ~75
+        deep_ticket = db.session.execute(db.select(Ticket.id).where(Ticket.community_id == 1)
+                                         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+                                         .offset(1500).limit(1)).scalar()
     print(f"reads ({rounds} requests each, warm):", flush=True)
     line("public query of a company", timed(client, lambda i: f"/api/v1/public/organisations/{orgs[i % len(orgs)]}",
                                             {}, rounds), 50)
@@ -110,10 +113,10 @@ def reads(app, rounds):
         "a compound's tickets (page 1, offset list)": lambda i: f"/api/v1/communities/{communities[i % len(communities)]}/tickets",
         "a compound's tickets (page 50, offset list)": lambda i: f"/api/v1/communities/{communities[i % len(communities)]}/tickets?page=50",
         "a compound's hotline tickets": lambda i: f"/api/v1/communities/{communities[i % len(communities)]}/tickets?channel=12345",
+        "a compound's tickets, deep (keyset after)": lambda i: f"/api/v1/communities/1/tickets?after={deep_ticket}",
     }
     for name, path in pages.items():
         line(name, timed(client, path, street if "open disputes" in name or "street" in name else admin, rounds), 50)
-    _ = deep_ticket
 
 
 def commands(app):

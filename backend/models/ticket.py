@@ -39,6 +39,9 @@ class Ticket(db.Model):
         Index("ix_tickets_created", "created_at"),
         # the community's list, newest first, and its keyset pages: the whole ORDER BY in one index
         Index("ix_tickets_community_created_id", "community_id", "created_at", "id"),
+        # a community's tickets of one channel (the hotline's), counted and listed without the
+        # channel-wide unique index (300,000 entries for 12345 at city scale: docs/scale.md)
+        Index("ix_tickets_community_channel_created", "community_id", "channel", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -18,6 +18,9 @@ from backend.services.tickets import CHINA
 from voting.canonical import format_time
 
 STATEMENT_TYPE = "linli-integrity/1"
+# What a list or a summary needs of a result: never its content, which carries every record's id.
+SUMMARY = (IntegrityResult.organisation_id, IntegrityResult.period, IntegrityResult.version, IntegrityResult.score,
+           IntegrityResult.published_at)
 RED, BLACK = 5, 3
 
 
@@ -229,9 +232,9 @@ def public_organisations(kind=None, q=None, after=None, limit=50):
     page = _organisations_page(kind, q, after, limit)
     ids = [o.id for o in page["items"]]
     newest = {}
-    for result in db.session.execute(db.select(IntegrityResult).where(
+    for result in db.session.execute(db.select(*SUMMARY).where(
             IntegrityResult.kind == "quarterly_score", IntegrityResult.organisation_id.in_(ids))
-            .order_by(IntegrityResult.period, IntegrityResult.version)).scalars():
+            .order_by(IntegrityResult.period, IntegrityResult.version)):
         newest[result.organisation_id] = result
     page["items"] = [{"organisation": o, "latest": newest.get(o.id)} for o in page["items"]]
     return page
@@ -242,11 +245,12 @@ def public_organisation(organisation_id, now=None):
     the year-end lists, its measures and the compounds it serves — nothing about any person."""
     organisation = get_organisation(organisation_id)
     history = {}
-    for result in db.session.execute(db.select(IntegrityResult).filter_by(
-            kind="quarterly_score", organisation_id=organisation_id).order_by(IntegrityResult.version)).scalars():
+    for result in db.session.execute(db.select(*SUMMARY).filter_by(
+            kind="quarterly_score", organisation_id=organisation_id).order_by(IntegrityResult.version)):
         history[result.period] = result
-    provisional = db.session.execute(db.select(ProvisionalScore).filter_by(organisation_id=organisation_id)
-                                     .order_by(ProvisionalScore.period.desc()).limit(1)).scalar_one_or_none()
+    provisional = db.session.execute(
+        db.select(ProvisionalScore.period, ProvisionalScore.score, ProvisionalScore.computed_at)
+        .filter_by(organisation_id=organisation_id).order_by(ProvisionalScore.period.desc()).limit(1)).first()
     lists = []
     for result in db.session.execute(db.select(IntegrityResult).filter_by(kind="annual_lists", subject=organisation.kind)
                                      .order_by(IntegrityResult.period, IntegrityResult.version)).scalars():

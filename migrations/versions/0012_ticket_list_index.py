@@ -1,7 +1,7 @@
-"""the ticket list's index: (community, submission time, id)
+"""the ticket list's indexes: (community, submission time, id) and per channel
 
 A community's tickets newest first, by page or by keyset (`after`), read in index order without a
-sort (docs/scale.md).
+sort; the same for one channel (docs/scale.md).
 
 Revision ID: 0012
 Revises: 0011
@@ -20,8 +20,11 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_community_created_id', ['community_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_tickets_community_channel_created', ['community_id', 'channel', 'created_at', 'id'],
+                              unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_community_channel_created')
         batch_op.drop_index('ix_tickets_community_created_id')
