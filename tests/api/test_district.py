@@ -351,3 +351,91 @@ def test_a_communitys_tickets_page_by_keyset_as_by_page(d):
         by_key += [t["id"] for t in items]
         after = items[-1]["id"]
     assert by_key == by_page and len(by_key) == 7
+
+
+def test_measures_are_answered_reviewed_and_escalate_when_overdue(d):
+    made = d.post(d.street_regulator, f"/api/v1/communities/{d.cid}/inspections", {
+        "kind": "inspection", "inspected_on": "2026-11-20", "items": [
+            {"code": "fire", "title": "消防通道", "passed": False, "points": 5}],
+        "measures": [{"level": "rectification_notice", "description": "清理消防通道", "due_on": "2026-11-24"},
+                     {"level": "interview", "description": "约谈", "due_on": "2026-12-20"}]}).json
+    first, second = (m["id"] for m in made["measures"])
+    assert made["points_lost"] == 5 and made["organisation_id"] == d.org
+    # the company answers one; the regulator sends it back, so it is open again when it falls due
+    assert d.post(d.staff, f"/api/v1/measures/{first}/answers", {"body": "已清理"}).json["status"] == "answered"
+    assert d.post(d.owner, f"/api/v1/measures/{first}/answers", {"body": "x"}).status_code == 404
+    back = d.post(d.street_regulator, f"/api/v1/measures/{first}/review", {"decision": "reject", "comment": "仍有杂物"})
+    assert back.json["status"] == "open"
+    from backend.services import inspections
+
+    due = datetime(2026, 11, 24, 16, 0, tzinfo=timezone.utc)  # 25 November 00:00 China
+    assert inspections.escalate_measures(due - timedelta(seconds=1)) == []
+    assert inspections.escalate_measures(due) == [first]
+    assert inspections.escalate_measures(due + timedelta(hours=1)) == []  # once
+    detail = d.client.get(f"/api/v1/measures/{first}", headers=d.staff["headers"]).json
+    follow = d.client.get(f"/api/v1/measures/{detail['escalated_to_id']}", headers=d.staff["headers"]).json
+    assert detail["overdue_at"] and follow["level"] == "interview" and follow["previous_id"] == first
+    assert [r["kind"] for r in detail["responses"]] == ["answer", "rejected"]
+    assert second != follow["id"]
+    report = d.client.get("/api/v1/inspection-progress?month=2026-11", headers=d.street_regulator["headers"]).json
+    assert report["streets"] == [{"street_id": d.street, "street_name": "和平街道", "communities": 1, "inspections": 1,
+                                  "circulars": 0, "reviews": 0, "complete": False}]
+    csv_text = d.client.get("/api/v1/inspection-progress?month=2026-11&format=csv",
+                            headers=d.street_regulator["headers"]).data.decode("utf-8-sig")
+    assert "和平街道" in csv_text and "否" in csv_text
+
+
+def test_a_street_scope_reaches_its_own_streets_compounds_only(d, world):
+    other_cid, _ = world.standard_community()
+    other = d.post(d.admin, "/api/v1/streets", {"name": "解放街道"}).json["id"]
+    d.client.put(f"/api/v1/communities/{other_cid}/street", headers=d.admin["headers"], json={"street_id": other})
+    mine = d.client.get(f"/api/v1/communities/{d.cid}/parts", headers=d.street_regulator["headers"])
+    theirs = d.client.get(f"/api/v1/communities/{other_cid}/parts", headers=d.street_regulator["headers"])
+    assert (mine.status_code, theirs.status_code) == (200, 403)
+    assert d.client.get(f"/api/v1/communities/{other_cid}/parts", headers=d.district_regulator["headers"]).status_code == 200
+    # regulator only: a scope is no committee, no staff
+    assert d.post(d.street_regulator, f"/api/v1/communities/{d.cid}/notices", {"title": "t", "body": "b"}).status_code == 403
+    dash = d.client.get(f"/api/v1/streets/{other}/dashboard", headers=d.street_regulator["headers"])
+    assert dash.status_code == 403
+
+
+def test_a_lift_contractor_is_scored_on_lift_matters_only(d):
+    lift = d.post(d.district_regulator, "/api/v1/organisations", {"kind": "lift_contractor", "name": "快捷电梯",
+                                                                  "uscc": valid_uscc(99)}).json["id"]
+    assert d.post(d.street_regulator, f"/api/v1/communities/{d.cid}/service-contracts", {
+        "organisation_id": lift, "service": "lift", "starts_on": "2026-01-01"}).status_code == 201
+    start = datetime(2026, 7, 2, 1, 0, tzinfo=timezone.utc)
+    rows = [dict(community_id=d.cid, reporter_id=None, channel="12345", external_id=f"L{i}", category="complaint",
+                 subject=subject, description="x", location="1号楼", status="confirmed", created_at=start,
+                 updated_at=start, last_activity_at=start, first_response_at=start + timedelta(hours=2),
+                 resolved_at=start + timedelta(hours=hours), rating=5, reopen_count=0)
+            for i, (subject, hours) in enumerate((("elevator", 10), ("elevator", 100), ("noise", 1)))]
+    db.session.execute(db.insert(Ticket), rows)
+    db.session.commit()
+    d.post(d.street_regulator, f"/api/v1/communities/{d.cid}/inspections", {
+        "kind": "inspection", "inspected_on": "2026-08-03", "items": [
+            {"code": "clean", "title": "清洁", "passed": False, "points": 7},
+            {"code": "lift.cert", "title": "电梯年检", "passed": False, "points": 3}]})
+    content = integrity.score_of(lift, "2026-Q3", NOW)
+    parts = {c["code"]: c for c in content["components"]}
+    assert "disclosures" not in parts and parts["first_response"]["figures"]["tickets"] == 2  # elevator only
+    assert parts["resolution_time"]["earned"] == 500 and parts["inspections"]["figures"]["points_lost"] == 3
+    assert content["score"] == sum(c["earned"] for c in content["components"]) * 10000 // 9000
+    breakdown = d.client.get(f"/api/v1/organisations/{lift}/integrity/2026-Q3", headers=d.street_regulator["headers"])
+    assert breakdown.status_code == 200 and breakdown.json["frozen"] is False
+    assert breakdown.json["content"]["components"][0]["records"]["complaints"] == sorted(
+        t.id for t in db.session.execute(db.select(Ticket).where(Ticket.subject == "elevator")).scalars())
+
+
+def test_the_commands_take_now_and_are_idempotent(d, app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["weekly-rollup", "--now", "2026-11-25T04:00:00Z"])
+    again = runner.invoke(args=["weekly-rollup", "--now", "2026-11-25T05:00:00Z"])
+    assert first.exit_code == 0 and "2026-W47" in first.output and first.output == again.output
+    assess = runner.invoke(args=["integrity-assess", "--now", "2026-10-02T00:00:00Z"])
+    assert assess.exit_code == 0 and "2026-Q3: 1 scores published" in assess.output, assess.output
+    assert "0 scores published" in runner.invoke(args=["integrity-assess", "--now", "2026-10-03T00:00:00Z"]).output
+    lists = runner.invoke(args=["integrity-year-lists", "--now", "2027-01-05T00:00:00Z"])
+    assert lists.exit_code == 0 and "property_company: version 1" in lists.output
+    assert "already published" in runner.invoke(args=["integrity-year-lists", "--now", "2027-01-06T00:00:00Z"]).output
+    assert runner.invoke(args=["measures-escalate", "--now", "2026-11-25T04:00:00Z"]).output.startswith("escalated 0")
