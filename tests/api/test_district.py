@@ -288,6 +288,10 @@ def test_open311_georeport_v2_fields_in_json_and_xml(d):
     root = ElementTree.fromstring(one.data)
     assert one.content_type.startswith("text/xml") and root.tag == "service_requests"
     assert {c.tag for c in root[0]} == REQUEST_FIELDS
+    by_id = d.client.get(f"/open311/v2/requests.json?service_request_id={rid}&status=closed").json
+    assert [r["service_request_id"] for r in by_id] == [rid]  # with ids, the other filters are ignored
+    bad_date = d.client.get("/open311/v2/requests.xml?start_date=yesterday")
+    assert bad_date.status_code == 400 and ElementTree.fromstring(bad_date.data).tag == "errors"
     missing = d.client.get("/open311/v2/requests/999999.json")
     assert missing.status_code == 404 and missing.json[0]["code"] == 404
     text = listed.get_data(as_text=True) + one.get_data(as_text=True)
