@@ -440,3 +440,41 @@ def test_the_commands_take_now_and_are_idempotent(d, app):
     assert lists.exit_code == 0 and "property_company: version 1" in lists.output
     assert "already published" in runner.invoke(args=["integrity-year-lists", "--now", "2027-01-06T00:00:00Z"]).output
     assert runner.invoke(args=["measures-escalate", "--now", "2026-11-25T04:00:00Z"]).output.startswith("escalated 0")
+
+
+def test_hotline_orders_from_an_xlsx_export(d):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["工单编号", "受理时间", "事发地址", "诉求内容", "诉求类型"])
+    ws.append(["X-1", datetime(2026, 11, 19, 8, 0), f"{d.name()}2幢", "小区停车位被占", "举报"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = d.client.post("/api/v1/hotline-imports", headers=d.district_regulator["headers"],
+                           data={"file": (io.BytesIO(buf.getvalue()), "export.xlsx")},
+                           content_type="multipart/form-data").json
+    assert report["imported"] == 1, report
+    ticket = db.session.get(Ticket, report["ticket_ids"][0])
+    assert (ticket.subject, ticket.category, ticket.channel) == ("parking", "complaint", "12345")
+    assert ticket.created_at == datetime(2026, 11, 19, 0, 0, tzinfo=timezone.utc)
+
+
+def test_a_settlement_needs_its_agreement_document(d):
+    from PIL import Image
+
+    dispute = d.post(d.owner, f"/api/v1/communities/{d.cid}/disputes", {"title": "漏水", "description": "楼上漏水"}).json
+    path = f"/api/v1/disputes/{dispute['id']}/records"
+    missing = d.post(d.committee, path, {"outcome": "settled", "note": "双方同意赔偿"})
+    assert missing.status_code == 422 and "agreement_media_id" in missing.json["error"]["details"]["fields"]
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 200, 200)).save(buf, "PNG")
+    media = d.client.post("/api/v1/media", headers=d.committee["headers"], content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(buf.getvalue()), "agreement.png")}).json["id"]
+    settled = d.post(d.committee, path, {"outcome": "settled", "note": "双方同意赔偿", "agreement_media_id": media})
+    assert settled.status_code == 201 and settled.json["status"] == "settled"
+    record = settled.json["records"][-1]
+    assert (record["action"], record["actor_role"], record["agreement_media_id"]) == ("settled", "committee", media)
+    assert d.client.get(f"/api/v1/media/{media}/info", headers=d.owner["headers"]).status_code == 200
+    again = d.post(d.committee, path, {"outcome": "session", "note": "再谈"})
+    assert again.status_code == 409 and again.json["error"]["code"] == "dispute_closed"
