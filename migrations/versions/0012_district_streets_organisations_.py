@@ -4,7 +4,10 @@ Streets and regulator scopes, organisations and service contracts, inspections a
 weekly roll-up, integrity results, the mediation ladder, Open311 clients; tickets get a channel, a
 hotline order number and an optional reporter (issue 15).
 
-Revision ID: 0011
+Numbered 0012 because main took 0011 (media upload counters) while this branch was made from 0010:
+merging the two needs a merge migration (or this one's down_revision set to '0011').
+
+Revision ID: 0012
 Revises: 0010
 Create Date: 2026-11-27 12:11:45.055280
 
@@ -14,7 +17,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
+revision = '0012'
 down_revision = '0010'
 branch_labels = None
 depends_on = None

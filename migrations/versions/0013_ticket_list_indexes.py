@@ -3,16 +3,16 @@
 A community's tickets newest first, by page or by keyset (`after`), read in index order without a
 sort; the same for one channel (docs/scale.md).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-27 12:40:00
 
 """
 from alembic import op
 
 
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
