@@ -6,11 +6,11 @@ def blueprints():
     from miniprogram_api import auth, communities, registry, bindings, me, media, tickets
     from miniprogram_api import disclosures, revenue, emergency_fund, notices
     from miniprogram_api import votes, keys, console, health
-    from miniprogram_api import district, inspections, integrity, mediation
+    from miniprogram_api import district, hotline, inspections, integrity, mediation
 
     return [auth.blp, me.blp, communities.blp, registry.blp, bindings.blp, media.blp, tickets.blp,
             disclosures.blp, revenue.blp, emergency_fund.blp, notices.blp,
-            votes.blp, keys.blp, console.blp, district.blp, inspections.blp, integrity.blp, mediation.blp,
+            votes.blp, keys.blp, console.blp, district.blp, hotline.blp, inspections.blp, integrity.blp, mediation.blp,
             health.blp]
 
 
