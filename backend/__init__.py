@@ -80,7 +80,7 @@ def register_services(app):
 
 def register_blueprints(app):
     """Every resource of miniprogram_api under /api/v1, and the docs page's files."""
-    from miniprogram_api import blueprints
+    from miniprogram_api import blueprints, plain_blueprints
     from miniprogram_api.api import swagger_ui_blueprint
     from miniprogram_api.json_body import check_json_body
 
@@ -88,6 +88,8 @@ def register_blueprints(app):
     for blp in blueprints():
         app.extensions["linli_api"].register_blueprint(blp)
     app.register_blueprint(swagger_ui_blueprint())
+    for blp in plain_blueprints():
+        app.register_blueprint(blp)
 
 
 def register_error_handlers(app):

@@ -174,5 +174,55 @@ def rotate_pii_key():
                f"{counts['phone_verifications']} phone verifications rehashed")
 
 
+@click.command("weekly-rollup")
+@click.option("--now", callback=_utc_time, help="act as if at this UTC time (default: the clock)")
+@with_appcontext
+def weekly_rollup(now):
+    """Roll up last week's complaints of every channel and order focus inspections (cron, Mondays)."""
+    from backend.services import hotline
+
+    rollup = hotline.weekly_rollup(now)
+    click.echo(f"{rollup.week}: {rollup.totals['complaints']} complaints in {rollup.totals['communities']} "
+               f"compounds, {rollup.totals['focus']} focus inspections")
+
+
+@click.command("measures-escalate")
+@click.option("--now", callback=_utc_time, help="act as if at this UTC time (default: the clock)")
+@with_appcontext
+def measures_escalate(now):
+    """Mark overdue measures and order the next grade (cron, hourly)."""
+    from backend.services import inspections
+
+    click.echo(f"escalated {len(inspections.escalate_measures(now))} measures")
+
+
+@click.command("integrity-assess")
+@click.option("--now", callback=_utc_time, help="act as if at this UTC time (default: the clock)")
+@click.option("--revise", is_flag=True, help="publish a new signed version where the figures changed")
+@click.option("--note", default=None, help="what a revision corrects")
+@with_appcontext
+def integrity_assess(now, revise, note):
+    """Freeze and sign last quarter's integrity scores (once) and refresh the running quarter's (cron, daily)."""
+    from backend.services import integrity_results
+
+    done = integrity_results.assess(now, revise=revise, note=note)
+    click.echo(f"{done['period']}: {done['published']} scores published, {done['unchanged']} unchanged, "
+               f"{done['managers']} manager credits; {done['provisional']} provisional scores refreshed")
+
+
+@click.command("integrity-year-lists")
+@click.option("--now", callback=_utc_time, help="act as if at this UTC time (default: the clock)")
+@click.option("--revise", is_flag=True, help="publish a new signed version where the lists changed")
+@with_appcontext
+def integrity_year_lists(now, revise):
+    """Publish last year's red and black lists (once; cron in January after the Q4 assessment)."""
+    from backend.services import integrity_results
+
+    for kind, result in integrity_results.year_lists(now, revise=revise).items():
+        click.echo(f"{kind}: " + (f"version {result.version}, red {result.content['red']}, "
+                                  f"black {result.content['black']}" if result else "already published"))
+
+
 commands = [create_admin, import_registry, demo, send_notifications, media_gc, tickets_auto_confirm, tickets_escalate,
-            close_due_votes, vote_reminders, rotate_pii_key]
+            close_due_votes, vote_reminders, rotate_pii_key, weekly_rollup, measures_escalate, integrity_assess,
+            integrity_year_lists]

@@ -67,6 +67,14 @@ def _hours_by_subject(value):
     return result
 
 
+def _level_days(value):
+    """"15,30,30,60" → (15, 30, 30, 60): four positive whole numbers of days."""
+    days = [part.strip() for part in value.split(",")]
+    if len(days) != 4 or not all(d.isdigit() and int(d) > 0 for d in days):
+        raise ConfigError(f"MEDIATION_LEVEL_DAYS: expected four positive numbers of days, got {value!r}")
+    return tuple(int(d) for d in days)
+
+
 class Config:
     """Settings for one app instance; `from_env` reads the environment, tests pass overrides."""
 
@@ -135,6 +143,10 @@ class Config:
         self.TICKET_ACCEPT_HOURS = int(env.get("TICKET_ACCEPT_HOURS", "24"))
         self.TICKET_RESOLUTION_HOURS = _hours_by_subject(env.get("TICKET_RESOLUTION_HOURS", ""))
         self.TICKET_CONFIRM_DAYS = int(env.get("TICKET_CONFIRM_DAYS", "7"))
+        # The mediation ladder (docs/district.md): days each of the four levels has before the next
+        # may take a dispute up — the committee, the community's people's mediation committee, the
+        # street's joint meeting, the district centre.
+        self.MEDIATION_LEVEL_DAYS = _level_days(env.get("MEDIATION_LEVEL_DAYS", "15,30,30,60"))
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         # JSON is UTF-8 without \uXXXX escapes: miniprogram_api/api.py JSONProvider (Flask 3 has no
         # JSON_AS_ASCII setting any more).

@@ -12,12 +12,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives import hashes
 from flask import current_app, request
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, literal, or_, select, union_all
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from backend.errors import Forbidden, NotFound, Unauthorized
 from backend.extensions import db
-from backend.models import AuthSession, Binding, Community, Membership, User
+from backend.models import AuthSession, Binding, Community, Membership, RegulatorScope, User
 from backend.models.base import utcnow
 
 # ---------------------------------------------------------------- personal data
@@ -194,16 +194,27 @@ def current_auth_session():
 # ---------------------------------------------------------------- roles and scoping
 
 
+_MEMBER_ROLES = select(Membership.role).where(Membership.user_id == bindparam("user"),
+                                               Membership.community_id == bindparam("community"))
+# A regulator scope (the district: street_id null; a street: its id) covering the community.
+_SCOPE_ROLE = select(literal("regulator")).select_from(RegulatorScope).where(
+    RegulatorScope.user_id == bindparam("user"),
+    or_(RegulatorScope.street_id.is_(None),
+        RegulatorScope.street_id == select(Community.street_id).where(
+            Community.id == bindparam("community")).scalar_subquery())).limit(1)
+_OWNER_ROLE = select(literal("owner")).select_from(Binding).where(
+    Binding.user_id == bindparam("user"), Binding.community_id == bindparam("community"),
+    Binding.status == "verified").limit(1)
+_ROLES = union_all(_MEMBER_ROLES, select(_SCOPE_ROLE.subquery().c[0]), select(_OWNER_ROLE.subquery().c[0]))
+
+
 def roles_in(user, community_id):
-    """The caller's roles in one community: memberships, plus `owner` and `resident` for a verified
-    binding, plus `resident` for anyone with a role there. A pending or rejected claim gives nothing
-    (docs/decisions.md "Claims reveal nothing"); nothing carries across communities."""
-    roles = set(db.session.execute(
-        select(Membership.role).filter_by(user_id=user.id, community_id=community_id)).scalars())
-    verified = db.session.execute(select(Binding.id).filter_by(
-        user_id=user.id, community_id=community_id, status="verified").limit(1)).first()
-    if verified:
-        roles.add("owner")
+    """The caller's roles in one community: memberships, plus `regulator` for a regulator scope
+    (the community's street, or the district) and nothing else from a scope, plus `owner` and
+    `resident` for a verified binding, plus `resident` for anyone with a role there. A pending or
+    rejected claim gives nothing (docs/decisions.md "Claims reveal nothing"); nothing carries across
+    communities. One statement."""
+    roles = set(db.session.execute(_ROLES, {"user": user.id, "community": community_id}).scalars())
     if roles:
         roles.add("resident")
     return roles
@@ -221,6 +232,47 @@ def require_community(user, community_id, *allowed):
     if (allowed and not roles.intersection(allowed)) or not roles:
         raise Forbidden("forbidden", "您没有此操作的权限")
     return community
+
+
+# ---------------------------------------------------------------- regulator scopes (docs/district.md)
+
+
+def scopes_of(user):
+    """The street ids a user regulates as a whole, or None for the district (every street); an empty
+    set for none. Platform admins count as the district."""
+    if user.is_platform_admin:
+        return None
+    streets = db.session.execute(select(RegulatorScope.street_id).filter_by(user_id=user.id)).scalars().all()
+    if any(street is None for street in streets):
+        return None
+    return set(streets)
+
+
+def regulated_communities(user):
+    """Every community where the user holds `regulator` (a membership or a scope): a select of ids."""
+    streets = scopes_of(user)
+    if streets is None:
+        return select(Community.id)
+    return select(Membership.community_id).where(Membership.user_id == user.id, Membership.role == "regulator") \
+        .union(select(Community.id).where(Community.street_id.in_(sorted(streets))))
+
+
+def require_street(user, street_id):
+    """A street-level regulator action: a scope over that street or the district (or a platform
+    admin). street_id None: the district itself, for district scopes only."""
+    streets = scopes_of(user)
+    if streets is None or (street_id is not None and street_id in streets):
+        return
+    raise Forbidden("forbidden", "您没有此操作的权限")
+
+
+def regulators_of(community_id):
+    """Ids of the users who hold `regulator` in a community, by membership or by scope."""
+    street = select(Community.street_id).where(Community.id == community_id).scalar_subquery()
+    return sorted(set(db.session.execute(
+        select(Membership.user_id).where(Membership.community_id == community_id, Membership.role == "regulator")
+        .union(select(RegulatorScope.user_id).where(or_(RegulatorScope.street_id.is_(None),
+                                                        RegulatorScope.street_id == street)))).scalars()))
 
 
 def require_platform_admin(user):

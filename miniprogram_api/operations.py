@@ -34,6 +34,8 @@ SIGNED_ENTRY = {403: ["key_not_bound", "key_revoked", "not_owner", "not_your_rig
                 422: ["bad_signature", "invalid_delegation", "malformed_delegation", "right_not_in_roll",
                       "vote_id_mismatch"]}
 CHALLENGE = {404: ["challenge_not_found"], 409: ["challenge_expired"]}
+STREET = {403: ["forbidden"], 404: ["street_not_found"]}
+ORGANISATION = {403: ["forbidden"], 404: ["organisation_not_found"]}
 
 
 class Operation(NamedTuple):
@@ -230,6 +232,70 @@ OPERATIONS = {
     "DELETE /api/v1/me/sessions/{session_id}": op("endMySession", {404: ["session_not_found"]}),
     # subscribe messages: the template ids the mini-program asks wx.requestSubscribeMessage for
     "GET /api/v1/notifications/templates": op("listNotificationTemplates"),
+    # the district (docs/district.md): streets, scopes, organisations, contracts, hotline, roll-up
+    "POST /api/v1/streets": op("createStreet", {403: ["platform_admin_only"], 409: ["street_exists"]}),
+    "GET /api/v1/streets": op("listStreets", {403: ["forbidden"]}),
+    "PUT /api/v1/communities/{cid}/street": op(
+        "placeCommunity", {403: ["platform_admin_only"], 404: ["community_not_found", "street_not_found"]}),
+    "GET /api/v1/streets/{sid}/communities": op("listStreetCommunities", STREET),
+    "GET /api/v1/streets/{sid}/dashboard": op("getStreetDashboard", STREET),
+    "POST /api/v1/regulator-scopes": op(
+        "grantRegulatorScope", {403: ["platform_admin_only"], 404: ["street_not_found", "user_not_found"],
+                                409: ["scope_exists"]}),
+    "GET /api/v1/regulator-scopes": op("listRegulatorScopes", {403: ["platform_admin_only"]}),
+    "DELETE /api/v1/regulator-scopes/{scope_id}": op(
+        "revokeRegulatorScope", {403: ["platform_admin_only"], 404: ["scope_not_found"]}),
+    "POST /api/v1/organisations": op("createOrganisation", {403: ["forbidden"], 409: ["uscc_taken"]}),
+    "GET /api/v1/organisations": op("listOrganisations", {403: ["forbidden"]}),
+    "POST /api/v1/organisations/{oid}/managers": op("addProjectManager", ORGANISATION),
+    "GET /api/v1/organisations/{oid}/managers": op("listProjectManagers", ORGANISATION),
+    "POST /api/v1/communities/{cid}/service-contracts": op(
+        "recordServiceContract", GUARD, {404: ["organisation_not_found"], 409: ["contract_overlap"]}),
+    "GET /api/v1/communities/{cid}/service-contracts": op("listServiceContracts", GUARD),
+    "POST /api/v1/hotline-imports": op(
+        "importHotlineOrders", {403: ["forbidden"], 422: ["empty_file", "missing_columns", "too_many_rows",
+                                                          "unreadable_file", "unsupported_file_type"]}),
+    "POST /api/v1/tickets/{tid}/validity": op(
+        "ruleComplaintValidity", {403: ["validity_forbidden"], 404: ["ticket_not_found"]}),
+    "GET /api/v1/complaint-rollups/{week}": op("getComplaintRollup", {403: ["forbidden"], 404: ["rollup_not_found"]}),
+    "POST /api/v1/open311-clients": op("issueGeoReportKey", {403: ["platform_admin_only"]}),
+    "GET /api/v1/open311-clients": op("listGeoReportClients", {403: ["platform_admin_only"]}),
+    "DELETE /api/v1/open311-clients/{client_id}": op(
+        "revokeGeoReportKey", {403: ["platform_admin_only"], 404: ["open311_client_not_found"]}),
+    # inspections, measures, circulars, the 4-2-1 routine
+    "POST /api/v1/communities/{cid}/inspections": op("recordInspection", GUARD, MEDIA_REFS),
+    "GET /api/v1/communities/{cid}/inspections": op("listInspections", GUARD),
+    "GET /api/v1/inspections/{iid}": op("getInspection", {404: ["inspection_not_found"]}),
+    "GET /api/v1/communities/{cid}/measures": op("listMeasures", GUARD),
+    "GET /api/v1/measures/{mid}": op("getMeasure", {404: ["measure_not_found"]}),
+    "POST /api/v1/measures/{mid}/answers": op(
+        "answerMeasure", {403: ["measure_answer_forbidden"], 404: ["measure_not_found"], 409: ["measure_closed"]},
+        MEDIA_REFS),
+    "POST /api/v1/measures/{mid}/review": op(
+        "reviewMeasure", {403: ["measure_review_forbidden"], 404: ["measure_not_found"],
+                          409: ["measure_not_answered"]}),
+    "POST /api/v1/streets/{sid}/circulars": op("publishCircular", STREET),
+    "GET /api/v1/streets/{sid}/circulars": op("listCirculars", {403: ["forbidden"]}),
+    "GET /api/v1/inspection-progress": op("getInspectionProgress", {403: ["forbidden"]}),
+    # integrity scores; the public query needs no login (docs/integrity.md)
+    "GET /api/v1/organisations/{oid}/integrity/{period}": op(
+        "getIntegrityBreakdown", {403: ["forbidden"], 404: ["organisation_not_found", "score_not_found"]}),
+    "GET /api/v1/public/organisations": op("listPublicOrganisations"),
+    "GET /api/v1/public/organisations/{oid}": op("getPublicOrganisation", {404: ["organisation_not_found"]}),
+    "GET /api/v1/public/organisations/{oid}/scores/{period}": op(
+        "getPublicIntegrityScore", {404: ["organisation_not_found", "score_not_found"]}),
+    "GET /api/v1/public/integrity-lists/{year}": op("getIntegrityLists", {404: ["lists_not_found"]}),
+    # the mediation ladder
+    "POST /api/v1/communities/{cid}/disputes": op("fileDispute", GUARD, {403: ["dispute_filing_forbidden"]}),
+    "GET /api/v1/communities/{cid}/disputes": op("listDisputes", GUARD),
+    "GET /api/v1/disputes/{did}": op("getDispute", {404: ["dispute_not_found"]}),
+    "POST /api/v1/disputes/{did}/records": op(
+        "recordMediation", {403: ["not_this_level"], 404: ["dispute_not_found"], 409: ["dispute_closed"]},
+        MEDIA_REFS),
+    "POST /api/v1/disputes/{did}/take-up": op(
+        "takeUpDispute", {403: ["take_up_forbidden"], 404: ["dispute_not_found"],
+                          409: ["dispute_at_top", "dispute_closed", "level_time_not_over"]}),
+    "GET /api/v1/regulator/disputes": op("listOpenDisputes", {403: ["forbidden"]}),
     # operators
     "GET /api/v1/health": op("getHealth"),
 }

@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import marshmallow as ma
 from flask import Response
 
-from backend.models.ticket import TICKET_CATEGORIES, TICKET_STATUSES, TICKET_SUBJECTS
+from backend.models.ticket import TICKET_CATEGORIES, TICKET_CHANNELS, TICKET_STATUSES, TICKET_SUBJECTS
 from backend.security import current_user
 from backend.services import ticket_stats as stats_service
 from backend.services import tickets as service
@@ -57,6 +57,9 @@ class TicketListArgs(PageArgs):
                                 metadata={"description": "tickets about a part of this building"})
     sort = ma.fields.String(load_default="newest", validate=ma.validate.OneOf(service.SORTS),
                             metadata={"description": "newest (default) or due: open tickets by deadline first"})
+    channel = ma.fields.String(validate=ma.validate.OneOf(TICKET_CHANNELS))
+    after = ma.fields.Integer(validate=ID, metadata={"description": "the id of the last ticket of the previous "
+                                                                   "page: keyset paging (page is then ignored)"})
 
 
 class TransitionArgs(Schema):
@@ -84,7 +87,8 @@ class ReplyArgs(Schema):
 
 class TicketEventSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
-    action = ma.fields.String(required=True, metadata={"enum": ["submitted", "transition", "assigned", "escalated"]})
+    action = ma.fields.String(required=True, metadata={"enum": ["submitted", "transition", "assigned", "escalated",
+                                                                "validated", "invalidated"]})
     actor_id = ma.fields.Integer(allow_none=True, metadata={"description": "null for the system (scheduled jobs)"})
     actor_role = ma.fields.String(required=True)
     from_status = ma.fields.String(allow_none=True)
@@ -109,7 +113,10 @@ class TicketReplySchema(ma.Schema):
 class TicketSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     community_id = ma.fields.Integer(required=True)
-    reporter_id = ma.fields.Integer(required=True)
+    reporter_id = ma.fields.Integer(required=True, allow_none=True,
+                                    metadata={"description": "null: from a hotline or another outside channel"})
+    channel = ma.fields.String(required=True, metadata={"enum": list(TICKET_CHANNELS)})
+    external_id = ma.fields.String(allow_none=True, metadata={"description": "the hotline's order number"})
     category = ma.fields.String(required=True, metadata={"enum": list(TICKET_CATEGORIES)})
     subject = ma.fields.String(required=True, metadata={"enum": list(TICKET_SUBJECTS)})
     description = ma.fields.String(required=True)
@@ -130,6 +137,8 @@ class TicketSchema(ma.Schema):
     rating_comment = ma.fields.String(allow_none=True)
     escalated_at = UTCDateTime(allow_none=True)
     escalation_reason = ma.fields.String(allow_none=True, metadata={"enum": ["not_accepted", "not_resolved"]})
+    invalid_at = UTCDateTime(allow_none=True, metadata={"description": "a regulator ruled the complaint invalid"})
+    invalid_reason = ma.fields.String(allow_none=True)
     due_at = Derived(UTCDateTime(), service.due_at,
                      metadata={"description": "resolution deadline (submission + the subject's hours)"})
     overdue = Derived(ma.fields.Boolean(), service.is_overdue)
@@ -211,6 +220,8 @@ class TicketStatsSchema(ma.Schema):
     by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
     by_subject = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
     by_category = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
+    by_channel = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True,
+                                metadata={"description": "miniprogram, 12345, other: every channel counts"})
     first_response = ma.fields.Nested(FirstResponseSchema, required=True)
     resolution = ma.fields.Nested(ResolutionSchema, required=True)
     satisfaction = ma.fields.Nested(_ratio("SatisfactionRatio", "satisfied", "rated"), required=True)

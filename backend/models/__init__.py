@@ -18,3 +18,9 @@ from backend.models.disclosure import EmergencySpending, PublishedVersion  # noq
 from backend.models.notice import Notice, NoticeRead  # noqa: F401
 from backend.models.vote import (DeviceKey, Tally, TreeHead, Vote, VoteEntry, VoteEvent, VoteFrontier,  # noqa: F401
                                  VoteKey, VoteRight, VoteRightOwner)
+from backend.models.district import Organisation, ProjectManager, RegulatorScope, ServiceContract, Street  # noqa: F401
+from backend.models.inspection import (Circular, FocusInspection, Inspection, Measure, MeasureResponse,  # noqa: F401
+                                       WeeklyRollup)
+from backend.models.integrity import IntegrityResult, ProvisionalScore  # noqa: F401
+from backend.models.mediation import Dispute, DisputeRecord  # noqa: F401
+from backend.models.open311 import Open311Client  # noqa: F401

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend.extensions import db
 from backend.models.base import UTCDateTime, utcnow
 
-ROLES = ("committee", "property_staff", "regulator", "resident")
+# `mediator`: a member of the community's people's mediation committee (社区人民调解委员会), level 2 of
+# the mediation ladder (docs/district.md).
+ROLES = ("committee", "property_staff", "regulator", "resident", "mediator")
 
 
 class Community(db.Model):
@@ -19,6 +21,11 @@ class Community(db.Model):
     district: Mapped[str] = mapped_column(String(120))
     address: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The street office above the compound (issue 15): its street regulators hold `regulator` here.
+    street_id: Mapped[Optional[int]] = mapped_column(ForeignKey("streets.id"), index=True)
+    # WGS-84 position in millionths of a degree (integers, never floats): Open311's lat/long.
+    lat_e6: Mapped[Optional[int]] = mapped_column(Integer)
+    lng_e6: Mapped[Optional[int]] = mapped_column(Integer)
 
 
 class Membership(db.Model):

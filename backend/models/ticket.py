@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
@@ -13,6 +13,9 @@ TICKET_CATEGORIES = ("repair", "complaint", "suggestion")
 TICKET_SUBJECTS = ("elevator", "parking", "sanitation", "security", "greenery", "illegal_construction",
                    "fire_lane", "pets", "noise", "utilities", "other")
 TICKET_STATUSES = ("submitted", "accepted", "in_progress", "resolved", "confirmed", "reopened")
+# Where a ticket came from (issue 15): the mini-program, the 12345 hotline, or another channel
+# (another hotline, a mailbox, an Open311 client). Hotline tickets have no reporter user.
+TICKET_CHANNELS = ("miniprogram", "12345", "other")
 
 
 def _one_of(column, values):
@@ -30,11 +33,23 @@ class Ticket(db.Model):
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating"),
         Index("ix_tickets_community_status", "community_id", "status"),
         Index("ix_tickets_community_created", "community_id", "created_at"),
+        CheckConstraint(_one_of("channel", TICKET_CHANNELS), name="channel"),
+        # a hotline's order number is unique per channel, so a re-import is idempotent
+        UniqueConstraint("channel", "external_id", name="uq_tickets_channel_external_id"),
+        Index("ix_tickets_created", "created_at"),
+        # the community's list, newest first, and its keyset pages: the whole ORDER BY in one index
+        Index("ix_tickets_community_created_id", "community_id", "created_at", "id"),
+        # a community's tickets of one channel (the hotline's), counted and listed without the
+        # channel-wide unique index (300,000 entries for 12345 at city scale: docs/scale.md)
+        Index("ix_tickets_community_channel_created", "community_id", "channel", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
-    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # None for a ticket from a hotline or another outside channel (no user filed it).
+    reporter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="miniprogram", server_default="miniprogram")
+    external_id: Mapped[Optional[str]] = mapped_column(String(64))  # the hotline's order number
     category: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
@@ -59,6 +74,11 @@ class Ticket(db.Model):
     # Escalation to the street office is a mark, not a status (docs/tickets.md): the work goes on.
     escalated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     escalation_reason: Mapped[Optional[str]] = mapped_column(String(32))  # not_accepted | not_resolved
+    # A regulator may rule a complaint invalid (not the company's matter): it then leaves the
+    # integrity score's count of valid complaints (docs/integrity.md).
+    invalid_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    invalid_reason: Mapped[Optional[str]] = mapped_column(Text)
+    invalid_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
 
     part = relationship("Part", lazy="joined")
 

@@ -18,6 +18,7 @@ from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
 from backend.models import AuthSession, Community, ConsoleLoginChallenge, Membership, User
 from backend.models.base import utcnow
+from backend.security import scopes_of
 from backend.security import issue_token
 from backend.services import ratelimit
 
@@ -70,7 +71,8 @@ def console_roles(user):
 
 def _require_console_role(user):
     roles = console_roles(user)
-    if not (roles["is_platform_admin"] or roles["communities"]):
+    # a street or district regulator holds `regulator` through a scope, not a membership (docs/district.md)
+    if not (roles["is_platform_admin"] or roles["communities"] or scopes_of(user) != set()):
         raise Forbidden("no_console_role", "您在任何小区都没有业委会、物业或监管角色，无需登录管理后台")
     return roles
 

@@ -13,6 +13,7 @@ figure is taken over the cohort as it stands now.
 - reopen rate: tickets reopened at least once / tickets resolved at least once.
 - hot spots: (community, subject, ISO week in Asia/Shanghai time) with two or more complaints of the
   cohort; for a regulator across every community they regulate, otherwise this community only.
+- every channel counts (the mini-program, the 12345 hotline, others); `by_channel` splits the cohort.
 Rates are fractions rounded to 4 decimals, null when the denominator is 0.
 """
 import csv
@@ -23,13 +24,14 @@ from datetime import timedelta
 
 from backend.errors import Invalid
 from backend.extensions import db
-from backend.models import Community, Membership, Ticket
+from backend.models import Community, Ticket
 from backend.models.base import utcnow
-from backend.models.ticket import TICKET_CATEGORIES, TICKET_STATUSES, TICKET_SUBJECTS
-from backend.security import require_community, roles_in
+from backend.models.ticket import TICKET_CATEGORIES, TICKET_CHANNELS, TICKET_STATUSES, TICKET_SUBJECTS
+from backend.security import regulated_communities, require_community, roles_in
 from backend.services.tickets import CATEGORY_LABELS, CHINA, STATUS_LABELS, SUBJECT_LABELS
 
 READERS = ("property_staff", "committee", "regulator")
+CHANNEL_LABELS = {"miniprogram": "小程序", "12345": "12345 热线", "other": "其他渠道"}
 DEFAULT_DAYS = 30
 HOT_SPOT_MIN = 2
 
@@ -64,7 +66,7 @@ def community_stats(user, community_id, date_from=None, date_to=None, now=None):
     if start >= end:
         raise Invalid({"from": ["开始时间须早于结束时间"]})
     rows = db.session.execute(
-        db.select(Ticket.category, Ticket.subject, Ticket.status, Ticket.created_at, Ticket.first_response_at,
+        db.select(Ticket.category, Ticket.subject, Ticket.status, Ticket.channel, Ticket.created_at, Ticket.first_response_at,
                   Ticket.resolved_at, Ticket.rating, Ticket.reopen_count, Ticket.escalated_at)
         .where(Ticket.community_id == community_id, Ticket.created_at >= start, Ticket.created_at < end)
     ).all()
@@ -83,6 +85,7 @@ def community_stats(user, community_id, date_from=None, date_to=None, now=None):
         "by_status": _counts(TICKET_STATUSES, (r.status for r in rows)),
         "by_subject": _counts(TICKET_SUBJECTS, (r.subject for r in rows)),
         "by_category": _counts(TICKET_CATEGORIES, (r.category for r in rows)),
+        "by_channel": _counts(TICKET_CHANNELS, (r.channel for r in rows)),
         "first_response": {"responded": len(response), "waiting": len(rows) - len(response),
                            "median_seconds": nearest_rank(response, 50), "p90_seconds": nearest_rank(response, 90),
                            "method": "nearest-rank"},
@@ -103,12 +106,11 @@ def _counts(codes, values):
 
 
 def _hot_spot_scope(user, community_id):
-    """A regulator looks across every community they regulate; everyone else at this one."""
+    """A regulator looks across every community they regulate (memberships and street or district
+    scopes); everyone else at this one."""
     if user.is_platform_admin or "regulator" not in roles_in(user, community_id):
         return [community_id]
-    return sorted(db.session.execute(
-        db.select(Membership.community_id).filter_by(user_id=user.id, role="regulator")
-    ).scalars())
+    return sorted(db.session.execute(regulated_communities(user)).scalars())
 
 
 def hot_spots(community_ids, start, end):
@@ -136,7 +138,7 @@ def to_csv(stats):
             ("period", "to", _iso(stats["to"]), "统计结束（不含，UTC）"),
             ("total", "", stats["total"], "期间提交的工单数")]
     for metric, labels, title in (("by_status", STATUS_LABELS, "状态"), ("by_subject", SUBJECT_LABELS, "类别"),
-                                  ("by_category", CATEGORY_LABELS, "类型")):
+                                  ("by_category", CATEGORY_LABELS, "类型"), ("by_channel", CHANNEL_LABELS, "渠道")):
         rows += [(metric, code, n, f"{title}：{labels[code]}") for code, n in stats[metric].items()]
     fr = stats["first_response"]
     rows += [("first_response", "responded", fr["responded"], "已首次响应的工单数"),

@@ -7,14 +7,14 @@ commands can run on a controlled clock. Every decision is in docs/tickets.md.
 from datetime import timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, tuple_
 
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
 from backend.models import Membership, Part, Ticket, TicketEvent, TicketReply
 from backend.models.base import utcnow
 from backend.models.ticket import TICKET_CATEGORIES, TICKET_STATUSES, TICKET_SUBJECTS
-from backend.security import require_community, roles_in
+from backend.security import regulators_of, require_community, roles_in
 from backend.services import media, outbox
 
 # Roles on a ticket: community roles, plus `reporter` for whoever filed it, plus `system` for commands.
@@ -102,11 +102,13 @@ def roles_on(user, ticket):
 
 def can_view(user, ticket, roles=None):
     """The reporter, the community's staff and committee, platform admins, and the community's
-    regulators once the ticket is escalated."""
+    regulators once the ticket is escalated or when it came from outside the mini-program (a hotline
+    order reaches the company through the street office)."""
     if user.is_platform_admin:
         return True
     roles = roles_on(user, ticket) if roles is None else roles
-    return bool(roles & {REPORTER, STAFF, COMMITTEE}) or (REGULATOR in roles and ticket.escalated_at is not None)
+    return bool(roles & {REPORTER, STAFF, COMMITTEE}) or (
+        REGULATOR in roles and (ticket.escalated_at is not None or ticket.channel != "miniprogram"))
 
 
 def _load(user, ticket_id, lock=False):
@@ -200,7 +202,7 @@ def _notify(user_ids, ticket, event, now, skip=None):
     local = now.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
     data = {"ticket": f"#{ticket.id} {SUBJECT_LABELS[ticket.subject]}", "status": STATUS_LABELS[ticket.status],
             "time": local}
-    for user_id in sorted(set(user_ids) - {skip}):
+    for user_id in sorted(set(user_ids) - {skip, None}):
         outbox.enqueue(user_id, ticket.community_id, event, data, page=f"pages/tickets/detail?id={ticket.id}")
 
 
@@ -260,12 +262,14 @@ SORTS = ("newest", "due")
 
 
 def list_tickets(user, community_id, status=None, subject=None, category=None, assignee_id=None,
-                 overdue=None, escalated=None, mine=False, building=None, sort="newest", page=1, per_page=20,
-                 now=None):
+                 overdue=None, escalated=None, mine=False, channel=None, building=None, sort="newest", page=1,
+                 per_page=20, after=None, now=None):
     """Staff, committee and admins see every ticket of the community; regulators the escalated
-    ones; everyone else their own. Newest first, or `sort=due`: open tickets by their deadline, then
-    the rest. `counts` gives, for the same filters but the status, the tickets per status and the
-    overdue ones (the inbox's tabs) — one grouped query, which also gives the page's total."""
+    ones (and those from outside the mini-program); everyone else their own. Newest first, or
+    `sort=due`: open tickets by their deadline, then the rest. `after` (the id of the last ticket of
+    the previous newest-first page) pages by keyset instead of `page`: a deep page then costs what the
+    first does (docs/scale.md). `counts` gives, for the same filters but the status, the tickets per
+    status and the overdue ones (the inbox's tabs) — one grouped query, which also gives the total."""
     from sqlalchemy import case, func
 
     from backend.pagination import MAX_PER_PAGE
@@ -277,11 +281,12 @@ def list_tickets(user, community_id, status=None, subject=None, category=None, a
     if not (user.is_platform_admin or roles & {STAFF, COMMITTEE}):
         visible = [Ticket.reporter_id == user.id]
         if REGULATOR in roles:
-            visible.append(Ticket.escalated_at.is_not(None))
+            visible += [Ticket.escalated_at.is_not(None), Ticket.channel != "miniprogram"]
         query = query.where(or_(*visible))
     if mine:
         query = query.filter_by(reporter_id=user.id)
-    for column, value in (("subject", subject), ("category", category), ("assignee_id", assignee_id)):
+    for column, value in (("subject", subject), ("category", category), ("assignee_id", assignee_id),
+                          ("channel", channel)):
         if value is not None:
             query = query.filter_by(**{column: value})
     if building is not None:
@@ -305,12 +310,21 @@ def list_tickets(user, community_id, status=None, subject=None, category=None, a
         query = query.where(late if overdue else ~late)
     if status is not None:
         query = query.filter_by(status=status)
+    page = max(int(page or 1), 1)
+    per_page = min(max(int(per_page or 20), 1), MAX_PER_PAGE)
+    if after is not None:
+        if sort != "newest":
+            raise Invalid({"after": ["按截止时间排序时请用 page 翻页"]})
+        cursor = db.session.execute(db.select(Ticket.created_at, Ticket.id).filter_by(
+            id=after, community_id=community_id)).first()
+        if cursor is None:
+            raise Invalid({"after": ["本小区没有这个工单"]})
+        query = query.where(tuple_(Ticket.created_at, Ticket.id) < tuple_(cursor.created_at, cursor.id))
+        page = 1
     if sort == "due":
         order = (case((Ticket.status.in_(OPEN_STATUSES), 0), else_=1), _due_order(), Ticket.id)
     else:
         order = (Ticket.created_at.desc(), Ticket.id.desc())
-    page = max(int(page or 1), 1)
-    per_page = min(max(int(per_page or 20), 1), MAX_PER_PAGE)
     items = db.session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).scalars().all()
     total = counts[status] if status is not None else sum(counts[code] for code in TICKET_STATUSES)
     return {"items": items, "page": page, "per_page": per_page, "total": total, "counts": counts}
@@ -320,6 +334,10 @@ def check_transition(ticket, to, roles):
     """The workflow guard: 409 if the move does not exist from this status, 403 if it is not the
     caller's to make. Returns the role the move is made in."""
     allowed = TRANSITIONS.get((ticket.status, to))
+    if allowed is not None and REPORTER in allowed and ticket.reporter_id is None:
+        # No user filed it (a hotline order): the regulator, who hears the caller back, stands in
+        # for the reporter (docs/district.md "Hotline tickets").
+        allowed = allowed | {REGULATOR}
     if allowed is None:
         raise Conflict("invalid_transition",
                        f"工单当前为“{STATUS_LABELS[ticket.status]}”，不能变为“{STATUS_LABELS.get(to, to)}”",
@@ -418,6 +436,8 @@ def add_reply(user, ticket_id, body="", photo_ids=(), now=None):
     now = now or utcnow()
     ticket, roles = _load(user, ticket_id, lock=True)
     role = next((r for r in (REPORTER, STAFF, REGULATOR) if r in roles), None)
+    if role == REPORTER and ticket.reporter_id is None:
+        role = REGULATOR
     if role is None:
         raise Forbidden("reply_forbidden", "您无权回复此工单")
     if ticket.status == "confirmed":
@@ -470,7 +490,8 @@ def escalate_overdue(now=None):
         ticket.escalated_at = now
         ticket.escalation_reason = "not_accepted" if _accept_late(ticket, now) else "not_resolved"
         _event(ticket, None, SYSTEM, "escalated", now, note=ticket.escalation_reason)
-        watchers = _members(ticket.community_id, STAFF) + _members(ticket.community_id, REGULATOR)
+        watchers = _members(ticket.community_id, STAFF) + regulators_of(ticket.community_id)
         _notify(watchers, ticket, "ticket_escalated", now)
     db.session.commit()
     return [t.id for t in due]
+

@@ -28,9 +28,15 @@ from voting.witnesses import make_cosignature, sign_request
 A_MEMBERS = {"owner", "resident", "committee", "staff", "regulator"}
 B_USERS = {"b_owner", "b_committee", "b_staff", "b_regulator"}
 CLAIMANTS = {"pending", "rejected"}
-EVERYONE = A_MEMBERS | B_USERS | CLAIMANTS | {"admin"}
+# regulators above the communities: of A's street, and of the whole district (docs/district.md)
+SCOPED = {"street_regulator", "district_regulator"}
+EVERYONE = A_MEMBERS | B_USERS | CLAIMANTS | SCOPED | {"admin"}
 PERSONAS = sorted(EVERYONE | {"anonymous"})
-A_ROLES = A_MEMBERS | {"admin"}  # any role in A (the platform admin passes everywhere)
+A_ROLES = A_MEMBERS | SCOPED | {"admin"}  # any role in A (the platform admin passes everywhere)
+REGULATORS = {"admin", "regulator", "b_regulator"} | SCOPED  # a regulator anywhere
+A_REGULATORS = {"admin", "regulator"} | SCOPED
+STREETWIDE = {"admin"} | SCOPED  # a scope over A's street (or the district)
+A_READERS = {"admin", "committee", "staff"} | A_REGULATORS
 CONSOLE_USERS = {"admin", "committee", "staff", "regulator", "b_committee", "b_staff", "b_regulator"}
 
 # operation → the personas that get past its access check. A/B: communities; the ticket was filed by
@@ -131,7 +137,52 @@ TABLE = {
     "DELETE /api/v1/me/sessions/{session_id}": {"owner"},  # one's own session only
     "GET /api/v1/health": EVERYONE | {"anonymous"},  # the liveness probe
     "GET /api/v1/notifications/templates": EVERYONE,  # the mini-program's subscribe-message ids
+    # the district (issue 15)
+    "POST /api/v1/streets": {"admin"},
+    "GET /api/v1/streets": REGULATORS,
+    "PUT /api/v1/communities/{cid}/street": {"admin"},
+    "GET /api/v1/streets/{sid}/communities": STREETWIDE,
+    "GET /api/v1/streets/{sid}/dashboard": STREETWIDE,
+    "POST /api/v1/regulator-scopes": {"admin"},
+    "GET /api/v1/regulator-scopes": {"admin"},
+    "DELETE /api/v1/regulator-scopes/{scope_id}": {"admin"},
+    "POST /api/v1/organisations": {"admin", "district_regulator"},
+    "GET /api/v1/organisations": REGULATORS,
+    "POST /api/v1/organisations/{oid}/managers": {"admin", "district_regulator"},
+    "GET /api/v1/organisations/{oid}/managers": REGULATORS,
+    "POST /api/v1/communities/{cid}/service-contracts": A_REGULATORS,
+    "GET /api/v1/communities/{cid}/service-contracts": A_ROLES,
+    "POST /api/v1/hotline-imports": STREETWIDE,  # a membership in one community is no street scope
+    "POST /api/v1/tickets/{tid}/validity": A_REGULATORS - {"admin"},  # a hotline complaint in A
+    "GET /api/v1/complaint-rollups/{week}": REGULATORS,
+    "POST /api/v1/open311-clients": {"admin"},
+    "GET /api/v1/open311-clients": {"admin"},
+    "DELETE /api/v1/open311-clients/{client_id}": {"admin"},
+    "POST /api/v1/communities/{cid}/inspections": A_REGULATORS,
+    "GET /api/v1/communities/{cid}/inspections": A_READERS,
+    "GET /api/v1/inspections/{iid}": A_READERS,
+    "GET /api/v1/communities/{cid}/measures": A_READERS,
+    "GET /api/v1/measures/{mid}": A_READERS,
+    "POST /api/v1/measures/{mid}/answers": {"staff"},
+    "POST /api/v1/measures/{mid}/review": A_REGULATORS,
+    "POST /api/v1/streets/{sid}/circulars": STREETWIDE,
+    "GET /api/v1/streets/{sid}/circulars": STREETWIDE,
+    "GET /api/v1/inspection-progress": STREETWIDE,
+    "GET /api/v1/organisations/{oid}/integrity/{period}": REGULATORS,
+    "GET /api/v1/public/organisations": EVERYONE | {"anonymous"},  # the public query: no login
+    "GET /api/v1/public/organisations/{oid}": EVERYONE | {"anonymous"},
+    "GET /api/v1/public/organisations/{oid}/scores/{period}": EVERYONE | {"anonymous"},
+    "GET /api/v1/public/integrity-lists/{year}": EVERYONE | {"anonymous"},
+    "POST /api/v1/communities/{cid}/disputes": {"admin", "owner", "committee"},
+    "GET /api/v1/communities/{cid}/disputes": A_ROLES,
+    "GET /api/v1/disputes/{did}": {"owner"} | A_READERS,  # filed by A's owner
+    "POST /api/v1/disputes/{did}/records": {"committee"},  # level 1 is the committee's
+    "POST /api/v1/disputes/{did}/take-up": {"owner", "committee"},  # the filer, the level's body (409: too early)
+    "GET /api/v1/regulator/disputes": REGULATORS,
 }
+# A regulator scope gives `regulator` in every community of the scope and nothing else: wherever A's
+# regulator may act, so may the street's and the district's — and nowhere else (TABLE's other rows).
+TABLE = {operation: allowed | SCOPED if "regulator" in allowed else allowed for operation, allowed in TABLE.items()}
 DENIED = {401, 403, 404}
 
 
@@ -162,6 +213,14 @@ class Place:
             u[name] = world.member(self.a, role)
             u["b_" + name] = world.member(self.b, role)
         u["owner"] = world.owner(self.a, "1", "1", "101", "张伟", phones["张伟"])
+        admin = u["admin"]["headers"]
+        self.street = client.post("/api/v1/streets", headers=admin, json={"name": "幸福街道"}).json["id"]
+        assert client.put(f"/api/v1/communities/{self.a}/street", headers=admin,
+                          json={"street_id": self.street}).status_code == 200
+        for name, street in (("street_regulator", self.street), ("district_regulator", None)):
+            u[name] = world.login()
+            assert client.post("/api/v1/regulator-scopes", headers=admin,
+                               json={"user_id": u[name]["id"], "street_id": street}).status_code == 201
         u["b_owner"] = world.owner(self.b, "1", "1", "102", "李娜", phones["李娜"])
         for name in ("pending", "rejected"):
             u[name] = world.login()
@@ -212,6 +271,52 @@ class Place:
         self.right_id = rights[0]["right_id"]
         sessions = self.client.get("/api/v1/me/sessions", headers=u["owner"]["headers"]).json
         self.owner_session = next(s["id"] for s in sessions if s["current"])
+
+    def district(self):
+        """The district's objects, made once on first use: an organisation serving A with a manager,
+        an inspection with a measure, a circular, a hotline complaint, a roll-up, frozen results,
+        a dispute, an Open311 client and a spare scope."""
+        if getattr(self, "_district", None):
+            return self._district
+        from backend.extensions import db
+        from backend.models import Ticket
+        from backend.services import hotline, integrity, integrity_results
+
+        admin, now = self.users["admin"]["headers"], datetime.now(timezone.utc)
+        org = self.post("admin", "/api/v1/organisations", {"kind": "property_company", "name": "安居物业",
+                                                            "uscc": "91350100M000100Y43"}).json["id"]
+        manager = self.post("admin", f"/api/v1/organisations/{org}/managers", {"name": "陈经理"}).json["id"]
+        today = now.astimezone(integrity.CHINA).date()
+        assert self.post("regulator", f"/api/v1/communities/{self.a}/service-contracts", {
+            "organisation_id": org, "service": "property", "starts_on": str(today - timedelta(days=400)),
+            "manager_id": manager}).status_code == 201
+        inspection = self.post("regulator", f"/api/v1/communities/{self.a}/inspections", {
+            "kind": "inspection", "inspected_on": str(today), "items": [
+                {"code": "clean", "title": "楼道清洁", "passed": False, "points": 3}],
+            "measures": [{"level": "rectification_notice", "description": "清理楼道", "due_on": str(today)}]}).json
+        circular = self.post("street_regulator", f"/api/v1/streets/{self.street}/circulars", {
+            "title": "通报", "body": "本月检查情况", "issued_on": str(today)}).json["id"]
+        ticket = Ticket(community_id=self.a, reporter_id=None, channel="12345", external_id="A-1",
+                        category="complaint", subject="noise", description="噪音", location="1号楼",
+                        status="submitted", created_at=now - timedelta(days=8), updated_at=now,
+                        last_activity_at=now)
+        db.session.add(ticket)
+        db.session.commit()
+        rollup = hotline.weekly_rollup(now)
+        period = integrity.previous_quarter(integrity.quarter_of(now))
+        integrity_results.publish("quarterly_score", f"org:{org}", period, {"score": 9000}, 9000, org)
+        integrity_results.publish("annual_lists", "property_company", "2025", {"red": [org], "black": []}, None)
+        db.session.commit()
+        dispute = self.post("owner", f"/api/v1/communities/{self.a}/disputes",
+                            {"title": "停车费", "description": "收费过高"}).json["id"]
+        client = self.post("admin", "/api/v1/open311-clients", {"name": "市平台"}).json["id"]
+        spare = self.world.login()
+        scope = self.post("admin", "/api/v1/regulator-scopes", {"user_id": spare["id"]}).json["id"]
+        self._district = dict(oid=org, iid=inspection["id"], mid=inspection["measures"][0]["id"], circular=circular,
+                              hotline_ticket=ticket.id, week=rollup.week, period=period, year="2025",
+                              did=dispute, client_id=client, scope_id=scope, sid=self.street,
+                              current=integrity.quarter_of(now), admin=admin)
+        return self._district
 
     def headers(self, name):
         user = self.users[name]
@@ -272,7 +377,19 @@ class Place:
         if "{member_id}" in template:  # a fresh property-staff role each time: removing one uses it up
             member = self.client.post(f"/api/v1/communities/{self.a}/members", headers=self.headers("admin"),
                                       json={"openid": f"clerk-{os.urandom(4).hex()}", "role": "property_staff"}).json["id"]
+        d = self.district() if any(k in template for k in DISTRICT_PLACES) else {}
+        if operation == "POST /api/v1/tickets/{tid}/validity":
+            template = template.replace("{tid}", str(d["hotline_ticket"]))
+        if template.startswith("/api/v1/measures/"):
+            template = template.replace("{mid}", str(d["mid"]))
+        if operation == "GET /api/v1/organisations/{oid}/integrity/{period}":
+            template = template.replace("{period}", d["current"])
+        if operation == "GET /api/v1/public/organisations/{oid}/scores/{period}":
+            template = template.replace("{period}", d["period"])
         path = template.format(cid=self.a, bid=self.users["pending"]["binding"], mid=self.media, tid=self.ticket,
+                               sid=d.get("sid"), oid=d.get("oid"), iid=d.get("iid"), week=d.get("week"),
+                               scope_id=d.get("scope_id"), client_id=d.get("client_id"), did=d.get("did"),
+                               year=d.get("year"),
                                kind="service_content", number=1, period=self.period, rid=self.spending,
                                nid=self.notice, vid=self.vote, public_key=self.public_key,
                                code=challenge and challenge["code"], session_id=self.owner_session, wid=self.witness,
@@ -315,11 +432,36 @@ class Place:
             "POST /api/v1/votes/{vid}/delegation-revocations": lambda: self.delegation("delegation_revocation"),
             "POST /api/v1/console/login-challenges/{code}/poll": lambda: {"poll_secret": challenge["poll_secret"]},
             "POST /api/v1/console/dev-login": lambda: {"openid": self.users["committee"]["openid"]},
+            "POST /api/v1/streets": lambda: {"name": f"街道-{persona}"},
+            "PUT /api/v1/communities/{cid}/street": lambda: {"street_id": d["sid"], "latitude": "31.230416",
+                                                             "longitude": "121.473701"},
+            "POST /api/v1/regulator-scopes": lambda: {"user_id": self.users["resident"]["id"], "street_id": d["sid"]},
+            "POST /api/v1/organisations": lambda: {"kind": "lift_contractor", "name": f"电梯{persona}",
+                                                   "uscc": "91110000600037341L"},
+            "POST /api/v1/organisations/{oid}/managers": lambda: {"name": "李经理"},
+            "POST /api/v1/communities/{cid}/service-contracts": lambda: {
+                "organisation_id": d["oid"], "service": "property", "starts_on": str(now.date())},
+            "POST /api/v1/tickets/{tid}/validity": lambda: {"valid": False, "reason": "非物业职责"},
+            "POST /api/v1/open311-clients": lambda: {"name": f"客户端-{persona}"},
+            "POST /api/v1/communities/{cid}/inspections": lambda: {
+                "kind": "review", "inspected_on": str(now.date() - timedelta(days=1)),
+                "items": [{"code": "lift.cert", "title": "电梯年检", "passed": True, "points": 5}]},
+            "POST /api/v1/measures/{mid}/answers": lambda: {"body": "已清理"},
+            "POST /api/v1/measures/{mid}/review": lambda: {"decision": "accept"},
+            "POST /api/v1/streets/{sid}/circulars": lambda: {"title": "通报", "body": "内容",
+                                                            "issued_on": str(now.date() - timedelta(days=1))},
+            "POST /api/v1/communities/{cid}/disputes": lambda: {"title": "纠纷", "description": "说明"},
+            "POST /api/v1/disputes/{did}/records": lambda: {"outcome": "session", "note": "第一次调解"},
+            "POST /api/v1/disputes/{did}/take-up": lambda: {"note": "申请上一级"},
         }
         if operation == "POST /api/v1/communities/{cid}/registry":
             rows = "building,unit,room,area_m2,owner_name,owner_phone,owner_id_number,owner_kind\n" \
                    f"1,1,101,89.50,张伟,13800000001,{id_number(1)},person\n"
             files = {"file": (io.BytesIO(rows.encode()), "registry.csv")}
+        elif operation == "POST /api/v1/hotline-imports":
+            rows = "工单编号,受理时间,事发地址,诉求内容,诉求类型,渠道\n" \
+                   f"H-{persona},2026-11-20 09:30:00,幸福路 1 号 1号楼,楼下噪音扰民,投诉,12345\n"
+            files = {"file": (io.BytesIO(rows.encode()), "orders.csv")}
         elif operation == "POST /api/v1/media":
             files = {"file": (io.BytesIO(png()), "photo.png")}
         elif operation in bodies:
@@ -334,7 +476,12 @@ class Place:
         return self.client.open(path + query, method=method, **kwargs)
 
 
+DISTRICT_PLACES = ("{sid}", "{oid}", "{iid}", "/measures", "{week}", "{scope_id}", "{client_id}", "{did}", "{year}",
+                   "{period}", "/validity", "/organisations", "/inspection-progress", "/hotline-imports", "/street",
+                   "/service-contracts", "/inspections", "/regulator-scopes",
+                   "/regulator/", "/public/", "/open311-clients", "/disputes")
 QUERIES = {
+    "GET /api/v1/inspection-progress": "?month=2026-11",
     "GET /api/v1/votes/{vid}/proofs/inclusion": "?leaf_index=0",
     "GET /api/v1/votes/{vid}/proofs/consistency": "?first=1",
     "GET /api/v1/communities/{cid}/disclosures/{kind}/diff": "?from=1&to=1",

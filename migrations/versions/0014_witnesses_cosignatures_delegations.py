@@ -5,10 +5,10 @@ co-signatures they post, the proxies (delegations) the log records, the committe
 a draft, a log entry's type up to 32 characters (delegation_revocation), and when a tally was
 published (at the close without witnesses, else once the close head has its quorum; tallies written
 before this migration were published when they were made).
-Follows 0011 (the shared rate-limit table).
+Follows the district's 0013.
 
-Revision ID: 0020
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-27 12:42:07.696207
 
 """
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0020'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
