@@ -131,8 +131,8 @@ def _issue(inspection, level, description, due_at, issued_by, now, previous=None
     local = due_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
     for staff_id in _staff(inspection.community_id):
         outbox.enqueue(staff_id, inspection.community_id, "measure_issued",
-                       {"measure": f"#{measure.id} {LEVEL_LABELS[level]}", "time": local},
-                       page=f"pages/measures/detail?id={measure.id}")
+                       {"measure": f"#{measure.id} {LEVEL_LABELS[level]}", "time": local})
+        # no page: staff answer measures in the web console, the mini-program has no page for them
     return measure
 
 

@@ -7,7 +7,8 @@ than hard-coding them: a template changed in the WeChat console is changed in on
 """
 from flask import current_app
 
-# Every event the outbox sends (docs/tickets.md, docs/votes.md, docs/disclosures.md), in a fixed order.
+# Every event the outbox sends (docs/tickets.md, docs/votes.md, docs/disclosures.md, docs/district.md),
+# in a fixed order.
 EVENTS = (
     "notice_published",
     "ticket_submitted",
@@ -19,6 +20,7 @@ EVENTS = (
     "vote_opened",
     "vote_closing",
     "vote_result",
+    "measure_issued",
 )
 
 
