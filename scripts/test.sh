@@ -11,4 +11,5 @@ if command -v npm >/dev/null 2>&1 &&
 fi
 # The web console: its Vitest and browser tests run inside pytest (tests/console) against the built files.
 bash scripts/build_console.sh || echo "console build failed: tests/console will say why"
-exec .venv/bin/python -m pytest -q "$@"
+# Two pytest-xdist workers by default (each with its own database); TEST_WORKERS=0 runs in one process.
+exec .venv/bin/python -m pytest -q -n "${TEST_WORKERS:-2}" "$@"

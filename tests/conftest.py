@@ -17,7 +17,25 @@ _tmp = tempfile.mkdtemp(prefix="linli-tests-")
 
 
 def _database_url():
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{_tmp}/test.db"
+    """SQLite in this process's temporary directory, or DATABASE_URL — under pytest-xdist a database of
+    each worker's own on that PostgreSQL server (`<name>_gw0`, …, made afresh), since every test
+    empties every table when it ends."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{_tmp}/test.db"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not (worker and url.startswith("postgresql")):
+        return url
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

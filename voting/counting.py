@@ -4,7 +4,7 @@ ballot validity, the ballot that counts per right — thresholds, and the tally.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from . import PROTOCOL_1
 from .delegations import DELEGATION, REVOCATION, signed_part

@@ -1,9 +1,10 @@
 """Communities and the roles people hold in them."""
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
-from backend.models import Community, Membership, User
+from backend.models import Community, Membership
 from backend.models.community import ROLES
 from backend.pagination import paginate
+from backend.services import identity
 from backend.security import require_community, require_platform_admin, roles_in
 
 
@@ -44,19 +45,7 @@ def add_member(actor, community_id, role, openid=None, user_id=None):
             raise Forbidden("role_not_grantable", "业委会只能添加本小区的物业人员")
     elif db.session.get(Community, community_id) is None:
         raise NotFound("community_not_found", "小区不存在")
-    if (openid is None) == (user_id is None):
-        raise Invalid({"openid": ["openid 与 user_id 须且只须提供一个"]})
-    if openid is not None:
-        user = db.session.execute(db.select(User).filter_by(openid=openid)).scalar_one_or_none()
-        if user is None:
-            # Staff may be added before their first login; the account is created by openid.
-            user = User(openid=openid)
-            db.session.add(user)
-            db.session.flush()
-    else:
-        user = db.session.get(User, user_id)
-        if user is None:
-            raise NotFound("user_not_found", "用户不存在")
+    user = identity.named_user(openid, user_id)
     exists = db.session.execute(
         db.select(Membership).filter_by(user_id=user.id, community_id=community_id, role=role)
     ).scalar_one_or_none()

@@ -4,7 +4,7 @@ import re
 from backend import wechat
 from backend.errors import Invalid, NotFound
 from backend.extensions import db
-from backend.models import AuthSession, Binding, Community, Membership, PhoneVerification, User
+from backend.models import Binding, Community, Membership, PhoneVerification, User
 from backend.models.base import utcnow
 from backend.security import encrypt_pii, encrypt_secret, issue_token, pii_hash
 from backend.services import rights as rights_service
@@ -95,4 +95,20 @@ def get_user(user_id):
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("user_not_found", "用户不存在")
+    return user
+
+
+def named_user(openid=None, user_id=None):
+    """The user a grant names by exactly one of openid and user_id (422 otherwise). One named by an
+    openid not seen yet is created (flushed, not committed): staff and regulators may be given
+    their role before their first login; an unknown user_id is 404."""
+    if (openid is None) == (user_id is None):
+        raise Invalid({"openid": ["openid 与 user_id 须且只须提供一个"]})
+    if user_id is not None:
+        return get_user(user_id)
+    user = db.session.execute(db.select(User).filter_by(openid=openid)).scalar_one_or_none()
+    if user is None:
+        user = User(openid=openid)
+        db.session.add(user)
+        db.session.flush()
     return user

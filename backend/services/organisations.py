@@ -13,9 +13,10 @@ from stdnum.exceptions import ValidationError as NumberInvalid
 
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
-from backend.models import Community, Organisation, ProjectManager, RegulatorScope, ServiceContract, Street, User
+from backend.models import Community, Organisation, ProjectManager, RegulatorScope, ServiceContract, Street
 from backend.models.district import ORGANISATION_KINDS, SERVICES
 from backend.security import encrypt_pii, require_community, require_platform_admin, require_street, scopes_of
+from backend.services import identity
 from backend.services.keyset import keyset
 
 COORDINATE_LIMITS = {"latitude": 90_000_000, "longitude": 180_000_000}
@@ -114,16 +115,7 @@ def grant_scope(actor, street_id=None, user_id=None, openid=None):
         raise Invalid({"openid": ["openid 与 user_id 须且只须提供一个"]})
     if street_id is not None:
         get_street(street_id)
-    if openid is not None:
-        user = db.session.execute(db.select(User).filter_by(openid=openid)).scalar_one_or_none()
-        if user is None:
-            user = User(openid=openid)
-            db.session.add(user)
-            db.session.flush()
-    else:
-        user = db.session.get(User, user_id)
-        if user is None:
-            raise NotFound("user_not_found", "用户不存在")
+    user = identity.named_user(openid, user_id)
     scope = RegulatorScope(user_id=user.id, street_id=street_id, created_by=actor.id,
                            scope_key="district" if street_id is None else f"street:{street_id}")
     db.session.add(scope)
