@@ -31,7 +31,7 @@ def PhotoIds():
 
 
 def _photos(attached_type):
-    return Derived(ma.fields.List(ma.fields.Nested(MediaSchema)), lambda obj: service.photos_of(attached_type, obj.id))
+    return Derived(ma.fields.List(ma.fields.Nested(MediaSchema)), lambda obj: service.photos_of(attached_type, obj))
 
 
 class TicketArgs(Schema):

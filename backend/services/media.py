@@ -837,6 +837,17 @@ def attached_to(attached_type, attached_id):
     ).scalars().all()
 
 
+def attached_to_each(attached_type, attached_ids):
+    """{object id: its media in upload order} for many objects of one type, in one statement (a
+    list's page)."""
+    found = {attached_id: [] for attached_id in attached_ids}
+    if found:
+        for item in db.session.execute(db.select(Media).where(
+                Media.attached_type == attached_type, Media.attached_id.in_(list(found))).order_by(Media.id)).scalars():
+            found[item.attached_id].append(item)
+    return found
+
+
 def media_sha256(media_id):
     """The hex SHA-256 of the stored bytes (the paper-ballot evidence hash of linli-vote/1)."""
     media = db.session.get(Media, media_id)

@@ -142,9 +142,11 @@ def replies_of(ticket_id):
     ).scalars().all()
 
 
-def photos_of(attached_type, attached_id):
-    """The photos attached to a ticket ("ticket") or a reply ("ticket_reply")."""
-    return media.attached_to(attached_type, attached_id)
+def photos_of(attached_type, obj):
+    """The photos attached to a ticket ("ticket") or a reply ("ticket_reply"): those a list loaded for
+    its whole page (`list_tickets`), else read now."""
+    preloaded = obj.__dict__.get("preloaded_photos")
+    return preloaded if preloaded is not None else media.attached_to(attached_type, obj.id)
 
 
 def _may_see_photos(user, attached_type, attached_id):
@@ -326,6 +328,9 @@ def list_tickets(user, community_id, status=None, subject=None, category=None, a
     else:
         order = (Ticket.created_at.desc(), Ticket.id.desc())
     items = db.session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    photos = media.attached_to_each("ticket", [ticket.id for ticket in items])
+    for ticket in items:
+        ticket.preloaded_photos = photos[ticket.id]  # the page's photos in one statement, not one per ticket
     total = counts[status] if status is not None else sum(counts[code] for code in TICKET_STATUSES)
     return {"items": items, "page": page, "per_page": per_page, "total": total, "counts": counts}
 

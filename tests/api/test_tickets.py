@@ -368,6 +368,33 @@ def test_replies_both_ways(scene, client):
 # ---------------------------------------------------------------- lists
 
 
+def test_a_list_page_reads_its_photos_in_one_statement(scene, client, app):
+    """The page's photos come with it: as many statements for 6 tickets with photos as for 2."""
+    from sqlalchemy import event
+
+    tickets = [scene.ticket(photo_ids=[upload(client, scene.reporter, (i * 40, 0, 0))]) for i in range(6)]
+    statements = []
+
+    def count(*_):
+        statements.append(1)
+
+    def page(per_page):
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            resp = client.get(f"/api/v1/communities/{scene.cid}/tickets?per_page={per_page}",
+                              headers=scene.staff["headers"])
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert resp.status_code == 200 and len(resp.json["items"]) == per_page
+        assert all(len(item["photos"]) == 1 for item in resp.json["items"])
+        return len(statements)
+
+    assert page(2) == page(6)
+    assert sorted(item["id"] for item in client.get(f"/api/v1/communities/{scene.cid}/tickets",
+                                                    headers=scene.staff["headers"]).json["items"]) == sorted(tickets)
+
+
 def test_lists_filters_and_pagination(scene, client):
     staff_user = as_user(scene.staff)
     reporter = as_user(scene.reporter)
