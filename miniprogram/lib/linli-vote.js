@@ -838,15 +838,15 @@ class HeadMemory {
     }
     var serverKey = opts.serverKey !== undefined ? opts.serverKey : definition ? definition.server_key : undefined;
     var voteId = opts.voteId !== undefined ? opts.voteId : definition ? definition.vote_id : isPlainObject(head) ? head.vote_id : undefined;
-    var problems = treeHeadProblems(head, serverKey, voteId);
+    var withCosigs = cosignatures !== undefined && cosignatures !== null;
+    var problems = withCosigs && !definition ? [problem('definition_missing')] : treeHeadProblems(head, serverKey, voteId);
     if (!problems.length && !isId(voteId)) problems = [problem('head_malformed', 'no vote id')];
     if (!problems.length && head.size === 0 && head.root !== EMPTY_ROOT) problems = [problem('head_malformed', 'size 0, root not empty')];
     var record = isId(voteId) ? this.remembered(voteId) : null;
     var old = record ? record.head : null;
     if (problems.length) return result('rejected', old, problems);
     var cos = null;
-    if (cosignatures !== undefined && cosignatures !== null) {
-      if (!definition) return result('rejected', old, [problem('definition_missing')]);
+    if (withCosigs) {
       cos = W.checkCosignedHead(head, cosignatures, definition, serverKey);
       var broken = cos.problems.filter(function (p) { return p.code !== 'quorum_missing'; });
       if (broken.length) return result('rejected', old, broken);
