@@ -3,6 +3,8 @@
 // writes one JSON answer on stdout.
 //   {"sign": [{seed_hex, vote_id, right_id, choice, nonce_hex, signed_at}]} → {"sign": [{public_key, envelope}]}
 //   {"heads": {server_key, steps: [{head, proof}]}} → {"heads": [{status, ok, problems, evidence}]}
+//   {"delegate": [{kind, seed_hex, vote_id, right_id, delegate_key, nonce_hex, signed_at}]} → {"delegate": [envelope]}
+//   {"cosigned": {definition, checks: [{head, cosignatures}]}} → {"cosigned": [{ok, cosigned, missing, problems}]}
 const path = require('path');
 const L = require(path.join(__dirname, '..', '..', 'miniprogram', 'lib', 'linli-vote.js'));
 
@@ -21,6 +23,21 @@ process.stdin.on('end', () => {
       const pair = L.keyPairFromSeed(bytes(b.seed_hex));
       const ballot = L.newBallot({ voteId: b.vote_id, rightId: b.right_id, choice: b.choice, nonceBytes: bytes(b.nonce_hex), signedAt: b.signed_at });
       return { public_key: pair.publicKey, envelope: L.signBallot(ballot, pair.secretKey) };
+    });
+  }
+  if (request.delegate) {
+    answer.delegate = request.delegate.map((x) => {
+      const pair = L.keyPairFromSeed(bytes(x.seed_hex));
+      const make = x.kind === 'delegation' ? L.newDelegation : L.newRevocation;
+      const signed = make({ voteId: x.vote_id, rightId: x.right_id, delegateKey: x.delegate_key, nonceBytes: bytes(x.nonce_hex), signedAt: x.signed_at });
+      return L.signDelegation(signed, pair.secretKey);
+    });
+  }
+  if (request.cosigned) {
+    answer.cosigned = request.cosigned.checks.map((c) => {
+      const r = L.checkCosignedHead(c.head, c.cosignatures, request.cosigned.definition);
+      return { ok: r.ok, cosigned: r.cosigned, missing: r.missing, problems: r.problems.map((p) => p.code),
+        each: c.cosignatures.map((x) => L.verifyCosignature(x, request.cosigned.definition)) };
     });
   }
   if (request.heads) {
