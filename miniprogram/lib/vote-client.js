@@ -28,6 +28,7 @@
 
 var L = require('./linli-vote.js');
 var api = require('./api.js');
+var request = require('./request.js');
 
 var KEY_STORE = 'linli/device-key';
 var PROXY_KEY_STORE = 'linli/proxy-key';
@@ -49,6 +50,11 @@ function storage() {
     get: function (key) { return wx.getStorageSync(key); },
     set: function (key, value) { wx.setStorageSync(key, value); }
   };
+}
+
+/** A refusal made on this phone, shown like the server's (request.messageOf gives its Chinese text). */
+function phoneRefusal(code, message) {
+  return new request.ApiError(0, code, message);
 }
 
 /** n bytes from wx.getRandomValues (the only source of randomness in the app). */
@@ -425,7 +431,7 @@ function delegations(vid) {
 function signProxyEntry(vote, right, delegateKey, revoke) {
   var definition = vote.definition;
   if (!definition || !definition.vote_id) return Promise.reject(new Error(TEXT.noDefinition));
-  if (!L.isPublicKey(delegateKey)) return Promise.reject(new Error(TEXT.delegateKeyInvalid));
+  if (!L.isPublicKey(delegateKey)) return Promise.reject(phoneRefusal('delegate_key_invalid', TEXT.delegateKeyInvalid));
   return ensureKey().then(function (key) {
     return randomBytes(16).then(function (nonce) {
       var args = { voteId: definition.vote_id, rightId: right.right_id, delegateKey: delegateKey, nonceBytes: nonce, signedAt: new Date() };
@@ -498,7 +504,7 @@ function proxySigningKey(delegateKey) {
   for (var i = 0; i < candidates.length; i++) {
     if (candidates[i] && candidates[i].publicKey === delegateKey) return Promise.resolve(candidates[i]);
   }
-  return Promise.reject(new Error(TEXT.noProxyKey));
+  return Promise.reject(phoneRefusal('no_proxy_key', TEXT.noProxyKey)); // shown to the user as it is
 }
 
 /** Votes I hold a proxy for (GET /me/proxies), each with whether this phone holds the named key. */
