@@ -159,6 +159,11 @@ test('giving a proxy: the delegate\'s key scanned, its fingerprint compared, the
   const receipts = await openPage('pages/votes/receipts', { id: '5' });
   assert.deepEqual(all(receipts, '.receipt-item').map((x) => /委托代理人|撤销委托/.test(x.dom.textContent)), [true, true]);
   assert.match(text(receipts, '.receipts-check'), /本机已核验/);
+  const detail = await openPage('pages/votes/detail', { id: '5' });
+  const previous = all(detail, '.previous-item').map((x) => x.dom.textContent);
+  assert.equal(previous.length, 2);
+  assert.match(previous[0], /3-1-101\s*委托代理人$/);
+  assert.match(previous[1], /3-1-101\s*撤销委托$/);
 });
 
 test('giving a proxy: a foreign QR code is refused; pasted text with spaces works; a refusal shows the reason', async () => {

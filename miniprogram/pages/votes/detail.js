@@ -58,7 +58,8 @@ Component({
             canDelegate: !!(witnesses && v.state === 'open' && v.my_rights.length && !self._proxyRight),
             candidates: (v.candidates || []).map(function (c) { return { id: c.id, name: c.name, statement: c.statement, checked: false }; }),
             previous: d ? voteClient.receiptsOf(d.vote_id).map(function (r) {
-              return { at: format.time(r.cast_at), right: r.right_label, choice: describeChoice(r.choice, v), ok: r.ok };
+              var what = r.kind === 'delegation' ? '委托代理人' : r.kind === 'delegation_revocation' ? '撤销委托' : describeChoice(r.choice, v) + (r.proxy ? '（代理投票）' : '');
+              return { at: format.time(r.cast_at), right: r.right_label, choice: what, ok: r.ok };
             }) : []
           });
           // Every signed head the phone sees goes to its memory: a log shown differently to this
