@@ -151,9 +151,11 @@ function forgetKey() {
  */
 function listKeys() {
   var mine = devicePublicKey();
+  var proxy = storedKey(PROXY_KEY_STORE);
   return api.myKeys().then(function (page) {
     return (page.items || []).map(function (k) {
-      return Object.assign({}, k, { mine: k.public_key === mine, revoked: !!k.revoked_at });
+      // [1.1] The proxy key (POST /me/proxy-keys) is listed with the device keys: marked, not mistaken for a lost phone's.
+      return Object.assign({}, k, { mine: k.public_key === mine, proxy: !!proxy && k.public_key === proxy.publicKey, revoked: !!k.revoked_at });
     });
   });
 }
@@ -161,6 +163,8 @@ function listKeys() {
 function revokeKey(publicKey) {
   return api.revokeKey(publicKey).then(function (answer) {
     if (publicKey === devicePublicKey()) wx.removeStorageSync(KEY_STORE);
+    var proxy = storedKey(PROXY_KEY_STORE);
+    if (proxy && publicKey === proxy.publicKey) wx.removeStorageSync(PROXY_KEY_STORE);
     return answer;
   });
 }

@@ -276,3 +276,28 @@ test('the QR code the delegate\'s phone draws reads back as the key text (jsQR, 
   assert.equal(read.data, 'linli-proxy-key:' + key);
   assert.equal(L.parseProxyKeyText(read.data), key);
 });
+
+test('the keys page marks this phone\'s proxy key (not a lost phone\'s), and revoking it forgets it here', async () => {
+  const wx = installWx();
+  const log = new FakeLog('v5-abcdef01', { protocol: 'linli-vote/1.1' });
+  const { state } = standard(wx, { log });
+  state.proxyKeys = [];
+  wx.__route('POST', '/api/v1/me/proxy-keys', ({ body }) => {
+    state.proxyKeys.push(body.public_key);
+    return ok({ public_key: body.public_key, created_at: '2026-11-27T08:00:00Z', revoked_at: null }, 201);
+  });
+  wx.__route('GET', '/api/v1/me/keys', () => ok({ items: state.proxyKeys.map((k) => ({ public_key: k, created_at: '2026-11-27T08:00:00Z', revoked_at: state.revoked === k ? '2026-11-27T09:00:00Z' : null })) }));
+  wx.__route('DELETE', /^\/api\/v1\/me\/keys\/(.+)$/, ({ match }) => {
+    state.revoked = decodeURIComponent(match[1]);
+    return ok({ public_key: state.revoked, revoked_at: '2026-11-27T09:00:00Z', entries: [] });
+  });
+  const key = await voteClient.ensureProxyKey();
+  const comp = await openPage('pages/votes/keys');
+  assert.match(text(comp, '.key-item'), /本机代理人密钥/);
+  assert.equal(comp.querySelector('.key-mine'), undefined);
+  assert.equal(text(comp, '.key-revoke'), '撤销代理人密钥');
+  await tap(comp, '.key-revoke');
+  assert.match(wx.__calls.modal[wx.__calls.modal.length - 1].content, /委托失效/);
+  assert.equal(state.revoked, key.publicKey);
+  assert.equal(voteClient.proxyKey(), null, 'forgotten on this phone: a new one is made next time');
+});
