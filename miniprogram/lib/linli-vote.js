@@ -931,7 +931,8 @@ function withCos(out, cos) {
 }
 
 function result(status, head, problems) {
-  return { ok: status !== 'rejected' && status !== 'split', status: status, head: head, problems: problems, evidence: null };
+  return { ok: status !== 'rejected' && status !== 'split', status: status, head: head, problems: problems, evidence: null,
+    cosigned: [], quorum: null, quorumMet: false };
 }
 
 /**
