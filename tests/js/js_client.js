@@ -2,7 +2,8 @@
 // Runs the mini-program's library for tests/js/test_cross.py: reads one JSON request on stdin,
 // writes one JSON answer on stdout.
 //   {"sign": [{seed_hex, vote_id, right_id, choice, nonce_hex, signed_at}]} → {"sign": [{public_key, envelope}]}
-//   {"heads": {server_key, steps: [{head, proof}]}} → {"heads": [{status, ok, problems, evidence}]}
+//   {"heads": {server_key, definition?, steps: [{head (or a tree-head view with cosignatures), proof}]}}
+//     → {"heads": [{status, ok, problems, evidence}]}
 //   {"delegate": [{kind, seed_hex, vote_id, right_id, delegate_key, nonce_hex, signed_at}]} → {"delegate": [envelope]}
 //   {"cosigned": {definition, checks: [{head, cosignatures}]}} → {"cosigned": [{ok, cosigned, missing, problems}]}
 const path = require('path');
@@ -44,7 +45,8 @@ process.stdin.on('end', () => {
     const data = new Map();
     const memory = new L.HeadMemory({ get: (k) => data.get(k), set: (k, v) => data.set(k, v) });
     answer.heads = request.heads.steps.map((step) => {
-      const r = memory.update(step.head, { serverKey: request.heads.server_key, proof: step.proof === null ? undefined : step.proof });
+      const r = memory.update(step.head, { serverKey: request.heads.server_key, proof: step.proof === null ? undefined : step.proof,
+        definition: request.heads.definition });
       return { status: r.status, ok: r.ok, problems: r.problems.map((p) => p.code), evidence: r.evidence };
     });
   }

@@ -19,7 +19,7 @@ from voting.checks import verify_bundle
 
 from voting import PROTOCOL_1_1
 from voting.delegations import REVOCATION, make_delegation_entry, sign_delegation, validate_envelope_form
-from voting.witnesses import make_cosignature
+from voting.witnesses import conflicts, cosignature_problem, make_cosignature
 
 from .support import run_js
 
@@ -197,3 +197,46 @@ def test_cosignatures_made_in_python_verify_in_javascript():
     assert answers[1]["ok"] is False and answers[1]["problems"] == ["quorum_missing"]
     assert answers[2]["ok"] is False and answers[2]["each"] == [True, True, False]
     assert answers[2]["problems"] == ["cosignature_forged"]
+
+
+def test_javascript_head_memory_catches_co_signed_heads_of_two_logs_and_voting_agrees():
+    rng_seed = os.urandom(8)
+    server = generate_key()
+    witness_keys = [generate_key() for _ in range(4)]
+
+    def build(divergent: str) -> VoteBuilder:
+        rng = random.Random(rng_seed)
+        builder = VoteBuilder(make_rights([9000 + i for i in range(10)]), vote_id="v-cross-cosplit", server_key=server,
+                              key_factory=fast_key_factory(int.from_bytes(rng_seed[:4], "big")), protocol=PROTOCOL_1_1,
+                              witnesses=[(f"w-{i}", f"见证人{i}", k) for i, k in enumerate(witness_keys)], witness_quorum=2)
+        for item in builder.roll:
+            option = "approve" if len(builder.entries) < 5 else divergent
+            builder.cast(item["right_id"], {"option": option}, nonce=b64u_nonce(rng))
+        return builder
+
+    a, b = build("approve"), build("reject")
+    trees = {"A": MerkleTree(a.hashes), "B": MerkleTree(b.hashes)}
+    who = {"A": ("w-0", "w-1"), "B": ("w-2", "w-3")}
+
+    def view(log: str, size: int) -> dict:
+        root = trees[log].root(size)
+        head = make_tree_head(server, "v-cross-cosplit", size, root, "2025-03-02T00:00:00Z")
+        cosigs = [make_cosignature(witness_keys[int(w[-1])], "v-cross-cosplit", size, root, w, "2025-03-02T00:01:00Z")
+                  for w in who[log]]
+        return {"tree_head": head, "cosignatures": cosigs, "witness_quorum": 2, "cosigned": True}
+
+    steps = [{"head": view("A", 6), "proof": None},
+             {"head": view("A", 8), "proof": [p.hex() for p in trees["A"].consistency_proof(6, 8)]},
+             {"head": view("B", 8), "proof": None}]
+    answers = run_js(CLIENT, {"heads": {"server_key": pub(server), "definition": a.definition, "steps": steps}})["heads"]
+    assert [x["status"] for x in answers] == ["first", "newer", "split"], answers
+    evidence = answers[2]["evidence"]
+    assert evidence["type"] == "linli-vote/1.1 split view" and evidence["reason"] == "same_size_different_root"
+    keys = parse_definition(a.definition).witness_keys
+    cosigs = evidence["first_cosignatures"] + evidence["second_cosignatures"]
+    assert sorted(c["witness"] for c in cosigs) == ["w-0", "w-1", "w-2", "w-3"]
+    for c in cosigs:
+        assert cosignature_problem(c, "v-cross-cosplit", keys) is None  # every co-signature in the evidence is valid
+    # voting/'s own check 13 finds the equivocation among them, whichever log is the real one.
+    for log in ("A", "B"):
+        assert conflicts(cosigs, lambda m, log=log: trees[log].root(m).hex()), log
