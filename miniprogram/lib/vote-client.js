@@ -402,7 +402,8 @@ function recheck(vid) {
     }).then(function (seen) {
       latestResult = seen;
       var newest = records.length ? records[records.length - 1] : null;
-      return newest && results.every(function (r) { return r.ok; }) ? witnessCheck(vid, definition, newest.receipt) : null;
+      // The witnesses' answer is extra: a failure to fetch it leaves the re-check as it was (witnessed null).
+      return newest && results.every(function (r) { return r.ok; }) ? witnessCheck(vid, definition, newest.receipt).catch(function () { return null; }) : null;
     }).then(function (w) {
       witnessed = w;
       var latestProblems = latestResult.problems.concat(w && w.status === 'invalid' ? w.problems : []);
