@@ -65,12 +65,19 @@ module.exports = {
   vote: function (vid) { return get('/api/v1/votes/' + enc(vid)); },
   myRights: function (vid) { return get('/api/v1/votes/' + enc(vid) + '/my-rights'); },
   castBallot: function (vid, envelope) { return post('/api/v1/votes/' + enc(vid) + '/ballots', envelope); },
-  treeHead: function (vid) { return get('/api/v1/votes/' + enc(vid) + '/tree-head'); },
+  treeHead: function (vid, cosigned) { return get('/api/v1/votes/' + enc(vid) + '/tree-head', cosigned ? { cosigned: 'true' } : undefined); },
   consistency: function (vid, first, second) { return get('/api/v1/votes/' + enc(vid) + '/proofs/consistency', { first: first, second: second }); },
   tally: function (vid) { return get('/api/v1/votes/' + enc(vid) + '/tally'); },
   registerKey: function (publicKey) { return post('/api/v1/me/keys', { public_key: publicKey }); },
   myKeys: function () { return get('/api/v1/me/keys', { per_page: 50 }); },
   revokeKey: function (publicKey) { return del('/api/v1/me/keys/' + enc(publicKey)); },
+
+  // proxies (linli-vote/1.1)
+  delegations: function (vid) { return get('/api/v1/votes/' + enc(vid) + '/delegations'); },
+  delegate: function (vid, envelope) { return post('/api/v1/votes/' + enc(vid) + '/delegations', envelope); },
+  revokeDelegation: function (vid, envelope) { return post('/api/v1/votes/' + enc(vid) + '/delegation-revocations', envelope); },
+  myProxies: function () { return get('/api/v1/me/proxies'); },
+  registerProxyKey: function (publicKey) { return post('/api/v1/me/proxy-keys', { public_key: publicKey }); },
 
   // tickets
   tickets: function (cid, query) { return get(community(cid) + '/tickets', query); },

@@ -1,5 +1,7 @@
 /**
- * linli-vote/1 client library for the Linli mini-program (docs/protocol.md is normative).
+ * linli-vote/1 and linli-vote/1.1 client library for the Linli mini-program (docs/protocol.md is normative).
+ * The 1.1 parts — witnesses' co-signatures and proxies' delegations — are in lib/linli-vote-witness.js,
+ * loaded here with this file's helpers and re-exported: users require this file only.
  *
  * Plain ES2017 CommonJS, pure functions, no `wx` and no randomness inside: the page hands in the
  * 32 random bytes of a key seed and the 16 of a nonce (from wx.getRandomValues), and a storage
@@ -16,6 +18,7 @@ var nacl = require('tweetnacl');
 var sha256 = require('js-sha256').sha256;
 
 var PROTOCOL = 'linli-vote/1';
+var PROTOCOL_1_1 = 'linli-vote/1.1';
 var MAX_SAFE_INT = 9007199254740991; // 2^53 - 1, the protocol's integer bound (voting/canonical.py)
 var OPTIONS = ['approve', 'reject', 'abstain'];
 
@@ -629,6 +632,16 @@ var PROBLEMS = {
   entry_not_ballot: '日志条目不是签名选票',
   entry_not_this_ballot: '日志记录的选票与本机签署的不同',
   envelope_invalid: '本机保存的选票信封格式无效',
+  entry_not_delegation: '日志条目不是本机签署的那种委托书',
+  definition_witnesses_invalid: '表决定义中的见证人名单无效',
+  definition_missing: '缺少表决定义，无法核对见证人联署',
+  cosignature_malformed: '见证人联署格式不正确',
+  cosignature_other_vote: '见证人联署不属于本次表决',
+  cosignature_unknown_witness: '联署者不是表决定义中的见证人',
+  cosignature_forged: '见证人联署的签名与见证人公钥不符',
+  cosignature_other_head: '见证人联署的不是这个树头',
+  cosignature_repeated: '同一见证人的联署重复出现',
+  quorum_missing: '联署的见证人不足法定数',
   proof_missing: '缺少一致性证明',
   server_key_changed: '服务器公钥与本机记住的不同',
   stored_head_invalid: '本机记住的树头已损坏，改记新树头',
@@ -673,20 +686,26 @@ function verifyTreeHead(head, serverKey, voteId) {
 // --- receipts --------------------------------------------------------------------------------------
 
 /**
- * Check a receipt the server returned for a ballot this phone signed.
+ * Check a receipt the server returned for an envelope this phone signed: a ballot (the owner's, or
+ * a proxy's signed with the delegate key — the same form), or [1.1] a delegation or its revocation.
  * options: {serverKey: the vote's pinned server key (definition.server_key), envelope: the
- * envelope this phone sent}. Returns {ok, problems: [{code, message}]}: ok iff the tree head is
- * signed by serverKey and is for the ballot's vote, the inclusion proof puts leaf_hash at
- * leaf_index in that tree, and the receipt's `entry` is the log entry of exactly this envelope
- * whose leaf hash is leaf_hash.
+ * envelope this phone sent, definition: optional entry 0 — then serverKey defaults to its
+ * server_key, the receipt must be of its vote and a delegation needs a linli-vote/1.1 vote}.
+ * Returns {ok, problems: [{code, message}]}: ok iff the tree head is signed by serverKey and is for
+ * the envelope's vote, the inclusion proof puts leaf_hash at leaf_index in that tree, and the
+ * receipt's `entry` is the log entry (of the envelope's kind) of exactly this envelope whose leaf
+ * hash is leaf_hash. Receipts have the same form in linli-vote/1 and 1.1.
  */
 function checkReceipt(receipt, options) {
   var opts = options || {};
-  var serverKey = opts.serverKey;
+  var definition = isPlainObject(opts.definition) ? opts.definition : null;
+  var serverKey = opts.serverKey !== undefined ? opts.serverKey : definition ? definition.server_key : undefined;
   var envelope = opts.envelope;
   var problems = [];
   if (!isPublicKey(serverKey)) problems.push(problem('server_key_invalid'));
-  var envelopeOk = envelopeFormOk(envelope);
+  // The phone's envelope: a ballot (its owner's or, with 1.1, a proxy's), or a delegation or its revocation.
+  var kind = W.delegationKind(envelope) || 'ballot';
+  var envelopeOk = kind === 'ballot' ? envelopeFormOk(envelope, definition) : W._delegationFormOk(envelope, definition);
   if (!envelopeOk) problems.push(problem('envelope_invalid'));
   if (!isPlainObject(receipt)) {
     problems.push(problem('receipt_malformed', 'not an object'));
@@ -704,7 +723,7 @@ function checkReceipt(receipt, options) {
     problems.push(problem('receipt_malformed', shape));
     return { ok: false, problems: problems };
   }
-  var voteId = envelopeOk ? envelope.ballot.vote_id : receipt.vote_id;
+  var voteId = definition ? definition.vote_id : envelopeOk ? envelope[kind].vote_id : receipt.vote_id;
   if (receipt.vote_id !== voteId) problems.push(problem('receipt_other_vote', receipt.vote_id + ' ≠ ' + voteId));
 
   var head = receipt.tree_head;
@@ -727,8 +746,8 @@ function checkReceipt(receipt, options) {
       problems.push(problem('entry_malformed', e.message));
     }
     if (entryHash !== null && entryHash !== receipt.leaf_hash) problems.push(problem('entry_hash_mismatch'));
-    if (keyProblem(entry, BALLOT_ENTRY_KEYS, 'entry') || entry.type !== 'ballot' || !isTime(entry.received_at)) {
-      problems.push(problem('entry_not_ballot'));
+    if (keyProblem(entry, BALLOT_ENTRY_KEYS, 'entry') || entry.type !== kind || !isTime(entry.received_at)) {
+      problems.push(problem(kind === 'ballot' ? 'entry_not_ballot' : 'entry_not_delegation'));
     } else if (envelopeOk && !sameCanonical(entry.envelope, envelope)) {
       problems.push(problem('entry_not_this_ballot'));
     }
@@ -750,6 +769,7 @@ var SPLIT_TEXT = {
   same_size_different_root: '服务器签署了两个条目数相同而根哈希不同的树头，只追加的日志不会这样：它给不同的人看了不同的日志（分叉视图）或改写了记录。',
   consistency_proof_fails: '服务器签署了两个树头，却证明不了小的日志是大的日志的前缀：它可能改写或删除了记录，或给不同的人看了不同的日志（分叉视图）。'
 };
+var COSIGNED_SPLIT_TEXT = '见证人联署了其中的树头：见证人看到的日志也不一致。';
 var SPLIT_TAIL = '两个树头都有服务器签名，任何人可用表决定义中的服务器公钥核验。请保存并转交业主委员会或街道办。';
 
 /**
@@ -810,38 +830,67 @@ class HeadMemory {
    */
   update(head, options) {
     var opts = options || {};
-    var serverKey = opts.serverKey;
-    var voteId = opts.voteId !== undefined ? opts.voteId : isPlainObject(head) ? head.vote_id : undefined;
-    var problems = treeHeadProblems(head, serverKey, voteId);
+    var definition = isPlainObject(opts.definition) ? opts.definition : null;
+    var cosignatures = opts.cosignatures;
+    if (isPlainObject(head) && hasOwn(head, 'tree_head')) { // GET …/tree-head: {tree_head, cosignatures, …}
+      cosignatures = head.cosignatures;
+      head = head.tree_head;
+    }
+    var serverKey = opts.serverKey !== undefined ? opts.serverKey : definition ? definition.server_key : undefined;
+    var voteId = opts.voteId !== undefined ? opts.voteId : definition ? definition.vote_id : isPlainObject(head) ? head.vote_id : undefined;
+    var withCosigs = cosignatures !== undefined && cosignatures !== null;
+    var problems = withCosigs && !definition ? [problem('definition_missing')] : treeHeadProblems(head, serverKey, voteId);
     if (!problems.length && !isId(voteId)) problems = [problem('head_malformed', 'no vote id')];
     if (!problems.length && head.size === 0 && head.root !== EMPTY_ROOT) problems = [problem('head_malformed', 'size 0, root not empty')];
     var record = isId(voteId) ? this.remembered(voteId) : null;
     var old = record ? record.head : null;
     if (problems.length) return result('rejected', old, problems);
+    var cos = null;
+    if (withCosigs) {
+      cos = W.checkCosignedHead(head, cosignatures, definition, serverKey);
+      var broken = cos.problems.filter(function (p) { return p.code !== 'quorum_missing'; });
+      if (broken.length) return result('rejected', old, broken);
+    }
+    var cosigs = cos ? cosignatures.slice() : [];
     if (record && record.server_key !== serverKey) return result('rejected', old, [problem('server_key_changed')]);
-    if (!record) return this._remember(voteId, serverKey, head, 'first', []);
+    if (!record) return withCos(this._remember(voteId, serverKey, head, cosigs, 'first', []), cos);
+    var oldCosigs = Array.isArray(record.cosignatures) ? record.cosignatures : [];
     var proof = opts.proof;
     var reason = null;
     if (old.size === head.size) {
-      if (old.root === head.root) return result('same', old, []);
+      if (old.root === head.root) {
+        var more = cosigs.filter(function (c) { return !oldCosigs.some(function (o) { return o.witness === c.witness; }); });
+        if (more.length) this._remember(voteId, serverKey, old, oldCosigs.concat(more), 'same', []);
+        return withCos(result('same', old, []), cos);
+      }
       reason = 'same_size_different_root';
       proof = null;
     } else if (!Array.isArray(proof)) {
-      return result('rejected', old, [problem('proof_missing')]);
+      return withCos(result('rejected', old, [problem('proof_missing')]), cos);
     }
-    var small = old.size < head.size ? old : head;
-    var large = small === old ? head : old;
+    var newIsLarger = old.size < head.size;
+    var small = newIsLarger ? old : head;
+    var large = newIsLarger ? head : old;
     if (!reason && small.size > 0 && !verifyConsistency(small.size, large.size, small.root, large.root, proof)) {
       reason = 'consistency_proof_fails';
     }
     // The remembered head was verified when it was stored; only evidence re-checks it (storage can rot).
-    if (reason && !verifyTreeHead(old, serverKey, voteId)) return this._remember(voteId, serverKey, head, 'first', [problem('stored_head_invalid')]);
-    if (reason) return this._split(reason, { vote_id: voteId, server_key: serverKey, first: small, second: large, proof: proof }, old);
-    return large === head ? this._remember(voteId, serverKey, head, 'newer', []) : result('older', old, []);
+    if (reason && !verifyTreeHead(old, serverKey, voteId)) return withCos(this._remember(voteId, serverKey, head, cosigs, 'first', [problem('stored_head_invalid')]), cos);
+    if (reason) {
+      // Co-signatures go into the evidence only if they still verify (storage can rot here too).
+      var keptOld = definition ? oldCosigs.filter(function (c) { return W.verifyCosignature(c, definition) && c.size === old.size && c.root === old.root; }) : [];
+      return withCos(this._split(reason, {
+        vote_id: voteId, server_key: serverKey, first: small, second: large, proof: proof, definition: definition,
+        firstCosigs: newIsLarger ? keptOld : cosigs, secondCosigs: newIsLarger ? cosigs : keptOld
+      }, old), cos);
+    }
+    return withCos(newIsLarger ? this._remember(voteId, serverKey, head, cosigs, 'newer', []) : result('older', old, []), cos);
   }
 
-  _remember(voteId, serverKey, head, status, notes) {
-    this._write('head/' + voteId, { head: head, server_key: serverKey });
+  _remember(voteId, serverKey, head, cosignatures, status, notes) {
+    var record = { head: head, server_key: serverKey };
+    if (cosignatures.length) record.cosignatures = cosignatures;
+    this._write('head/' + voteId, record);
     return result(status, head, notes);
   }
 
@@ -856,6 +905,16 @@ class HeadMemory {
       consistency_proof: s.proof ? s.proof.slice() : null,
       explanation: SPLIT_TEXT[reason] + SPLIT_TAIL
     };
+    if (s.firstCosigs.length || s.secondCosigs.length) {
+      // [1.1] Heads the witnesses co-signed: the evidence carries their co-signatures and the
+      // definition's witness list, so it proves that witnesses were shown different logs too.
+      evidence.type = PROTOCOL_1_1 + ' split view';
+      evidence.witnesses = W.witnessesOf(s.definition).witnesses;
+      evidence.witness_quorum = s.definition.witness_quorum;
+      evidence.first_cosignatures = s.firstCosigs;
+      evidence.second_cosignatures = s.secondCosigs;
+      evidence.explanation = SPLIT_TEXT[reason] + COSIGNED_SPLIT_TEXT + SPLIT_TAIL;
+    }
     if (!this._read('split/' + s.vote_id)) this._write('split/' + s.vote_id, evidence);
     var out = result('split', remembered, [problem(reason === 'same_size_different_root' ? 'split_same_size' : 'split_inconsistent')]);
     out.evidence = evidence;
@@ -863,8 +922,17 @@ class HeadMemory {
   }
 }
 
+// [1.1] The co-signature check of a head shown to HeadMemory, on its result.
+function withCos(out, cos) {
+  out.cosigned = cos ? cos.cosigned : [];
+  out.quorum = cos ? cos.quorum : null;
+  out.quorumMet = !!cos && cos.ok;
+  return out;
+}
+
 function result(status, head, problems) {
-  return { ok: status !== 'rejected' && status !== 'split', status: status, head: head, problems: problems, evidence: null };
+  return { ok: status !== 'rejected' && status !== 'split', status: status, head: head, problems: problems, evidence: null,
+    cosigned: [], quorum: null, quorumMet: false };
 }
 
 /**
@@ -873,12 +941,28 @@ function result(status, head, problems) {
  * same size with different roots, or the given consistency proof fails between them.
  */
 var EVIDENCE_KEYS = ['type', 'vote_id', 'server_key', 'reason', 'first_tree_head', 'second_tree_head', 'consistency_proof', 'explanation'];
+var COSIGNED_EVIDENCE_KEYS = EVIDENCE_KEYS.concat(['witnesses', 'witness_quorum', 'first_cosignatures', 'second_cosignatures']);
 
 function checkSplitEvidence(evidence) {
-  if (keyProblem(evidence, EVIDENCE_KEYS, 'evidence') || evidence.type !== PROTOCOL + ' split view') return false;
+  var cosigned = isPlainObject(evidence) && evidence.type === PROTOCOL_1_1 + ' split view';
+  if (keyProblem(evidence, cosigned ? COSIGNED_EVIDENCE_KEYS : EVIDENCE_KEYS, 'evidence')) return false;
+  if (!cosigned && evidence.type !== PROTOCOL + ' split view') return false;
   var a = evidence.first_tree_head;
   var b = evidence.second_tree_head;
   if (!verifyTreeHead(a, evidence.server_key, evidence.vote_id) || !verifyTreeHead(b, evidence.server_key, evidence.vote_id)) return false;
+  if (cosigned) {
+    // The witnesses as a definition names them; every co-signature valid and of its own head.
+    var definition = { protocol: PROTOCOL_1_1, vote_id: evidence.vote_id, server_key: evidence.server_key,
+      witnesses: evidence.witnesses, witness_quorum: evidence.witness_quorum };
+    if (!W.witnessesOf(definition).ok) return false;
+    var pairs = [[a, evidence.first_cosignatures], [b, evidence.second_cosignatures]];
+    for (var i = 0; i < 2; i++) {
+      if (!Array.isArray(pairs[i][1])) return false;
+      var check = W.checkCosignedHead(pairs[i][0], pairs[i][1], definition);
+      if (check.problems.some(function (p) { return p.code !== 'quorum_missing'; })) return false;
+    }
+    if (!evidence.first_cosignatures.length && !evidence.second_cosignatures.length) return false;
+  }
   if (evidence.reason === 'same_size_different_root') return a.size === b.size && a.root !== b.root;
   if (evidence.reason !== 'consistency_proof_fails' || !Array.isArray(evidence.consistency_proof)) return false;
   if (!(a.size < b.size)) return false;
@@ -887,6 +971,7 @@ function checkSplitEvidence(evidence) {
 
 module.exports = {
   PROTOCOL: PROTOCOL,
+  PROTOCOL_1_1: PROTOCOL_1_1,
   MAX_SAFE_INT: MAX_SAFE_INT,
   EMPTY_ROOT: EMPTY_ROOT,
   PROBLEMS: PROBLEMS,
@@ -923,5 +1008,19 @@ module.exports = {
   verifyTreeHead: verifyTreeHead,
   checkReceipt: checkReceipt,
   HeadMemory: HeadMemory,
-  checkSplitEvidence: checkSplitEvidence
+  checkSplitEvidence: checkSplitEvidence,
+  // helpers lent to lib/linli-vote-witness.js (not part of the API)
+  _hasOwn: hasOwn,
+  _isPlainObject: isPlainObject,
+  _isSafeInt: isSafeInt,
+  _keyProblem: keyProblem,
+  _problem: problem,
+  _toBytes: toBytes,
+  _sign: function (message, secretKey) { return nacl.sign.detached(message, secretKey); }
 };
+
+// [1.1] witnesses and proxies: built on the exports above, re-exported here.
+var W = require('./linli-vote-witness.js')(module.exports);
+Object.keys(W).forEach(function (name) {
+  module.exports[name] = W[name];
+});

@@ -30,7 +30,10 @@ function standard(wx, options) {
   }));
   wx.__route('GET', '/api/v1/notifications/templates', () => ok({ templates: state.templates }));
   wx.__route('GET', '/api/v1/votes/5', () => ok(vote(log, opts.vote)));
-  wx.__route('GET', '/api/v1/votes/5/tree-head', () => ok(log.head()));
+  wx.__route('GET', '/api/v1/votes/5/tree-head', ({ query }) => {
+    const view = log.view(query.cosigned === 'true');
+    return view ? ok(view) : refuse(409, 'no_cosigned_head', '还没有见证人联署的树头');
+  });
   wx.__route('GET', '/api/v1/votes/5/proofs/consistency', ({ query }) => {
     const first = Number(query.first);
     const second = Number(query.second);

@@ -120,7 +120,7 @@ test('every shipped file parses as ES2017 and uses nothing newer', () => {
     assert.ok(scanned.includes(must), must + ' is scanned');
   }
   assert.ok(scanned.filter((f) => f.startsWith('pages/')).length >= 20, 'every page');
-  assert.deepEqual(DEPENDENCIES, ['crypto', 'js-sha256', 'tweetnacl'], 'nothing else at run time (crypto: the local shim package)');
+  assert.deepEqual(DEPENDENCIES, ['crypto', 'js-sha256', 'qrcode-generator', 'tweetnacl'], 'nothing else at run time (crypto: the local shim package; qrcode-generator: lib/qr.js)');
 });
 
 test('the guard itself catches what it must', () => {
@@ -132,11 +132,12 @@ test('the guard itself catches what it must', () => {
     '/(?<y>a)/', 'try {} catch {}']) assert.throws(() => acorn.parse(src, { ecmaVersion: 2017 }), SyntaxError, src);
 });
 
-test('outside requires: only the guarded Node fallbacks of the two dependencies', () => {
+test('outside requires: the guarded Node fallbacks of the two dependencies, and the QR code maker', () => {
   const outside = {};
   for (const [, { owner, outside: specs }] of shippedFiles()) for (const s of specs) (outside[owner] = outside[owner] || new Set()).add(s);
   const plain = Object.fromEntries(Object.entries(outside).map(([k, v]) => [k, [...v].sort()]));
-  assert.deepEqual(plain, { lib: ['js-sha256', 'tweetnacl'], 'js-sha256': ['buffer', 'crypto'], tweetnacl: ['crypto'] });
+  assert.deepEqual(plain, { lib: ['js-sha256', 'tweetnacl'], app: ['qrcode-generator'], 'js-sha256': ['buffer', 'crypto'], tweetnacl: ['crypto'] });
+  // qrcode-generator: lib/qr.js only (the proxy key's QR code), never the protocol library.
   // crypto: answered by the packed shim package in WeChat; the app's own files require only relative paths.
 });
 

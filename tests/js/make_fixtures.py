@@ -27,7 +27,13 @@ from voting.canonical import CanonicalError, b64u_decode, b64u_encode, canonical
 from voting.entries import make_receipt, make_tree_head, tree_head_problem  # noqa: E402
 from voting.keys import public_key_b64u, sign_bytes, verify_object  # noqa: E402
 from voting.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion  # noqa: E402
-from tests.voting.simulate import VoteBuilder, b64u_nonce, example_vote, fast_key_factory, make_rights, pub  # noqa: E402
+from tests.voting.simulate import (VoteBuilder, b64u_nonce, example_vote, example_vote_1_1, fast_key_factory,  # noqa: E402
+                                   make_rights, pub)
+from voting import PROTOCOL_1_1  # noqa: E402
+from voting.counting import count_log  # noqa: E402
+from voting.delegations import REVOCATION, make_delegation, sign_delegation  # noqa: E402
+from voting.entries import parse_definition  # noqa: E402
+from voting.witnesses import conflicts, cosignature_problem, make_cosignature  # noqa: E402
 
 FIXTURES = REPO / "miniprogram" / "test" / "fixtures"
 VECTORS = REPO / "tests" / "vectors" / "merkle"
@@ -472,6 +478,149 @@ def _check_scenario(scenario: dict, server_key: str) -> None:
             remembered = head
 
 
+# --- linli-vote/1.1: witnesses and proxies --------------------------------------------------------
+
+
+def _witnessed_vote(vote_id: str, n_witnesses: int = 3, quorum: int = 2, n_rights: int = 8) -> VoteBuilder:
+    names = ["幸福街道办事处", "幸福社区居民委员会", "业委会委员 刘洋", "业委会委员 王芳"]
+    witnesses = [(f"w-{i}", names[i], key(f"witness {i}")) for i in range(n_witnesses)]
+    areas = [8950 + 37 * i for i in range(n_rights)]
+    return VoteBuilder(
+        make_rights(areas), vote_id=vote_id, community_id="c-js", title="见证人与委托投票测试 😀", server_key=SERVER,
+        key_factory=fast_key_factory(int.from_bytes(seed(vote_id)[:4], "big")), protocol=PROTOCOL_1_1,
+        witnesses=witnesses, witness_quorum=quorum,
+    )
+
+
+def witness_fixture() -> dict:
+    """A linli-vote/1.1 vote with three witnesses (quorum 2): co-signatures good and bad, made by voting.witnesses."""
+    rng = random.Random(21)
+    builder = _witnessed_vote("v-js-witness")
+    _cast_all(builder, rng, [{"option": "approve"}, {"option": "reject"}])
+    definition = builder.definition
+    keys = parse_definition(definition).witness_keys
+    size = len(builder.entries)
+    head = builder.receipt(size - 1)["tree_head"]
+    quorum_pair = [builder.cosign("w-0", at=builder.now), builder.cosign("w-1", at=builder.now)]
+    all_three = quorum_pair + [builder.cosign("w-2", at=builder.now)]
+    smaller = builder.receipt(3)["tree_head"]
+    smaller_cosig = builder.cosign("w-0", size=4, at=builder.now)
+    for c in all_three + [smaller_cosig]:
+        assert cosignature_problem(c, builder.vote_id, keys) is None
+    stranger = key("stranger witness")
+    bad = [
+        {"name": "a witness the definition does not name",
+         "cosignature": make_cosignature(stranger, builder.vote_id, size, head["root"], "w-9", builder.now),
+         "code": "cosignature_unknown_witness"},
+        {"name": "w-1's id, signed with another key",
+         "cosignature": make_cosignature(stranger, builder.vote_id, size, head["root"], "w-1", builder.now),
+         "code": "cosignature_forged"},
+        {"name": "w-0's key, signed as w-1",
+         "cosignature": make_cosignature(key("witness 0"), builder.vote_id, size, head["root"], "w-1", builder.now),
+         "code": "cosignature_forged"},
+        {"name": "another vote",
+         "cosignature": make_cosignature(key("witness 0"), "v-js-other", size, head["root"], "w-0", builder.now),
+         "code": "cosignature_other_vote"},
+    ]
+    for b in bad:
+        assert cosignature_problem(b["cosignature"], builder.vote_id, keys) is not None, b["name"]
+    linli_1 = _vote("v-js-witness-1").definition
+    return {
+        "about": "a linli-vote/1.1 vote with three witnesses, quorum 2 (tests.voting.simulate.VoteBuilder); co-signatures "
+                 "by voting.witnesses.make_cosignature; bad ones refused by voting.witnesses.cosignature_problem",
+        "definition": definition, "server_key": pub(SERVER), "linli_1_definition": linli_1,
+        "head": head, "quorum_cosignatures": quorum_pair, "all_cosignatures": all_three,
+        "smaller_head": smaller, "smaller_cosignature": smaller_cosig, "bad": bad,
+    }
+
+
+def delegation_fixture() -> dict:
+    """Delegations, a proxy ballot and a revocation as voting/ makes and counts them, with their receipts."""
+    rng = random.Random(31)
+    builder = _witnessed_vote("v-js-proxy")
+    owner_right = builder.roll[2]["right_id"]
+    owner_key = builder.keys[owner_right][-1]
+    delegate_seed = seed("delegate")
+    delegate = Ed25519PrivateKey.from_private_bytes(delegate_seed)
+    cases = []
+    for kind, signed_at in (("delegation", "2025-03-01T00:00:05Z"), (REVOCATION, "2025-03-01T00:00:09Z")):
+        nonce_bytes = rng.randbytes(16)
+        signed = make_delegation(builder.vote_id, owner_right, pub(delegate), signed_at, b64u_encode(nonce_bytes), kind)
+        envelope = sign_delegation(owner_key, signed)
+        cases.append({"kind": kind, "owner_seed_hex": owner_key.private_bytes_raw().hex(), "vote_id": builder.vote_id,
+                      "right_id": owner_right, "delegate_key": pub(delegate), "nonce_hex": nonce_bytes.hex(),
+                      "signed_at": signed_at, "canonical_hex": canonical(signed).hex(), "envelope": envelope})
+    _cast_all(builder, rng, [{"option": "approve"}])
+    from voting.delegations import make_delegation_entry
+
+    d_index = builder.append(make_delegation_entry(cases[0]["envelope"], builder.tick()))
+    p_index = builder.cast(owner_right, {"option": "reject"}, key=delegate, nonce=b64u_nonce(rng))
+    r_index = builder.append(make_delegation_entry(cases[1]["envelope"], builder.tick()))
+    result = count_log(builder.roll, builder.entries, verify_signatures=True)
+    assert [p for p in result.problems if p.check != "close"] == [], result.problems  # still open: no close entry yet
+    assert result.status[p_index] == "counted", result.status
+    receipts = {}
+    for name, index in (("delegation", d_index), ("proxy_ballot", p_index), ("revocation", r_index)):
+        receipt = builder.receipt(index, len(builder.entries))
+        receipt["entry"] = builder.entries[index]
+        receipts[name] = {"receipt": receipt, "envelope": builder.entries[index]["envelope"]}
+    return {
+        "about": "delegation and revocation envelopes by voting.delegations.sign_delegation (owner's seeded key), entries "
+                 "counted by voting.counting.count_log with a proxy ballot between them; receipts of the three entries",
+        "definition": builder.definition, "server_key": pub(SERVER), "delegate_seed_hex": delegate_seed.hex(),
+        "cases": cases, "receipts": receipts,
+    }
+
+
+def cosigned_split_fixture() -> dict:
+    """Two logs of one vote sharing a prefix, each shown to a disjoint pair of witnesses (four, quorum 2)."""
+    prefix = 6
+
+    def build(divergent):
+        rng = random.Random(41)
+        builder = _witnessed_vote("v-js-cosplit", n_witnesses=4, quorum=2, n_rights=12)
+        for item in builder.roll:
+            choice = {"option": "approve"} if len(builder.entries) < prefix else divergent
+            builder.cast(item["right_id"], choice, nonce=b64u_nonce(rng))
+        return builder
+
+    a, b = build({"option": "approve"}), build({"option": "reject"})
+    assert a.hashes[:prefix] == b.hashes[:prefix] and a.hashes[prefix] != b.hashes[prefix]
+    trees = {"A": MerkleTree(a.hashes), "B": MerkleTree(b.hashes)}
+    witnesses = {"A": ("w-0", "w-1"), "B": ("w-2", "w-3")}
+
+    def view(log, size):
+        root = trees[log].root(size).hex()
+        head = make_tree_head(SERVER, "v-js-cosplit", size, root, f"2025-03-0{1 if log == 'A' else 2}T00:00:{size:02d}Z")
+        cosigs = [make_cosignature(key(f"witness {w[-1]}"), "v-js-cosplit", size, root, w, head["timestamp"])
+                  for w in witnesses[log]]
+        return {"tree_head": head, "cosignatures": cosigs, "witness_quorum": 2, "cosigned": True}
+
+    def proof(log, first, second):
+        return [p.hex() for p in trees[log].consistency_proof(first, second)]
+
+    steps_same = [{"view": view("A", 9), "proof": None, "expect": "first"},
+                  {"view": view("B", 9), "proof": None, "expect": "split"}]
+    steps_larger = [{"view": view("A", 9), "proof": None, "expect": "first"},
+                    {"view": view("B", 12), "proof": proof("B", 9, 12), "expect": "split"}]
+    steps_honest = [{"view": view("A", 7), "proof": None, "expect": "first"},
+                    {"view": view("A", 12), "proof": proof("A", 7, 12), "expect": "newer"}]
+    # voting/'s own verdict (check 13): each pair of co-signed heads conflicts, judged against the log B really is.
+    def prefix_root(m):
+        return trees["B"].root(m).hex() if m <= len(b.hashes) else None
+
+    for pair in (steps_same, steps_larger):
+        assert conflicts(pair[0]["view"]["cosignatures"] + pair[1]["view"]["cosignatures"], prefix_root), pair
+    assert not conflicts(steps_honest[0]["view"]["cosignatures"] + steps_honest[1]["view"]["cosignatures"],
+                         lambda m: trees["A"].root(m).hex())
+    return {"about": "two logs sharing a 6-entry prefix, log A co-signed by w-0 and w-1, log B by w-2 and w-3 "
+                     "(voting.witnesses.conflicts finds the equivocation)",
+            "definition": a.definition, "server_key": pub(SERVER),
+            "scenarios": [{"name": "same size, different root, both co-signed", "steps": steps_same},
+                          {"name": "a larger co-signed head of the other log", "steps": steps_larger},
+                          {"name": "the honest log, co-signed as it grows", "steps": steps_honest}]}
+
+
 # --- all ------------------------------------------------------------------------------------------
 
 
@@ -487,6 +636,9 @@ def build_fixtures() -> dict[str, str]:
         "heads.json": dump(heads_fixture()),
         "receipts.json": dump(receipts_fixture()),
         "fork.json": dump(fork_fixture()),
+        "witness.json": dump(witness_fixture()),
+        "delegation.json": dump(delegation_fixture()),
+        "cosigned_split.json": dump(cosigned_split_fixture()),
     }
 
 

@@ -10,6 +10,7 @@ Component({
     onLoad: function () {},
     goMyFlat: function () { page.go('/pages/login/index'); },
     goKeys: function () { page.go('/pages/votes/keys'); },
+    goProxyKey: function () { page.go('/pages/votes/proxy-key'); },
     goSessions: function () { page.go('/pages/console/sessions'); },
     goTickets: function () { wx.switchTab({ url: '/pages/tickets/index' }); },
     /** 扫码登录管理后台: only a QR whose text starts with linli-console-login: is accepted. */

@@ -19,7 +19,7 @@ Component({
             hasLocal: !!voteClient.devicePublicKey() && keys.some(function (k) { return k.mine && !k.revoked; }),
             keys: keys.map(function (k) {
               return {
-                publicKey: k.public_key, short: k.public_key.slice(0, 8) + '…' + k.public_key.slice(-6), mine: k.mine, revoked: k.revoked,
+                publicKey: k.public_key, short: k.public_key.slice(0, 8) + '…' + k.public_key.slice(-6), mine: k.mine, proxy: k.proxy, revoked: k.revoked,
                 created: format.time(k.created_at), revokedAt: format.time(k.revoked_at)
               };
             })
@@ -42,7 +42,9 @@ Component({
       var self = this;
       var key = e.currentTarget.dataset.key;
       var mine = key === voteClient.devicePublicKey();
-      var text = mine ? '撤销后本机需要生成新密钥才能投票。' : '撤销后这把密钥（如丢失的手机上的）不能再投票；已投的票不受影响。';
+      var proxy = this.data.keys.some(function (k) { return k.publicKey === key && k.proxy; });
+      var text = mine ? '撤销后本机需要生成新密钥才能投票。'
+        : proxy ? '撤销后业主对这把代理人密钥的委托失效，需要重新委托新密钥。' : '撤销后这把密钥（如丢失的手机上的）不能再投票；已投的票不受影响。';
       return page.confirm('撤销密钥', text).then(function (yes) {
         if (!yes) return null;
         return voteClient.revokeKey(key).then(function () {
