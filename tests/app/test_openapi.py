@@ -236,3 +236,19 @@ def test_the_test_client_refuses_an_answer_the_spec_does_not_allow(app, client):
                 envelope, status=404, mimetype="application/json"))
         contract.check("GET", "/api/v1/health", app.response_class('{"status": "ok"}', mimetype="application/json"))
     del contract.violations[seen:]
+
+
+def test_the_ballot_is_documented_completely_in_the_spec(client):
+    """A client can be written from the spec alone: the signed ballot's fields, both choice shapes,
+    the nonce and time formats, and what is signed."""
+    schemas = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    ballot_ref = schemas["EnvelopeArgs"]["properties"]["ballot"]["allOf"][0]["$ref"]
+    ballot = schemas[ballot_ref.rsplit("/", 1)[1]]
+    assert set(ballot["required"]) == {"type", "vote_id", "right_id", "choice", "nonce", "signed_at"}
+    assert ballot["additionalProperties"] is False and "canonical JSON" in ballot["description"]
+    assert {c["$ref"].rsplit("/", 1)[1] for c in ballot["properties"]["choice"]["oneOf"]} == {
+        "ResolutionChoice", "ElectionChoice"}
+    assert schemas["ResolutionChoice"]["properties"]["option"]["enum"] == ["approve", "reject", "abstain"]
+    assert schemas["ElectionChoice"]["properties"]["approve"]["uniqueItems"] is True
+    assert ballot["properties"]["nonce"]["pattern"] == "^[A-Za-z0-9_-]{22}$"
+    assert ballot["properties"]["signed_at"].get("pattern") or ballot["properties"]["signed_at"].get("format")
