@@ -175,8 +175,8 @@ def import_orders(actor, filename, data, now=None):
     existing = set()
     for chunk in range(0, len(wanted), 500):
         keys = wanted[chunk:chunk + 500]
-        existing |= set(db.session.execute(db.select(Ticket.channel, Ticket.external_id).where(
-            Ticket.external_id.in_([k[1] for k in keys]))).tuples())
+        existing |= {tuple(row) for row in db.session.execute(db.select(Ticket.channel, Ticket.external_id).where(
+            Ticket.external_id.in_([k[1] for k in keys])))}
     staff_of = {}
     for (number, row), key in zip(rows, wanted):
         reason, moment = None, parse_local_time(row.get("time"))
