@@ -479,15 +479,16 @@ class RollRightStatusSchema(ma.Schema):
     voted = ma.fields.Boolean(required=True, metadata={"description": "has a signed or paper ballot"})
 
 
-@blp.route("/votes/<int:vid>/turnout", methods=["GET"])
+@blp.route("/votes/<vote:vid>/turnout", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.response(200, TurnoutSchema)
 def turnout(vid):
-    """Turnout so far against the quorum thresholds (committee, regulators); a draft: its roll's totals."""
+    """Turnout so far against the quorum thresholds, totals only (any role of the community); a draft:
+    its roll's totals (committee)."""
     return service.turnout(current_user(), vid)
 
 
-@blp.route("/votes/<int:vid>/roll", methods=["GET"])
+@blp.route("/votes/<vote:vid>/roll", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.arguments(RollRightArgs, location="query")
 @blp.response(200, page_schema(RollRightStatusSchema, "RollRightPage"))

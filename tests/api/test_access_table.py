@@ -103,7 +103,7 @@ TABLE = {
     "GET /api/v1/votes/{vid}/proofs/inclusion": A_ROLES,
     "GET /api/v1/votes/{vid}/proofs/consistency": A_ROLES,
     "POST /api/v1/votes/{vid}/close": {"admin", "committee"},
-    "GET /api/v1/votes/{vid}/turnout": {"admin", "committee", "regulator"},
+    "GET /api/v1/votes/{vid}/turnout": A_ROLES,  # totals only; who voted is the roll's
     "GET /api/v1/votes/{vid}/roll": {"admin", "committee", "regulator"},
     "GET /api/v1/votes/{vid}/tally": A_ROLES,
     "GET /api/v1/votes/{vid}/bundle": {"admin", "owner", "regulator", "committee"},

@@ -878,6 +878,9 @@ def test_every_vote_route_takes_the_protocol_vote_id_too(scene, client, clock, t
     assert (tally["id"], tally["vote_id"]) == (vid, vote_id) and tally["tally"]["vote_id"] == vote_id
     bundle = client.get(f"/api/v1/votes/{vote_id}/bundle", headers=headers)
     assert bundle.data == client.get(f"/api/v1/votes/{vid}/bundle", headers=headers).data
+    # every /votes/<vid>/… route of the app takes either id (the converter of both)
+    rules = [r for r in client.application.url_map.iter_rules() if r.rule.startswith("/api/v1/votes/<")]
+    assert rules and all(r.rule.startswith("/api/v1/votes/<vote:vid>") for r in rules), [r.rule for r in rules]
     # an id of the protocol's shape that names no vote, a malformed one, a number out of range: 404
     for ref in ("v999-0123abcd", f"v{vid}-00000000", "v1-XYZ", "99999999999"):
         resp = client.get(f"/api/v1/votes/{ref}", headers=headers)

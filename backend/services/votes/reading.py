@@ -245,7 +245,9 @@ def bundle_bytes(user, vote_pk):
 
 # ---------------------------------------------------------------- turnout (the console's live view)
 
-TURNOUT_ROLES = ("committee", "regulator")
+# Who may see which rights have voted (the roll with `voted`): the committee, for paper ballots, and
+# regulators. The totals (`turnout`) are every member's: owners follow whether their vote will count.
+ROLL_ROLES = ("committee", "regulator")
 
 
 def _voted_rights(vote):
@@ -255,15 +257,14 @@ def _voted_rights(vote):
 
 
 def turnout(user, vote_pk):
-    """Turnout against the legal thresholds (committee, regulators): the roll's totals (for a draft,
-    the roll it would open with now), the area and heads of the rights with a ballot so far, and what
-    quorum needs — two thirds of both, protocol.md §8 (voting.counting.quorum_reached)."""
+    """Turnout against the legal thresholds (any role of the community; totals only, never who): the
+    roll's totals (for a draft, the committee's, the roll it would open with now), the area and heads
+    of the rights with a ballot so far, and what quorum needs — two thirds of both, protocol.md §8
+    (voting.counting.quorum_reached)."""
     from backend.services.rights import community_rights
     from voting.counting import quorum_reached
 
-    vote = common.vote_for(user, vote_pk, *TURNOUT_ROLES)
-    if vote.state == "draft" and not (user.is_platform_admin or "committee" in roles_in(user, vote.community_id)):
-        raise common.vote_not_found()
+    vote = common.visible_vote(user, vote_pk)
     voted_area = voted_heads = voted = signed = paper = 0
     if vote.state == "draft":
         rights = community_rights(vote.community_id, vote.buildings or None)
@@ -293,7 +294,7 @@ def turnout(user, vote_pk):
 def roll_rights(user, vote_pk, q=None, page=1, per_page=50):
     """The frozen roll of an opened vote, page by page, each right with whether it has a ballot yet
     (committee, regulators): where paper ballots are entered from."""
-    vote = common.vote_for(user, vote_pk, *TURNOUT_ROLES)
+    vote = common.vote_for(user, vote_pk, *ROLL_ROLES)
     common.require_opened(vote)
     query = select(VoteRight).where(VoteRight.vote_id == vote.id)
     if q:
