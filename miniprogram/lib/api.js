@@ -63,6 +63,7 @@ module.exports = {
   myVotes: function () { return get('/api/v1/me/votes', { per_page: 50 }); },
   votes: function (cid, query) { return get(community(cid) + '/votes', query); },
   vote: function (vid) { return get('/api/v1/votes/' + enc(vid)); },
+  turnout: function (vid) { return get('/api/v1/votes/' + enc(vid) + '/turnout'); },
   myRights: function (vid) { return get('/api/v1/votes/' + enc(vid) + '/my-rights'); },
   castBallot: function (vid, envelope) { return post('/api/v1/votes/' + enc(vid) + '/ballots', envelope); },
   treeHead: function (vid, cosigned) { return get('/api/v1/votes/' + enc(vid) + '/tree-head', cosigned ? { cosigned: 'true' } : undefined); },

@@ -120,6 +120,22 @@ function thresholds(definition) {
 }
 
 /**
+ * Turnout so far (GET /votes/<vid>/turnout: totals only) against the ⅔ participation lines, in plain
+ * Chinese: [{what, done, need, met}] for area and heads, and a closing sentence.
+ */
+function turnout(t) {
+  if (!t || !t.rights) return null;
+  return {
+    lines: [
+      { what: '参与面积', done: area(t.voted_area) + ' / ' + area(t.area), need: '需 ' + area(t.quorum_area), met: t.voted_area >= t.quorum_area },
+      { what: '参与人数', done: t.voted_heads + ' / ' + t.heads + ' 人', need: '需 ' + t.quorum_heads + ' 人', met: t.voted_heads >= t.quorum_heads }
+    ],
+    summary: '已有 ' + t.voted_rights + ' / ' + t.rights + ' 个表决权投票（含纸质票 ' + t.paper_ballots + ' 张）；' +
+      (t.quorum_reached ? '参与面积和人数都已过三分之二，表决成立。' : '面积和人数都过三分之二，表决才成立。')
+  };
+}
+
+/**
  * A fee line's arithmetic: per_m2_month → '89.50 m² × ¥2.35 = ¥210.325 → ¥210.33（四舍五入到分）'.
  * area in 0.01 m², price in fen per m² per month: area × price is in 1/10000 yuan exactly.
  */
@@ -141,5 +157,6 @@ module.exports = {
   LABELS: LABELS,
   atLeast: atLeast,
   thresholds: thresholds,
+  turnout: turnout,
   feeArithmetic: feeArithmetic
 };

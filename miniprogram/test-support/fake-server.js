@@ -34,6 +34,10 @@ function standard(wx, options) {
     const view = log.view(query.cosigned === 'true');
     return view ? ok(view) : refuse(409, 'no_cosigned_head', '还没有见证人联署的树头');
   });
+  wx.__route('GET', '/api/v1/votes/5/turnout', () => ok(opts.turnout || {
+    state: 'open', rights: 3, area: 30000, heads: 3, voted_rights: 2, voted_area: 20500, voted_heads: 2,
+    signed_ballots: 1, paper_ballots: 1, quorum_area: 20000, quorum_heads: 2, quorum_reached: true
+  }));
   wx.__route('GET', '/api/v1/votes/5/proofs/consistency', ({ query }) => {
     const first = Number(query.first);
     const second = Number(query.second);

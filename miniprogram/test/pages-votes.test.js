@@ -32,6 +32,20 @@ test('vote detail: definition, fund quote as a PDF, scope, thresholds in plain C
   assert.equal(text(comp, '.cast-success'), null);
 });
 
+test('vote detail: the turnout so far against the two-thirds lines, totals only', async () => {
+  const wx = installWx();
+  standard(wx);
+  const comp = await openPage('pages/votes/detail', { id: '5' });
+  const lines = all(comp, '.turnout-line').map((t) => t.dom.textContent.replace(/\s+/g, ''));
+  assert.deepEqual(lines, ['参与面积205.00m²/300.00m²（需200.00m²）', '参与人数2/3人（需2人）']);
+  assert.match(text(comp, '.turnout-summary'), /已有 2 \/ 3 个表决权投票（含纸质票 1 张）；参与面积和人数都已过三分之二/);
+  const short = installWx();
+  standard(short, { turnout: { state: 'open', rights: 3, area: 30000, heads: 3, voted_rights: 1, voted_area: 10000,
+    voted_heads: 1, signed_ballots: 1, paper_ballots: 0, quorum_area: 20000, quorum_heads: 2, quorum_reached: false } });
+  const early = await openPage('pages/votes/detail', { id: '5' });
+  assert.match(text(early, '.turnout-summary'), /面积和人数都过三分之二，表决才成立/);
+});
+
 test('cast succeeded: the key is made and registered, the ballot signed here, the receipt checked before 投票成功', async () => {
   const wx = installWx();
   const { state, log } = standard(wx);

@@ -62,6 +62,10 @@ Component({
               return { at: format.time(r.cast_at), right: r.right_label, choice: what, ok: r.ok };
             }) : []
           });
+          // the turnout so far (totals only); the page stands without it
+          if (d) {
+            api.turnout(v.id).then(function (t) { self.setData({ turnout: format.turnout(t) }); }, function () {});
+          }
           // Every signed head the phone sees goes to its memory: a log shown differently to this
           // phone than before is caught here too, not only on the receipts page.
           if (!d || !v.tree_head) return null;
