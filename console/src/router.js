@@ -4,11 +4,15 @@ import { loadMe, store } from './store.js'
 
 const Shell = () => import('./views/Shell.vue')
 const c = (name, loader, path = name) => ({ path: `c/:cid/${path}`, name, component: loader, props: true })
+const d = (name, loader) => ({ path: `d/${name}`, name: `d-${name}`, component: loader })
 
 export const router = createRouter({
   history: createWebHistory('/console/'),
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/Login.vue'), meta: { public: true } },
+    // the public integrity query: no session, nothing personal (docs/integrity.md)
+    { path: '/public', name: 'public', component: () => import('./views/Public.vue'), meta: { public: true } },
+    { path: '/public/:oid', name: 'public-org', component: () => import('./views/Public.vue'), props: true, meta: { public: true } },
     {
       path: '/', component: Shell, children: [
         { path: '', name: 'home', component: () => import('./views/Home.vue') },
@@ -25,6 +29,16 @@ export const router = createRouter({
         c('disclosures', () => import('./views/Disclosures.vue')),
         c('stats', () => import('./views/Stats.vue')),
         c('members', () => import('./views/Members.vue')),
+        c('inspections', () => import('./views/Inspections.vue')),
+        c('disputes', () => import('./views/Disputes.vue')),
+        c('contracts', () => import('./views/Contracts.vue')),
+        c('witnesses', () => import('./views/Witnesses.vue')),
+        d('street', () => import('./views/district/Street.vue')),
+        d('hotline', () => import('./views/district/Hotline.vue')),
+        d('routine', () => import('./views/district/Routine.vue')),
+        d('organisations', () => import('./views/district/Organisations.vue')),
+        d('open-disputes', () => import('./views/district/OpenDisputes.vue')),
+        d('setup', () => import('./views/district/Setup.vue')),
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },
