@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { auth, onUnauthorized } from './api.js'
-import { loadMe, store } from './store.js'
+import { adopt, community, isAdmin, loadMe, myStreets, store } from './store.js'
 
 const Shell = () => import('./views/Shell.vue')
 const c = (name, loader, path = name) => ({ path: `c/:cid/${path}`, name, component: loader, props: true })
@@ -11,8 +11,7 @@ export const router = createRouter({
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/Login.vue'), meta: { public: true } },
     // the public integrity query: no session, nothing personal (docs/integrity.md)
-    { path: '/public', name: 'public', component: () => import('./views/Public.vue'), meta: { public: true } },
-    { path: '/public/:oid', name: 'public-org', component: () => import('./views/Public.vue'), props: true, meta: { public: true } },
+    { path: '/public/:oid?', name: 'public', component: () => import('./views/Public.vue'), props: true, meta: { public: true } },
     {
       path: '/', component: Shell, children: [
         { path: '', name: 'home', component: () => import('./views/Home.vue') },
@@ -51,6 +50,8 @@ router.beforeEach(async (to) => {
   if (!store.loaded) {
     try { await loadMe() } catch { return { name: 'login' } }
   }
+  // a street or district regulator following a link to a compound of their scope (the server decides)
+  if (to.params.cid && !community(to.params.cid) && !isAdmin() && myStreets().length) adopt(to.params.cid)
   return true
 })
 

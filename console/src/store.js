@@ -50,9 +50,10 @@ export function adopt(cid, name) {
   const known = store.communities.find((c) => c.id === id)
   if (known) {
     if (!isAdmin() && !known.roles.includes('regulator')) known.roles.push('regulator')
+    if (name && known.placeholder) { known.name = name; known.placeholder = false }
     return known
   }
-  const added = { id, name, roles: isAdmin() ? [] : ['regulator'] }
+  const added = { id, name: name || `小区 #${id}`, placeholder: !name, roles: isAdmin() ? [] : ['regulator'] }
   store.communities.push(added)
   return added
 }
