@@ -12,6 +12,11 @@ from tests.console.test_committee import community_id, png_bytes, table_rows
 
 STREET = "青山街道"
 REGULATOR = "dev-street"
+COMPANY = "青山物业服务有限公司"
+
+
+def valid_uscc(base17):
+    return base17 + uscc.calc_check_digit(base17)
 
 
 def api(base, who, method, path, **kw):
@@ -33,12 +38,25 @@ def district(console_site):
     miniprogram_login(base, REGULATOR)  # the user exists once they used the mini-program
     if not any(s["street_id"] == sid for s in api(base, admin, "GET", "/regulator-scopes")):
         api(base, admin, "POST", "/regulator-scopes", json={"openid": REGULATOR, "street_id": sid})
-    return {"cid": cid, "sid": sid, "admin": admin}
+    # the company serving 阳光花园 since January (measures are addressed to it), with a project manager
+    code = valid_uscc("91330100MA2H00011")
+    found = api(base, admin, "GET", "/organisations", params={"q": code})["items"]
+    oid = found[0]["id"] if found else api(base, admin, "POST", "/organisations", json={
+        "kind": "property_company", "name": COMPANY, "uscc": code})["id"]
+    if not found:
+        api(base, admin, "POST", f"/organisations/{oid}/managers", json={"name": "陈建国", "phone": "13912345678"})
+        api(base, admin, "POST", f"/communities/{cid}/service-contracts",
+            json={"organisation_id": oid, "service": "property", "starts_on": "2026-01-01"})
+    return {"cid": cid, "sid": sid, "admin": admin, "oid": oid, "uscc": code}
 
 
 def switch_user(page, base, openid, path="/console/"):
     page.evaluate("localStorage.clear()")
     return sign_in(page, base, openid, path)
+
+
+def flat(text):
+    return re.sub(r"\s", "", text)
 
 
 def confirm(page, name):
@@ -96,14 +114,13 @@ def test_street_regulator_imports_hotline_orders_and_inspects_the_focus_compound
     report = page.locator("[data-testid=hotline-report]")
     report.locator("[data-testid=hotline-refused]").wait_for()
     assert table_rows(page.locator("[data-testid=hotline-refused]")) == [["3", "Q40-002", "受理时间无法识别（应为 2026-11-17 09:30）"]]
-    assert "已导入2" in report.inner_text().replace(" ", "").replace("\n", "")
+    assert "已导入2" in flat(report.inner_text())
     rows[1] = ("Q40-002", "2026-09-30 21:10", "阳光花园1栋", "夜间施工噪音", "投诉", "12345")
     page.set_input_files("[data-testid=hotline-file]", hotline_csv(tmp_path / "热线-改.csv", rows))
     page.click("[data-testid=hotline-import]")
     confirm(page, "导入")
     page.locator("[data-testid=hotline-refused]").wait_for(state="detached")
-    flat = report.inner_text().replace(" ", "").replace("\n", "")
-    assert "已导入1" in flat and "已导入过（跳过）2" in flat
+    assert "已导入1" in flat(report.inner_text()) and "已导入过（跳过）2" in flat(report.inner_text())
     # Monday's roll-up of week 40: 阳光花园 had 3 complaints → a focus inspection
     flask(console_site["env"], "weekly-rollup", "--now", "2026-10-05T04:00:00Z")
     page.get_by_label("ISO 周（如 2026-W47）").fill("2026-W40")
@@ -134,7 +151,15 @@ def test_street_regulator_imports_hotline_orders_and_inspects_the_focus_compound
     form.get_by_text("已上传").wait_for()
     form.locator("[data-testid=add-measure]").click()
     form.get_by_label("措施 1 整改要求").fill("三日内清理消防通道并设置禁停标识")
-    page.click("[data-testid=save-inspection]")
+    log = []
+    page.on("console", lambda m: log.append(("console", m.type, m.text)))
+    page.on("response", lambda r: log.append(("resp", r.url, r.status, r.request.post_data)))
+    page.on("pageerror", lambda e: log.append(("pageerror", str(e))))
+    with page.expect_response("**/inspections") as resp:
+        page.click("[data-testid=save-inspection]")
+    log.append(resp.value.text())
+    open("/tmp/c2_log.txt", "w").write(repr(log))
+    open("/tmp/c2_dialog.txt", "w").write(page.locator(".el-dialog", has=form).inner_text())
     page.get_by_text("已记录巡查").wait_for()
     row = page.locator("[data-testid=measures] .el-table__row", has_text="三日内清理消防通道")
     row.wait_for()
@@ -181,8 +206,7 @@ def test_organisations_with_the_servers_code_check_and_the_public_page_without_l
     sign_in(page, base, "dev-admin", "/console/d/organisations")
     form = page.locator("[data-testid=organisation-form]")
     form.get_by_label("企业名称").fill("青山安居物业服务有限公司")
-    code = "91350100M0001002" + "2"
-    good = code[:17] + uscc.calc_check_digit(code[:17])
+    good = valid_uscc("91350100M00010022")
     bad = good[:17] + ("0" if good[17] != "0" else "1")
     form.get_by_label("统一社会信用代码").fill(bad)
     form.get_by_role("button", name="登记企业").click()
@@ -192,17 +216,14 @@ def test_organisations_with_the_servers_code_check_and_the_public_page_without_l
     form.get_by_label("统一社会信用代码").fill(good)
     form.get_by_role("button", name="登记企业").click()
     page.locator("[data-testid=organisations] .el-table__row", has_text=good).wait_for()
-    oid = next(o["id"] for o in api(base, district["admin"], "GET", "/organisations", params={"q": good})["items"])
-    # a project manager with a phone number: a person, never on the public page
-    api(base, district["admin"], "POST", f"/organisations/{oid}/managers", json={"name": "陈建国", "phone": "13912345678"})
-    api(base, district["admin"], "POST", f"/communities/{district['cid']}/service-contracts",
-        json={"organisation_id": oid, "service": "property", "starts_on": "2026-01-01"})
+    # the company serving 阳光花园 (its project manager has a phone number: a person, never public)
+    oid, good = district["oid"], district["uscc"]
     flask(console_site["env"], "integrity-assess")  # freezes the last whole quarter
     # the public page: no session at all
     page.evaluate("localStorage.clear()")
     page.goto(f"{base}/console/public")
     page.get_by_role("heading", name="物业企业诚信信息公开").wait_for()
-    row = page.locator("[data-testid=public-organisations] .el-table__row", has_text="青山安居物业服务有限公司")
+    row = page.locator("[data-testid=public-organisations] .el-table__row", has_text=COMPANY)
     row.wait_for()
     assert re.search(r"\d+\.\d\d（\d{4}-Q[1-4]）", row.inner_text())
     row.get_by_role("link").click()
