@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { auth, onUnauthorized } from './api.js'
-import { adopt, community, isAdmin, loadMe, myStreets, store } from './store.js'
+import { adopt, community, isAdmin, loadMe, myStreets, nameAdopted, store } from './store.js'
 
 const Shell = () => import('./views/Shell.vue')
 const c = (name, loader, path = name) => ({ path: `c/:cid/${path}`, name, component: loader, props: true })
@@ -51,7 +51,10 @@ router.beforeEach(async (to) => {
     try { await loadMe() } catch { return { name: 'login' } }
   }
   // a street or district regulator following a link to a compound of their scope (the server decides)
-  if (to.params.cid && !community(to.params.cid) && !isAdmin() && myStreets().length) adopt(to.params.cid)
+  if (to.params.cid && !community(to.params.cid) && !isAdmin() && myStreets().length) {
+    adopt(to.params.cid)
+    nameAdopted()
+  }
   return true
 })
 

@@ -23,6 +23,7 @@ export async function loadMe() {
   if (me.user.is_platform_admin || !communities.length || communities.some((c) => c.roles.includes('regulator'))) {
     try { streets = await api.get('/streets') } catch { streets = [] }
   }
+  named = null
   store.me = me
   store.communities = communities
   store.streets = streets
@@ -56,6 +57,19 @@ export function adopt(cid, name) {
   const added = { id, name: name || `小区 #${id}`, placeholder: !name, roles: isAdmin() ? [] : ['regulator'] }
   store.communities.push(added)
   return added
+}
+
+/** The name of a compound adopted from a link: looked up once in the caller's streets (first 200 of each). */
+let named = null
+export async function nameAdopted() {
+  if (!store.communities.some((c) => c.placeholder)) return
+  if (!named) {
+    named = new Map()
+    for (const s of myStreets()) {
+      try { (await api.get(`/streets/${s.id}/communities`, { limit: 200 })).items.forEach((c) => named.set(c.id, c.name)) } catch { /* keeps the number */ }
+    }
+  }
+  for (const c of store.communities) if (c.placeholder && named.has(c.id)) { c.name = named.get(c.id); c.placeholder = false }
 }
 
 export function community(cid) {
