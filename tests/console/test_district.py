@@ -8,10 +8,13 @@ import requests
 from stdnum.cn import uscc
 
 from tests.console.support import flask, miniprogram_login, sign_in
-from tests.console.test_committee import community_id, png_bytes, table_rows
+from tests.console.test_committee import png_bytes, table_rows
 
 STREET = "青山街道"
+COMPOUND = "青山花园"  # a compound of its own: the demo compound's inboxes stay as the other tests expect
 REGULATOR = "dev-street"
+CLERK = "dev-qs-clerk"
+COMMITTEE = "dev-qs-committee"
 COMPANY = "青山物业服务有限公司"
 
 
@@ -27,10 +30,18 @@ def api(base, who, method, path, **kw):
 
 @pytest.fixture(scope="module")
 def district(console_site):
-    """阳光花园 in 青山街道 and dev-street regulating that street (made through the API, once)."""
+    """青山花园 in 青山街道 with its clerk and committee member, dev-street regulating that street, and the
+    company serving it (made through the API, once)."""
     base = console_site["base"]
     admin = miniprogram_login(base, "dev-admin")
-    cid = community_id(base)
+    listed = api(base, admin, "GET", "/communities", params={"per_page": 100})["items"]
+    cid = next((c["id"] for c in listed if c["name"] == COMPOUND), None)
+    if cid is None:
+        cid = api(base, admin, "POST", "/communities", json={"name": COMPOUND, "district": "青山区",
+                                                             "address": "青山区幸福路 88 号"})["id"]
+        for openid, role in ((CLERK, "property_staff"), (COMMITTEE, "committee")):
+            miniprogram_login(base, openid)
+            api(base, admin, "POST", f"/communities/{cid}/members", json={"openid": openid, "role": role})
     street = next((s for s in api(base, admin, "GET", "/streets") if s["name"] == STREET), None)
     sid = street["id"] if street else api(base, admin, "POST", "/streets", json={"name": STREET})["id"]
     api(base, admin, "PUT", f"/communities/{cid}/street", json={"street_id": sid, "latitude": "31.230416",
@@ -38,7 +49,7 @@ def district(console_site):
     miniprogram_login(base, REGULATOR)  # the user exists once they used the mini-program
     if not any(s["street_id"] == sid for s in api(base, admin, "GET", "/regulator-scopes")):
         api(base, admin, "POST", "/regulator-scopes", json={"openid": REGULATOR, "street_id": sid})
-    # the company serving 阳光花园 since January (measures are addressed to it), with a project manager
+    # the company serving 青山花园 since January (measures are addressed to it), with a project manager
     code = valid_uscc("91330100MA2H00011")
     found = api(base, admin, "GET", "/organisations", params={"q": code})["items"]
     oid = found[0]["id"] if found else api(base, admin, "POST", "/organisations", json={
@@ -105,9 +116,9 @@ def test_street_regulator_imports_hotline_orders_and_inspects_the_focus_compound
     page.locator("[data-testid=street-cards]").wait_for()
     page.get_by_role("menuitem", name="12345 热线").click()
     # three complaints in week 40 (29 Sep – 5 Oct 2026), one with a time the hotline mistyped
-    rows = [("Q40-001", "2026-09-29 09:30", "青山区幸福路阳光花园3号楼", "电梯困人", "投诉", "12345"),
-            ("Q40-002", "2026-09-30 25:10", "阳光花园1栋", "夜间施工噪音", "投诉", "12345"),
-            ("Q40-003", "2026/10/01 20:15", "阳光花园", "楼道堆放杂物", "投诉", "12345热线")]
+    rows = [("Q40-001", "2026-09-29 09:30", "青山区幸福路青山花园3号楼", "电梯困人", "投诉", "12345"),
+            ("Q40-002", "2026-09-30 25:10", "青山花园1栋", "夜间施工噪音", "投诉", "12345"),
+            ("Q40-003", "2026/10/01 20:15", "青山花园", "楼道堆放杂物", "投诉", "12345热线")]
     page.set_input_files("[data-testid=hotline-file]", hotline_csv(tmp_path / "热线.csv", rows))
     page.click("[data-testid=hotline-import]")
     confirm(page, "导入")
@@ -115,17 +126,17 @@ def test_street_regulator_imports_hotline_orders_and_inspects_the_focus_compound
     report.locator("[data-testid=hotline-refused]").wait_for()
     assert table_rows(page.locator("[data-testid=hotline-refused]")) == [["3", "Q40-002", "受理时间无法识别（应为 2026-11-17 09:30）"]]
     assert "已导入2" in flat(report.inner_text())
-    rows[1] = ("Q40-002", "2026-09-30 21:10", "阳光花园1栋", "夜间施工噪音", "投诉", "12345")
+    rows[1] = ("Q40-002", "2026-09-30 21:10", "青山花园1栋", "夜间施工噪音", "投诉", "12345")
     page.set_input_files("[data-testid=hotline-file]", hotline_csv(tmp_path / "热线-改.csv", rows))
     page.click("[data-testid=hotline-import]")
     confirm(page, "导入")
     page.locator("[data-testid=hotline-refused]").wait_for(state="detached")
     assert "已导入1" in flat(report.inner_text()) and "已导入过（跳过）2" in flat(report.inner_text())
-    # Monday's roll-up of week 40: 阳光花园 had 3 complaints → a focus inspection
+    # Monday's roll-up of week 40: 青山花园 had 3 complaints → a focus inspection
     flask(console_site["env"], "weekly-rollup", "--now", "2026-10-05T04:00:00Z")
     page.get_by_label("ISO 周（如 2026-W47）").fill("2026-W40")
     page.get_by_role("button", name="查看").click()
-    focus_row = page.locator("[data-testid=rollup-communities] .el-table__row", has_text="阳光花园")
+    focus_row = page.locator("[data-testid=rollup-communities] .el-table__row", has_text=COMPOUND)
     focus_row.get_by_text("待巡查").wait_for()
     assert table_rows(page.locator("[data-testid=rollup-communities]"))[0][1] == "3"
     # the hotline tickets of the compound, one ruled invalid (not the company's matter)
@@ -139,7 +150,7 @@ def test_street_regulator_imports_hotline_orders_and_inspects_the_focus_compound
     # the dashboard lists the focus inspection; recording it starts from there
     page.get_by_role("menuitem", name="街道概览").click()
     page.locator("[data-testid=chart-compounds][data-rendered=true] canvas").first.wait_for()
-    pending = page.locator("[data-testid=focus-pending] .el-table__row", has_text="阳光花园")
+    pending = page.locator("[data-testid=focus-pending] .el-table__row", has_text=COMPOUND)
     pending.get_by_role("button", name="记录巡查").click()
     page.wait_for_url(f"**/c/{cid}/inspections?focus=*")
     form = page.locator("[data-testid=inspection-form]")
@@ -168,7 +179,7 @@ def test_street_regulator_imports_hotline_orders_and_inspects_the_focus_compound
     assert [f["done"] for f in focus if f["community_id"] == cid] == [True]
 
     # the property clerk answers with evidence
-    switch_user(page, base, "dev-clerk", f"/console/c/{cid}/inspections")
+    switch_user(page, base, CLERK, f"/console/c/{cid}/inspections")
     page.locator("[data-testid=measures] .el-table__row", has_text="三日内清理消防通道").get_by_role("button", name="查看").click()
     answer = page.locator("[data-testid=answer-form]")
     answer.get_by_label("整改情况").fill("已清理通道，张贴禁停标识，安排保安每日巡查")
@@ -216,7 +227,7 @@ def test_organisations_with_the_servers_code_check_and_the_public_page_without_l
     form.get_by_label("统一社会信用代码").fill(good)
     form.get_by_role("button", name="登记企业").click()
     page.locator("[data-testid=organisations] .el-table__row", has_text=good).wait_for()
-    # the company serving 阳光花园 (its project manager has a phone number: a person, never public)
+    # the company serving 青山花园 (its project manager has a phone number: a person, never public)
     oid, good = district["oid"], district["uscc"]
     flask(console_site["env"], "integrity-assess")  # freezes the last whole quarter
     # the public page: no session at all
@@ -232,7 +243,7 @@ def test_organisations_with_the_servers_code_check_and_the_public_page_without_l
     assert re.fullmatch(r"\d+\.\d\d", score.inner_text().strip())
     page.wait_for_url(f"**/console/public/{oid}")
     drawer = page.locator("[data-testid=public-organisation]").inner_text()
-    assert "阳光花园" in drawer and good in drawer
+    assert COMPOUND in drawer and good in drawer
     everything = page.locator("body").inner_text()
     assert "陈建国" not in everything and "13912345678" not in everything and "139****5678" not in everything and not re.search(r"\d{17}[\dX]", everything.replace(good, ""))
     assert page.locator("[data-testid=sign-out]").count() == 0
@@ -243,7 +254,7 @@ def test_organisations_with_the_servers_code_check_and_the_public_page_without_l
 
 def test_a_dispute_filed_fails_at_the_committee_and_is_taken_up(page, base, district):
     cid = district["cid"]
-    sign_in(page, base, "dev-committee", f"/console/c/{cid}/disputes")
+    sign_in(page, base, COMMITTEE, f"/console/c/{cid}/disputes")
     page.click("[data-testid=new-dispute]")
     dialog = page.get_by_role("dialog", name="登记纠纷")
     dialog.get_by_label("纠纷事由").fill("地下车库漏水损坏车辆")
