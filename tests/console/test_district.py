@@ -147,6 +147,22 @@ def test_street_regulator_imports_hotline_orders_and_inspects_the_focus_compound
     confirm(page, "确定")
     tickets.locator(".el-table__row", has_text="Q40-003").get_by_text("已认定无效").wait_for()
 
+    # the company resolves Q40-001; the regulator calls the citizen back and confirms it with the rating
+    clerk = miniprogram_login(base, CLERK)
+    hotline = api(base, clerk, "GET", f"/communities/{cid}/tickets", params={"channel": "12345", "per_page": 50})["items"]
+    first = next(t for t in hotline if t["external_id"] == "Q40-001")
+    for to, extra in (("accepted", {}), ("in_progress", {}), ("resolved", {"comment": "已解救并检修电梯"})):
+        api(base, clerk, "POST", f"/tickets/{first['id']}/transitions", json={"to": to, **extra})
+    tickets.locator(".el-table__row", has_text="Q40-001").get_by_role("link", name=f"#{first['id']}").click()
+    page.wait_for_url(f"**/c/{cid}/tickets/{first['id']}")
+    assert "12345 热线 · 工单编号 Q40-001" in page.inner_text("[data-testid=ticket-channel]")
+    page.click("[data-testid=callback-confirm]")
+    page.get_by_role("dialog", name="回访确认").locator(".el-rate__item").nth(3).click()
+    page.get_by_label("回访记录").fill("市民表示电梯已恢复，满意")
+    page.click("[data-testid=callback-submit]")
+    page.locator("[data-testid=ticket-status]", has_text="已确认").wait_for()
+    assert api(base, clerk, "GET", f"/tickets/{first['id']}")["rating"] == 4
+
     # the dashboard lists the focus inspection; recording it starts from there
     page.get_by_role("menuitem", name="街道概览").click()
     page.locator("[data-testid=chart-compounds][data-rendered=true] canvas").first.wait_for()
@@ -227,6 +243,17 @@ def test_organisations_with_the_servers_code_check_and_the_public_page_without_l
     form.get_by_label("统一社会信用代码").fill(good)
     form.get_by_role("button", name="登记企业").click()
     page.locator("[data-testid=organisations] .el-table__row", has_text=good).wait_for()
+    # the serving company's running quarter, component by component, and its contract on the compound
+    page.get_by_label("搜索企业").fill(COMPANY)
+    page.get_by_label("搜索企业").press("Enter")
+    page.locator("[data-testid=organisations] .el-table__row", has_text=COMPANY).get_by_role("button", name="诚信分").click()
+    page.locator("[data-testid=breakdown-score]", has_text="本季度至今").wait_for()
+    assert "巡查扣分" in page.get_by_role("dialog").last.inner_text()
+    page.keyboard.press("Escape")
+    page.goto(f"{base}/console/c/{district['cid']}/contracts")
+    row = page.locator("[data-testid=contracts] .el-table__row", has_text=COMPANY)
+    row.wait_for()
+    assert "2026-01-01" in row.inner_text() and "履行中" in row.inner_text()
     # the company serving 青山花园 (its project manager has a phone number: a person, never public)
     oid, good = district["oid"], district["uscc"]
     flask(console_site["env"], "integrity-assess")  # freezes the last whole quarter
