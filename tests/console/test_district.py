@@ -166,6 +166,7 @@ def test_street_regulator_imports_hotline_orders_and_inspects_the_focus_compound
     # the dashboard lists the focus inspection; recording it starts from there
     page.get_by_role("menuitem", name="街道概览").click()
     page.locator("[data-testid=chart-compounds][data-rendered=true] canvas").first.wait_for()
+    page.locator("[data-testid=street-communities] .el-table__row", has_text=COMPOUND).wait_for()
     pending = page.locator("[data-testid=focus-pending] .el-table__row", has_text=COMPOUND)
     pending.get_by_role("button", name="记录巡查").click()
     page.wait_for_url(f"**/c/{cid}/inspections?focus=*")
