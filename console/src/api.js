@@ -54,6 +54,7 @@ export const api = {
   post: (path, body, query) => request('POST', path, { body, query }),
   patch: (path, body) => request('PATCH', path, { body }),
   del: (path) => request('DELETE', path),
+  request: (method, path, body) => request(method, path, { body }),
 }
 
 /** POST a multipart form with one file; onProgress(percent) while it is sent. */

@@ -3,7 +3,7 @@
 import { reactive } from 'vue'
 import { api, auth, setToken } from './api.js'
 
-export const store = reactive({ me: null, communities: [], loaded: false })
+export const store = reactive({ me: null, communities: [], streets: [], loaded: false })
 
 const CONSOLE_ROLES = ['committee', 'property_staff', 'regulator']
 
@@ -17,11 +17,59 @@ export async function loadMe() {
     const mine = new Map(communities.map((c) => [c.id, c]))
     communities = all.items.map((c) => mine.get(c.id) || { id: c.id, name: c.name, roles: [] })
   }
+  // street and district regulators hold `regulator` through a scope (GET /streets marks theirs `mine`);
+  // asked only of those who may be one, since the list is for regulators and admins
+  let streets = []
+  if (me.user.is_platform_admin || !communities.length || communities.some((c) => c.roles.includes('regulator'))) {
+    try { streets = await api.get('/streets') } catch { streets = [] }
+  }
+  named = null
   store.me = me
   store.communities = communities
+  store.streets = streets
   store.loaded = true
   auth.me = me
   return store
+}
+
+/** Streets within the caller's scope (all of them for a district regulator or a platform admin). */
+export function myStreets() {
+  return store.streets.filter((s) => s.mine)
+}
+
+/** Street or district regulator, or platform admin: the district pages. */
+export function hasDistrict() {
+  return isAdmin() || myStreets().length > 0
+}
+
+/**
+ * A compound opened from a district page joins the picker with the role a scope gives there
+ * (`regulator`, nothing else); the server decides what is really allowed.
+ */
+export function adopt(cid, name) {
+  const id = Number(cid)
+  const known = store.communities.find((c) => c.id === id)
+  if (known) {
+    if (!isAdmin() && !known.roles.includes('regulator')) known.roles.push('regulator')
+    if (name && known.placeholder) { known.name = name; known.placeholder = false }
+    return known
+  }
+  const added = { id, name: name || `小区 #${id}`, placeholder: !name, roles: isAdmin() ? [] : ['regulator'] }
+  store.communities.push(added)
+  return added
+}
+
+/** The name of a compound adopted from a link: looked up once in the caller's streets (first 200 of each). */
+let named = null
+export async function nameAdopted() {
+  if (!store.communities.some((c) => c.placeholder)) return
+  if (!named) {
+    named = new Map()
+    for (const s of myStreets()) {
+      try { (await api.get(`/streets/${s.id}/communities`, { limit: 200 })).items.forEach((c) => named.set(c.id, c.name)) } catch { /* keeps the number */ }
+    }
+  }
+  for (const c of store.communities) if (c.placeholder && named.has(c.id)) { c.name = named.get(c.id); c.placeholder = false }
 }
 
 export function community(cid) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { heatmap } from '../src/lib/heatmap.js'
-import { homeFor, pagesFor } from '../src/lib/roles.js'
+import { districtHome, districtPagesFor, homeFor, pagesFor } from '../src/lib/roles.js'
 import { timelineOf } from '../src/lib/tickets.js'
 import { gauges, missing } from '../src/lib/turnout.js'
 
@@ -38,13 +38,23 @@ describe('pages per role', () => {
     const names = (roles, admin = false) => pagesFor(roles, admin).map((p) => p.name)
     expect(names(['property_staff'])).toEqual(expect.arrayContaining(['tickets', 'disclosures', 'bindings']))
     expect(names(['property_staff'])).not.toContain('registry')
-    expect(names(['regulator'])).toEqual(['votes', 'tickets', 'stats'])
+    expect(names(['regulator'])).toEqual(['votes', 'tickets', 'stats', 'inspections', 'disputes', 'contracts', 'witnesses'])
+    expect(names(['property_staff'])).toEqual(expect.arrayContaining(['inspections', 'disputes', 'witnesses']))
+    expect(names(['property_staff'])).not.toContain('contracts')
     expect(names(['committee'])).toContain('registry')
     expect(names(['resident', 'owner'])).toEqual([])
-    expect(names([], true).length).toBe(10)
+    expect(names([], true).length).toBe(14)
     expect(homeFor(['regulator'])).toBe('stats')
     expect(homeFor(['committee', 'property_staff'])).toBe('tickets')
     expect(homeFor(['owner'], false)).toBeNull()
+  })
+  it('gives the district pages to scoped regulators, streets and scopes to the admin only', () => {
+    const names = (scoped, admin = false) => districtPagesFor(scoped, admin).map((p) => p.name)
+    expect(names(false)).toEqual([])
+    expect(names(true)).toEqual(['street', 'hotline', 'routine', 'organisations', 'open-disputes'])
+    expect(names(false, true)).toContain('setup')
+    expect(districtHome(true, false)).toBe('street')
+    expect(districtHome(false, false)).toBeNull()
   })
 })
 

@@ -10,7 +10,8 @@ from tests.console.test_committee import community_id
 
 AXE = CONSOLE / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = ["registry", "bindings", "votes", "votes/{vote}", "notices", "revenue", "emergency", "tickets",
-         "tickets/{ticket}", "disclosures", "stats", "members"]
+         "tickets/{ticket}", "disclosures", "stats", "members", "inspections", "disputes", "contracts", "witnesses"]
+DISTRICT = ["street", "hotline", "routine", "organisations", "open-disputes", "setup"]
 
 
 def scan(page):
@@ -43,8 +44,8 @@ def test_every_main_page(page, base):
     ticket = requests.get(f"{base}/api/v1/communities/{cid}/tickets", headers=admin, timeout=10).json()["items"][-1]["id"]
     sign_in(page, base, "dev-admin")
     found = {}
-    for path in PAGES + ["communities"]:
-        url = f"{base}/console/communities" if path == "communities" else \
+    for path in PAGES + ["communities"] + [f"d/{p}" for p in DISTRICT]:
+        url = f"{base}/console/communities" if path == "communities" else f"{base}/console/{path}" if path.startswith("d/") else \
             f"{base}/console/c/{cid}/" + path.format(vote=vote, ticket=ticket)
         page.goto(url)
         page.locator("h1, .el-page-header").first.wait_for()
@@ -53,3 +54,11 @@ def test_every_main_page(page, base):
         if problems:
             found[path] = problems
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def test_the_public_integrity_page(page, base):
+    page.goto(f"{base}/console/public")
+    page.get_by_role("heading", name="物业企业诚信信息公开").wait_for()
+    settle(page)
+    problems = scan(page)
+    assert problems == [], json.dumps(problems, ensure_ascii=False, indent=1)
