@@ -31,9 +31,11 @@ class Ticket(db.Model):
         CheckConstraint(_one_of("subject", TICKET_SUBJECTS), name="subject"),
         CheckConstraint(_one_of("status", TICKET_STATUSES), name="status"),
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating"),
-        # a community's tickets per status and the overdue ones among them (the inbox's counts, the
-        # statistics): counted from the index alone, never from the scattered rows (docs/scale.md)
-        Index("ix_tickets_community_status_subject", "community_id", "status", "subject", "created_at"),
+        # a community's tickets per status and the overdue and escalated ones among them (the inbox's
+        # counts, the street dashboard): counted from the index alone, never from the scattered rows
+        # (docs/scale.md); PostgreSQL keeps escalated_at in its leaves, SQLite has no INCLUDE
+        Index("ix_tickets_community_status_subject", "community_id", "status", "subject", "created_at",
+              postgresql_include=["escalated_at"]),
         CheckConstraint(_one_of("channel", TICKET_CHANNELS), name="channel"),
         # a hotline's order number is unique per channel, so a re-import is idempotent
         UniqueConstraint("channel", "external_id", name="uq_tickets_channel_external_id"),
