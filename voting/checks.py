@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from . import PROTOCOL_1
-from .bundle import check_bundle_shape
+from .bundle import check_bundle_shape, without_cycle_collection
 from .canonical import CanonicalError, canonical
 from .counting import BALLOTS, CLOSE, DELEGATIONS, FORMAT, KEYS, CountResult, Replay, tally_body
 from .delegations import KINDS as DELEGATION_KINDS
@@ -91,6 +91,11 @@ def verify_bundle(
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Run every check of docs/protocol.md §11 on a bundle and (name, parsed receipt) pairs; BundleError if it is no bundle at all."""
+    with without_cycle_collection():
+        return _verify_bundle(bundle, receipts, workers, progress)
+
+
+def _verify_bundle(bundle, receipts, workers, progress) -> Report:
     check_bundle_shape(bundle)
     order = CHECK_ORDER_1 if bundle["protocol"] == PROTOCOL_1 else CHECK_ORDER_1_1
     checks = {key: Check(key, *CHECK_NAMES[key]) for key in order}
