@@ -7,7 +7,7 @@ from datetime import timedelta
 from PIL import Image
 
 from backend.extensions import db
-from backend.models import Community, Membership, User, Vote
+from backend.models import Community, Membership, Vote
 from backend.models.base import utcnow
 from backend.security import encrypt_pii, issue_token, pii_hash
 from backend.services import bindings, identity, media, publications_demo, registry, tickets, votes
@@ -61,15 +61,6 @@ def demo_registry_rows(seed=278):
     return registry.registry_csv(rows)
 
 
-def _user(openid):
-    user = db.session.execute(db.select(User).filter_by(openid=openid)).scalar_one_or_none()
-    if user is None:
-        user = User(openid=openid)
-        db.session.add(user)
-        db.session.flush()
-    return user
-
-
 def _png(colour):
     buf = io.BytesIO()
     Image.new("RGB", (320, 240), colour).save(buf, "PNG")
@@ -87,7 +78,7 @@ def _neighbours(community_id, count):
               if building == "1" and len(owners) == 1 and owners[0]["owner_phone"]][:count]
     users = []
     for i, row in enumerate(chosen, start=1):
-        user = _user(f"dev-neighbour-{i}")
+        user = identity.named_user(f"dev-neighbour-{i}")
         user.phone_enc, user.phone_hash, user.phone_verified_at = (encrypt_pii(row["owner_phone"]),
                                                                    pii_hash(row["owner_phone"]), utcnow())
         db.session.commit()
@@ -102,7 +93,7 @@ def _closed_vote(community_id):
     """A vote that ran last week and is closed and tallied: signed ballots of four neighbours (one
     voted twice — the later ballot counts), a paper ballot entered by the committee, the close entry
     and the signed tally. The device keys are made here and thrown away: nobody can cast with them."""
-    committee = _user(OPENIDS["committee"])
+    committee = identity.named_user(OPENIDS["committee"])
     neighbours = _neighbours(community_id, 4)
     keys = {}
     for user in neighbours:
@@ -138,7 +129,7 @@ def _closed_vote(community_id):
 
 def _demo_vote_and_tickets(community_id, owner):
     """An open maintenance-fund vote of the whole community and a few tickets at different stages."""
-    committee, clerk = _user(OPENIDS["committee"]), _user(OPENIDS["clerk"])
+    committee, clerk = identity.named_user(OPENIDS["committee"]), identity.named_user(OPENIDS["clerk"])
     now = utcnow().replace(microsecond=0)
     draft = votes.create_vote(
         committee, community_id, title="小区监控与门禁系统更新（使用专项维修资金）", kind="resolution",
@@ -177,11 +168,11 @@ def load_demo():
         db.session.flush()
         for role, openid in (("committee", OPENIDS["committee"]), ("property_staff", OPENIDS["clerk"]),
                              ("regulator", OPENIDS["regulator"])):
-            db.session.add(Membership(user_id=_user(openid).id, community_id=community.id, role=role,
+            db.session.add(Membership(user_id=identity.named_user(openid).id, community_id=community.id, role=role,
                                       created_by=admin.id))
         db.session.commit()
         registry.import_registry(admin, community.id, "demo.csv", demo_registry_rows())
-        owner = _user(OPENIDS["owner"])
+        owner = identity.named_user(OPENIDS["owner"])
         owner.phone_enc, owner.phone_hash, owner.phone_verified_at = encrypt_pii(OWNER_PHONE), pii_hash(OWNER_PHONE), utcnow()
         db.session.commit()
         for room in ("101", "102"):
