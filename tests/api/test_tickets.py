@@ -434,6 +434,13 @@ def test_lists_filters_and_pagination(scene, client):
     assert ids(scene.regulator) == [late_accept, old_lift]
     assert ids(scene.staff, escalated="false") == [fresh_noise]
     assert client.get(url, headers=scene.staff["headers"], query_string={"status": "lost"}).status_code == 422
+    # keyset pages (after = the last id seen) keep the whole list's total and counts; not with sort=due
+    first = client.get(url, headers=scene.staff["headers"], query_string={"per_page": 1}).json
+    rest = client.get(url, headers=scene.staff["headers"], query_string={"per_page": 2, "after": first["items"][0]["id"]}).json
+    assert [t["id"] for t in first["items"] + rest["items"]] == [fresh_noise, late_accept, old_lift]
+    assert rest["total"] == first["total"] == 3 and rest["counts"] == first["counts"]
+    refused = client.get(url, headers=scene.staff["headers"], query_string={"after": old_lift, "sort": "due"})
+    assert refused.status_code == 422 and "after" in refused.json["error"]["details"]["fields"]
 
 
 # ---------------------------------------------------------------- community boundaries
