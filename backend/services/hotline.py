@@ -3,14 +3,10 @@
 address and kept as tickets with their channel and order number; the weekly roll-up of complaints
 from every channel with its focus inspections; and the regulator's ruling on a complaint's validity.
 """
-import csv
-import io
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
-
-from openpyxl import load_workbook
 
 from backend.errors import Forbidden, Invalid, NotFound
 from backend.extensions import db
@@ -18,6 +14,7 @@ from backend.models import Community, FocusInspection, Ticket, WeeklyRollup
 from backend.models.base import utcnow
 from backend.security import regulated_communities, scopes_of
 from backend.services import tickets as ticket_service
+from backend.services.spreadsheet import read_table
 from backend.services.tickets import CHINA, REGULATOR, STAFF
 
 # The hotline's columns, as its exports name them (Chinese or English headers).
@@ -63,25 +60,7 @@ def _cell(value):
 def read_orders(filename, data):
     """[(row number, {column: text})] from the hotline's CSV (UTF-8 or GBK) or XLSX; 422 for a file
     that cannot be read or lacks a required column."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        try:
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-            raw = [[_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-        except Exception:
-            raise Invalid({"file": ["无法读取该 Excel 文件"]}, code="unreadable_file")
-    elif name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise Invalid({"file": ["CSV 文件编码无法识别（请使用 UTF-8 或 GBK）"]}, code="unreadable_file")
-        raw = [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text))]
-    else:
-        raise Invalid({"file": ["只接受 .csv 或 .xlsx 文件"]}, code="unsupported_file_type")
+    raw = [[_cell(c) for c in row] for row in read_table(filename, data)]
     raw = [row for row in raw if any(row)]
     if not raw:
         raise Invalid({"file": ["文件为空"]}, code="empty_file")

@@ -11,7 +11,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from openpyxl import load_workbook
 
 from backend.errors import Invalid
 from backend.extensions import db
@@ -19,6 +18,7 @@ from backend.models import Owner, Part, PartOwner, RegistryImport
 from backend.models.base import utcnow
 from backend.security import encrypt_pii, pii_hash, require_community
 from backend.services.identity import PHONE_RE
+from backend.services.spreadsheet import read_table
 
 COLUMNS = ("building", "unit", "room", "area_m2", "owner_name", "owner_phone", "owner_id_number", "owner_kind")
 REQUIRED = ("building", "unit", "room", "area_m2", "owner_name")
@@ -86,26 +86,9 @@ def _cell(value):
 
 def read_rows(filename, data):
     """Parse the upload into (row_number, {column: text}); raises Invalid for an unreadable file."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        try:
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-            raw = [[c if isinstance(c, (int, float)) and not isinstance(c, bool) else _cell(c) for c in row]
-                   for row in sheet.iter_rows(values_only=True)]
-        except Exception:
-            raise Invalid({"file": ["无法读取该 Excel 文件"]}, code="unreadable_file")
-    elif name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):  # Excel in China often saves CSV as GBK
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise Invalid({"file": ["CSV 文件编码无法识别（请使用 UTF-8 或 GBK）"]}, code="unreadable_file")
-        raw = list(csv.reader(io.StringIO(text)))
-    else:
-        raise Invalid({"file": ["只接受 .csv 或 .xlsx 文件"]}, code="unsupported_file_type")
+    # numbers typed into Excel stay numbers (areas), everything else is text
+    raw = read_table(filename, data,
+                     lambda c: c if isinstance(c, (int, float)) and not isinstance(c, bool) else _cell(c))
     raw = [row for row in raw if any(_cell(c) for c in row)]
     if not raw:
         raise Invalid({"file": ["文件为空"]}, code="empty_file")
