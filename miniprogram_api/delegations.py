@@ -5,6 +5,7 @@ proxy and whether it was used; the delegate sees the rights they hold a proxy fo
 import marshmallow as ma
 
 from backend.security import current_user
+from backend.services import keys as key_service
 from backend.services import votes as service
 from miniprogram_api.common import BEARER, Schema, UTCDateTime, blueprint
 from miniprogram_api.votes import B64U_32, B64U_64, ReceiptSchema
@@ -81,7 +82,7 @@ class ProxyKeySchema(ma.Schema):
 @blp.response(201, ProxyKeySchema)
 def register_proxy_key(args):
     """Register a key of one's own to be named as a proxy (a verified phone; bound to no right)."""
-    return service.register_proxy_key(current_user(), args["public_key"])
+    return key_service.register_proxy_key(current_user(), args["public_key"])
 
 
 @blp.route("/votes/<vote:vid>/delegations", methods=["POST"])

@@ -21,7 +21,7 @@ log in the database (docs/votes.md). One module per concern:
 from backend.services.votes.announcements import result_notice_text, send_reminders
 from backend.services.votes.cosigning import accept_cosignature, head_for_witness, votes_to_witness, witness_key
 from backend.services.votes.delegations import owner_view as delegations_of
-from backend.services.votes.delegations import delegate, proxies, register_proxy_key
+from backend.services.votes.delegations import delegate, proxies
 from backend.services.votes.delegations import revoke as revoke_delegation
 from backend.services.votes.witness_registry import list_witnesses, register_witness, retire_witness
 from backend.services.votes.casting import cast_ballot, cast_ballots
@@ -35,7 +35,6 @@ from backend.services.votes.reading import (bundle_bytes, consistency, get_vote,
 
 __all__ = [
     "accept_cosignature", "delegate", "delegations_of", "head_for_witness", "list_witnesses", "proxies",
-    "register_proxy_key",
     "register_witness", "retire_witness", "revoke_delegation", "votes_to_witness", "witness_key",
     "KINDS", "MATTERS", "bind_key_in_open_votes", "bundle_bytes", "cast_ballot", "cast_ballots", "close_due_votes",
     "close_vote", "consistency", "create_vote", "enter_paper_ballot", "get_vote", "inclusion", "list_votes",

@@ -4,7 +4,7 @@ registered that key — or its revocation; the server checks it like a ballot (f
 the caller's right, the signature, the signing key bound to the right, the nonce) and appends it.
 The delegate then casts for the right with that key through the one cast path
 (`standing.refusal`); the owner sees who holds the proxy and whether it was used, never for what."""
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 
 from backend.errors import Conflict, Forbidden, Invalid
 from backend.extensions import db
@@ -19,7 +19,7 @@ from voting import PROTOCOL_1
 from voting.canonical import canonical
 from voting.counting import intrinsic_problem
 from voting.delegations import DELEGATION, REVOCATION, make_delegation_entry, validate_envelope_form
-from voting.entries import ProtocolError, is_public_key
+from voting.entries import ProtocolError
 from voting.keys import verify_bytes
 
 
@@ -86,34 +86,6 @@ def _append(user, vote_ref, envelope, kind, now):
     book.write()
     db.session.commit()
     return receipt
-
-
-def register_proxy_key(user, public_key, now=None):
-    """A device key of one's own to be named as a proxy (any user with a verified phone; an owner's
-    device key registered with POST /me/keys serves as well). Bound to no right: a delegation names
-    it. Revoked like any device key (DELETE /me/keys/<key>)."""
-    from backend.services.keys import MAX_ACTIVE_KEYS  # keys imports this package: import when used
-
-    if not is_public_key(public_key):
-        raise Invalid({"public_key": ["须为 Ed25519 公钥：32 字节的无填充 base64url（43 个字符）"]},
-                      code="invalid_public_key")
-    if user.phone_verified_at is None:
-        raise Forbidden("phone_not_verified", "请先验证手机号，再登记代理人密钥")
-    key = db.session.execute(select(DeviceKey).where(DeviceKey.public_key == public_key)).scalar_one_or_none()
-    if key is not None:
-        if key.user_id != user.id:
-            raise Conflict("key_taken", "该公钥已被其他用户登记")
-        if key.revoked_at is not None:
-            raise Forbidden("key_revoked", "该设备密钥已撤销，请在设备上生成新密钥")
-        return key  # a retry after a lost reply
-    active = db.session.execute(select(func.count()).select_from(DeviceKey).where(
-        DeviceKey.user_id == user.id, DeviceKey.revoked_at.is_(None))).scalar_one()
-    if active >= MAX_ACTIVE_KEYS:
-        raise Conflict("too_many_keys", f"最多可登记 {MAX_ACTIVE_KEYS} 个有效密钥，请先撤销不用的设备密钥")
-    key = DeviceKey(user_id=user.id, public_key=public_key, created_at=now or common.now())
-    db.session.add(key)
-    db.session.commit()
-    return key
 
 
 def _not_owner(vote, user, right_id):
