@@ -29,16 +29,21 @@ def _text(value):
 # ---------------------------------------------------------------- streets and scopes
 
 
+def _commit_unique(code, message):
+    """Commit; a unique key the new row collides with (two admins at once, or a repeat) is a 409."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(code, message) from None
+
+
 def create_street(actor, name):
     """A new street office (platform admins)."""
     require_platform_admin(actor)
     street = Street(name=_text(name))
     db.session.add(street)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("street_exists", "同名街道已存在") from None
+    _commit_unique("street_exists", "同名街道已存在")
     return street
 
 
@@ -119,11 +124,7 @@ def grant_scope(actor, street_id=None, user_id=None, openid=None):
     scope = RegulatorScope(user_id=user.id, street_id=street_id, created_by=actor.id,
                            scope_key="district" if street_id is None else f"street:{street_id}")
     db.session.add(scope)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("scope_exists", "该用户已拥有此监管范围") from None
+    _commit_unique("scope_exists", "该用户已拥有此监管范围")
     return scope
 
 
@@ -170,11 +171,7 @@ def create_organisation(actor, kind, name, uscc):
         raise Invalid({"kind": [f"须为 {', '.join(ORGANISATION_KINDS)} 之一"]})
     organisation = Organisation(kind=kind, name=_text(name), uscc=validate_uscc(uscc), created_by=actor.id)
     db.session.add(organisation)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("uscc_taken", "该统一社会信用代码已登记") from None
+    _commit_unique("uscc_taken", "该统一社会信用代码已登记")
     return organisation
 
 
