@@ -31,7 +31,6 @@ def serving(app, tmp_path, workers, threads, **env):
     with `workers` workers of `threads` threads; yields (base URL, the gunicorn process) once every
     worker is up. `env` adds to its environment (None removes a variable; DATABASE_URL may be
     overridden there)."""
-    port = free_port()
     cfg = app.config
     environment = {**os.environ, "DATABASE_URL": cfg["SQLALCHEMY_DATABASE_URI"], "INSTANCE_PATH": cfg["INSTANCE_PATH"],
                    "SIGNING_KEY_FILE": cfg["SIGNING_KEY_FILE"], "MEDIA_ROOT": cfg["MEDIA_ROOT"],
@@ -43,7 +42,17 @@ def serving(app, tmp_path, workers, threads, **env):
             environment.pop(name, None)
         else:
             environment[name] = value
-    log = open(tmp_path / "gunicorn.log", "wb")
+    with running(environment, tmp_path, workers) as served:
+        yield served
+
+
+@contextmanager
+def running(environment, folder, workers):
+    """gunicorn with gunicorn.conf.py serving wsgi:app on a free port in exactly `environment`, its log
+    in `folder`/gunicorn.log; yields (base URL, the gunicorn process) once every worker is up."""
+    port = free_port()
+    log_path = Path(folder) / "gunicorn.log"
+    log = open(log_path, "wb")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers),
                              "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
                             cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
@@ -57,7 +66,7 @@ def serving(app, tmp_path, workers, threads, **env):
                     break
             except requests.RequestException:
                 pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+            assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()[-5000:]
             time.sleep(0.2)
         yield base, proc
     finally:

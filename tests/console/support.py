@@ -10,14 +10,14 @@ import contextlib
 import fcntl
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import requests
+
+from tests.servers import running
 
 REPO = Path(__file__).resolve().parents[2]
 CONSOLE = REPO / "console"
@@ -50,12 +50,6 @@ def chromium_launch_args():
     if not os.path.exists(CHROMIUM):
         raise NotReady("Debian's Chromium is needed for the browser tests: apt-get install -y chromium fonts-wqy-microhei")
     return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def own_database(base_url, folder, name):
@@ -101,31 +95,8 @@ def flask(env, *args, timeout=600):
 @contextlib.contextmanager
 def gunicorn(env, folder, workers=2):
     """gunicorn with gunicorn.conf.py serving wsgi:app (API and console) on a free port; yields the base URL."""
-    port = free_port()
-    log = open(Path(folder) / "gunicorn.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers),
-                             "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((Path(folder) / "gunicorn.log").read_text()[-5000:])
-            time.sleep(0.2)
+    with running(env, folder, workers) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 _seq = iter(range(1, 10**9))
