@@ -29,21 +29,16 @@ def _text(value):
 # ---------------------------------------------------------------- streets and scopes
 
 
-def _commit_unique(code, message):
-    """Commit; a unique key the new row collides with (two admins at once, or a repeat) is a 409."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(code, message) from None
-
-
 def create_street(actor, name):
     """A new street office (platform admins)."""
     require_platform_admin(actor)
     street = Street(name=_text(name))
     db.session.add(street)
-    _commit_unique("street_exists", "同名街道已存在")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("street_exists", "同名街道已存在") from None
     return street
 
 
@@ -124,7 +119,11 @@ def grant_scope(actor, street_id=None, user_id=None, openid=None):
     scope = RegulatorScope(user_id=user.id, street_id=street_id, created_by=actor.id,
                            scope_key="district" if street_id is None else f"street:{street_id}")
     db.session.add(scope)
-    _commit_unique("scope_exists", "该用户已拥有此监管范围")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("scope_exists", "该用户已拥有此监管范围") from None
     return scope
 
 
@@ -171,7 +170,11 @@ def create_organisation(actor, kind, name, uscc):
         raise Invalid({"kind": [f"须为 {', '.join(ORGANISATION_KINDS)} 之一"]})
     organisation = Organisation(kind=kind, name=_text(name), uscc=validate_uscc(uscc), created_by=actor.id)
     db.session.add(organisation)
-    _commit_unique("uscc_taken", "该统一社会信用代码已登记")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("uscc_taken", "该统一社会信用代码已登记") from None
     return organisation
 
 
