@@ -15,7 +15,7 @@
 'use strict';
 
 var nacl = require('tweetnacl');
-var sha256 = require('js-sha256').sha256;
+var sha256 = require('fast-sha256'); // sha256(bytes) → Uint8Array(32); sha256.Hash streams
 
 var PROTOCOL = 'linli-vote/1';
 var PROTOCOL_1_1 = 'linli-vote/1.1';
@@ -323,7 +323,7 @@ function formatTime(date) {
 // --- hashing and the Merkle log (docs/protocol.md §4, §6; RFC 9162) ---------------------------------
 
 function digest(bytes) {
-  return new Uint8Array(sha256.arrayBuffer(bytes));
+  return sha256(bytes);
 }
 
 /** Lowercase hex SHA-256 of bytes (a Uint8Array or an array of byte values). */
@@ -336,7 +336,7 @@ var LEAF_PREFIX = [0];
 
 /** SHA-256(0x00 ‖ leaf) as 32 bytes. */
 function leafHashRaw(leafBytes) {
-  return new Uint8Array(sha256.create().update(LEAF_PREFIX).update(leafBytes).arrayBuffer());
+  return new sha256.Hash().update(LEAF_PREFIX).update(leafBytes).digest();
 }
 
 /** SHA-256(0x01 ‖ left ‖ right) as 32 bytes. */
