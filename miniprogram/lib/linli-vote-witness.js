@@ -2,26 +2,36 @@
  * linli-vote/1.1 for the mini-program: witnesses' co-signatures of tree heads and proxies
  * (docs/protocol.md §5.1, §5.7, §5.8, §6.4; Python: voting/witnesses.py, voting/delegations.py).
  *
- * Not required on its own: lib/linli-vote.js loads it with its own helpers and re-exports all of it
- * (`require('./lib/linli-vote.js').checkCosignedHead`), so the protocol library stays one module
- * for its users and this file has no require cycle. Same rules as there: ES2017, pure, no `wx`, no
- * randomness (the page hands in nonce bytes), verify functions never throw on bad input.
+ * Not required on its own: lib/linli-vote.js loads it with its exports (L) and internal helpers (H)
+ * and re-exports all of it (`require('./lib/linli-vote.js').checkCosignedHead`), so the protocol
+ * library stays one module for its users and this file has no require cycle. Same rules as there:
+ * ES2017, pure, no `wx`, no randomness (the page hands in nonce bytes), verify functions never throw
+ * on bad input.
  */
 'use strict';
 
-module.exports = function witnessPart(L) {
-  var PROTOCOL_1 = 'linli-vote/1';
-  var PROTOCOL_1_1 = 'linli-vote/1.1';
-  var MAX_WITNESSES = 64;
-  var WITNESS_KEYS = ['id', 'name', 'public_key'];
-  var COSIGNATURE_KEYS = ['type', 'vote_id', 'size', 'root', 'witness', 'timestamp', 'signature'];
+module.exports = function witnessPart(L, H) {
   var DELEGATION = 'delegation';
   var REVOCATION = 'delegation_revocation';
-  var SIGNED_KEYS = ['type', 'vote_id', 'right_id', 'delegate_key', 'nonce', 'signed_at'];
-  var keyProblem = L._keyProblem;
-  var isPlainObject = L._isPlainObject;
-  var isSafeInt = L._isSafeInt;
-  var problem = L._problem;
+  var isId = L.isId;
+  var isPublicKey = L.isPublicKey;
+  var isPlainObject = H.isPlainObject;
+  var hasOwn = H.hasOwn;
+  var problem = H.problem;
+
+  function isText(value) {
+    try {
+      return typeof value === 'string' && !!value && !!L.canonical(value);
+    } catch (e) {
+      return false;
+    }
+  }
+
+  var WITNESS = { id: isId, name: isText, public_key: isPublicKey };
+  var COSIGNATURE = {
+    type: H.equals('cosignature'), vote_id: isId, size: function (size) { return H.isIndex(size) && size > 0; },
+    root: L.isHashHex, witness: isId, timestamp: L.isTime, signature: L.isSignature
+  };
 
   // --- the definition's witnesses (§5.1) -------------------------------------------------------------
 
@@ -32,77 +42,49 @@ module.exports = function witnessPart(L) {
    */
   function witnessesOf(definition) {
     var out = { ok: false, protocol: null, witnesses: [], quorum: 0, keys: {}, problem: null };
-    if (!isPlainObject(definition)) return fail(out, 'definition must be an object');
+    var fail = function (text) {
+      out.problem = text;
+      return out;
+    };
+    if (!isPlainObject(definition)) return fail('definition must be an object');
     out.protocol = definition.protocol;
-    if (definition.protocol === PROTOCOL_1) {
-      if (L._hasOwn(definition, 'witnesses') || L._hasOwn(definition, 'witness_quorum')) return fail(out, 'linli-vote/1 has no witnesses');
+    if (definition.protocol === L.PROTOCOL) {
+      if (hasOwn(definition, 'witnesses') || hasOwn(definition, 'witness_quorum')) return fail('linli-vote/1 has no witnesses');
       out.ok = true;
       return out;
     }
-    if (definition.protocol !== PROTOCOL_1_1) return fail(out, 'unknown protocol');
+    if (definition.protocol !== L.PROTOCOL_1_1) return fail('unknown protocol');
     var list = definition.witnesses;
     var quorum = definition.witness_quorum;
-    if (!Array.isArray(list) || list.length > MAX_WITNESSES) return fail(out, 'definition.witnesses must be a list of at most 64');
+    if (!Array.isArray(list) || list.length > 64) return fail('definition.witnesses must be a list of at most 64');
     var keys = {};
-    var seenKeys = {};
     for (var i = 0; i < list.length; i++) {
       var w = list[i];
-      var shape = keyProblem(w, WITNESS_KEYS, 'definition.witnesses[' + i + ']');
-      if (shape) return fail(out, shape);
-      if (!L.isId(w.id) || !isText(w.name) || !L.isPublicKey(w.public_key)) return fail(out, 'definition.witnesses[' + i + '] malformed');
-      if (w.public_key === definition.server_key) return fail(out, 'definition.witnesses[' + i + '] is the server key');
-      if (L._hasOwn(keys, w.id) || L._hasOwn(seenKeys, w.public_key)) return fail(out, 'definition.witnesses repeat');
+      var where = 'definition.witnesses[' + i + ']';
+      var bad = H.formProblem(w, WITNESS, where);
+      if (bad) return fail(bad);
+      if (w.public_key === definition.server_key) return fail(where + ' is the server key');
+      if (list.some(function (v, j) { return j < i && (v.id === w.id || v.public_key === w.public_key); })) return fail('definition.witnesses repeat');
       keys[w.id] = w.public_key;
-      seenKeys[w.public_key] = true;
     }
-    var lowest = list.length ? 1 : 0;
-    var highest = list.length;
-    if (!isSafeInt(quorum) || quorum < lowest || quorum > highest) return fail(out, 'definition.witness_quorum out of range');
+    if (!H.isIndex(quorum) || quorum < Math.min(1, list.length) || quorum > list.length) return fail('definition.witness_quorum out of range');
     out.ok = true;
-    out.witnesses = list.map(function (w) { return { id: w.id, name: w.name, public_key: w.public_key }; });
+    out.witnesses = list.map(function (v) { return { id: v.id, name: v.name, public_key: v.public_key }; });
     out.quorum = quorum;
     out.keys = keys;
     return out;
   }
 
-  function fail(out, text) {
-    out.problem = text;
-    return out;
-  }
-
-  function isText(value) {
-    if (typeof value !== 'string' || !value) return false;
-    try {
-      L.canonical(value);
-      return true;
-    } catch (e) {
-      return false;
-    }
-  }
-
   // --- co-signatures (§6.4) --------------------------------------------------------------------------
 
-  /** Why cosig is not of the co-signature's form, or null (voting.witnesses.cosignature_shape_problem). */
-  function cosignatureShapeProblem(cosig) {
-    var shape = keyProblem(cosig, COSIGNATURE_KEYS, 'co-signature');
-    if (shape) return shape;
-    if (cosig.type !== 'cosignature') return 'type';
-    if (!L.isId(cosig.vote_id)) return 'vote_id';
-    if (!isSafeInt(cosig.size) || cosig.size < 1) return 'size';
-    if (!L.isHashHex(cosig.root)) return 'root';
-    if (!L.isId(cosig.witness)) return 'witness';
-    if (!L.isTime(cosig.timestamp)) return 'timestamp';
-    if (!L.isSignature(cosig.signature)) return 'signature';
-    return null;
-  }
-
-  // [code, detail] of why cosig is not a valid co-signature of `who` (witnessesOf) for voteId, or null.
+  // [code, detail] of why cosig is not a valid co-signature of `who` (witnessesOf) for voteId, or null
+  // (voting.witnesses.cosignature_problem).
   function cosignatureFault(cosig, who, voteId) {
     if (!who.ok) return ['definition_witnesses_invalid', who.problem];
-    var shape = cosignatureShapeProblem(cosig);
+    var shape = H.shapeProblem(cosig, COSIGNATURE, 'co-signature');
     if (shape) return ['cosignature_malformed', shape];
     if (cosig.vote_id !== voteId) return ['cosignature_other_vote', cosig.vote_id];
-    if (!L._hasOwn(who.keys, cosig.witness)) return ['cosignature_unknown_witness', cosig.witness];
+    if (!hasOwn(who.keys, cosig.witness)) return ['cosignature_unknown_witness', cosig.witness];
     if (!L.verifyObject(who.keys[cosig.witness], cosig)) return ['cosignature_forged', cosig.witness];
     return null;
   }
@@ -119,7 +101,7 @@ module.exports = function witnessPart(L) {
 
   /** True iff cosig is a valid co-signature of a witness of `definition`, for its vote. */
   function verifyCosignature(cosig, definition) {
-    return cosignatureProblems(cosig, definition).length === 0;
+    return !cosignatureProblems(cosig, definition).length;
   }
 
   /**
@@ -138,7 +120,7 @@ module.exports = function witnessPart(L) {
       out.problems.push(problem('definition_witnesses_invalid', who.problem));
       return out;
     }
-    var key = serverKey === undefined || serverKey === null ? definition.server_key : serverKey;
+    var key = serverKey == null ? definition.server_key : serverKey;
     out.problems = L.treeHeadProblems(head, key, definition.vote_id);
     if (!out.problems.length && key !== definition.server_key) out.problems.push(problem('server_key_changed'));
     if (!Array.isArray(cosignatures)) {
@@ -164,41 +146,25 @@ module.exports = function witnessPart(L) {
     if (out.cosigned.length < who.quorum) {
       out.problems.push(problem('quorum_missing', out.cosigned.length + ' / ' + who.quorum));
     }
-    out.ok = out.problems.length === 0;
+    out.ok = !out.problems.length;
     return out;
   }
 
   // --- delegations and their revocations (§5.7, §5.8) ------------------------------------------------
+  // Their envelopes {delegation | delegation_revocation, public_key, signature} are made, told apart
+  // and verified by lib/linli-vote.js's envelope code, as ballots are.
 
   /** Why `signed` is not a well-formed D (kind 'delegation') or R ('delegation_revocation'), or null. */
   function delegationProblem(signed, kind, definition) {
     var what = kind || (isPlainObject(signed) ? signed.type : DELEGATION);
     if (what !== DELEGATION && what !== REVOCATION) return 'unknown kind';
-    var shape = keyProblem(signed, SIGNED_KEYS, what);
-    if (shape) return shape;
-    if (signed.type !== what) return what + '.type';
-    if (!L.isId(signed.vote_id) || (definition && signed.vote_id !== definition.vote_id)) return what + '.vote_id: not this vote';
-    if (definition && definition.protocol !== PROTOCOL_1_1) return 'proxies need a linli-vote/1.1 vote';
-    if (!L.isId(signed.right_id)) return what + '.right_id';
-    if (!L.isPublicKey(signed.delegate_key)) return what + '.delegate_key';
-    if (!L.isNonce(signed.nonce)) return what + '.nonce';
-    if (!L.isTime(signed.signed_at)) return what + '.signed_at';
-    return null;
+    var spec = { type: H.equals(what), vote_id: isId, right_id: isId, delegate_key: isPublicKey, nonce: L.isNonce, signed_at: L.isTime };
+    return H.formProblem(signed, spec, what, definition) ||
+      (definition && definition.protocol !== L.PROTOCOL_1_1 ? 'proxies need a linli-vote/1.1 vote' : null);
   }
 
-  function newSigned(kind, args, definition) {
-    var signedAt = args.signedAt instanceof Date ? L.formatTime(args.signedAt) : args.signedAt;
-    var signed = {
-      type: kind,
-      vote_id: args.voteId,
-      right_id: args.rightId,
-      delegate_key: args.delegateKey,
-      nonce: L.b64uEncode(L._toBytes(args.nonceBytes, 16, 'nonceBytes')),
-      signed_at: signedAt
-    };
-    var bad = delegationProblem(signed, kind, definition);
-    if (bad) throw new L.FormatError(bad);
-    return JSON.parse(L.canonicalString(signed));
+  function newOf(kind, args, definition) {
+    return H.newSigned({ type: kind, vote_id: args.voteId, right_id: args.rightId, delegate_key: args.delegateKey }, args, definition);
   }
 
   /**
@@ -207,12 +173,12 @@ module.exports = function witnessPart(L) {
    * or a protocol time)}; checked against the definition when given (a linli-vote/1.1 vote).
    */
   function newDelegation(args, definition) {
-    return newSigned(DELEGATION, args, definition);
+    return newOf(DELEGATION, args, definition);
   }
 
   /** R, the revocation of the proxy of args.delegateKey (same arguments as newDelegation). */
   function newRevocation(args, definition) {
-    return newSigned(REVOCATION, args, definition);
+    return newOf(REVOCATION, args, definition);
   }
 
   /**
@@ -220,49 +186,29 @@ module.exports = function witnessPart(L) {
    * delegation_revocation: the signed object, public_key, signature} (voting.delegations.sign_delegation).
    */
   function signDelegation(signed, secretKey) {
-    var key = L._toBytes(secretKey, 64, 'secretKey');
-    var bad = delegationProblem(signed);
-    if (bad) throw new L.FormatError(bad);
-    var text = L.canonicalString(signed);
-    var envelope = {};
-    envelope[signed.type] = JSON.parse(text);
-    envelope.public_key = L.b64uEncode(key.subarray(32, 64));
-    envelope.signature = L.b64uEncode(L._sign(L.utf8Encode(text), key));
-    return envelope;
+    return H.signEnvelope(isPlainObject(signed) && signed.type === REVOCATION ? REVOCATION : DELEGATION, signed, secretKey);
   }
 
   /** 'delegation' or 'delegation_revocation' for an envelope of either kind with exactly its fields, else null. */
   function delegationKind(envelope) {
-    if (!isPlainObject(envelope)) return null;
-    var kinds = [DELEGATION, REVOCATION];
-    for (var i = 0; i < kinds.length; i++) {
-      if (!keyProblem(envelope, [kinds[i], 'public_key', 'signature'], 'envelope')) return kinds[i];
-    }
-    return null;
-  }
-
-  function delegationFormOk(envelope, definition) {
-    var kind = delegationKind(envelope);
-    return kind !== null && L.isPublicKey(envelope.public_key) && L.isSignature(envelope.signature) &&
-      !delegationProblem(envelope[kind], kind, definition);
+    var kind = H.envelopeKind(envelope);
+    return kind === 'ballot' ? null : kind;
   }
 
   /** True iff envelope is a well-formed delegation or revocation envelope whose signature verifies. */
   function verifyDelegation(envelope, definition) {
-    if (!delegationFormOk(envelope, definition)) return false;
-    var kind = delegationKind(envelope);
-    var message;
-    try {
-      message = L.canonical(envelope[kind]);
-    } catch (e) {
-      return false;
-    }
-    return L.verifyBytes(envelope.public_key, envelope.signature, message);
+    var kind = H.verifiedKind(envelope, definition);
+    return !!kind && kind !== 'ballot';
   }
 
   // --- handing a proxy key from phone to phone -------------------------------------------------------
 
   var KEY_TEXT_PREFIX = 'linli-proxy-key:';
+
+  function checkKey(publicKey) {
+    if (!isPublicKey(publicKey)) throw new L.FormatError('not a b64u Ed25519 public key');
+    return publicKey;
+  }
 
   /**
    * The short fingerprint two people compare by eye: the first 16 hex digits (64 bits) of
@@ -270,15 +216,12 @@ module.exports = function witnessPart(L) {
    * second key with the same fingerprint costs about 2^64 tries.
    */
   function keyFingerprint(publicKey) {
-    if (!L.isPublicKey(publicKey)) throw new L.FormatError('not a b64u Ed25519 public key');
-    var hex = L.sha256Hex(L.b64uDecode(publicKey)).slice(0, 16);
-    return hex.slice(0, 4) + ' ' + hex.slice(4, 8) + ' ' + hex.slice(8, 12) + ' ' + hex.slice(12, 16);
+    return L.sha256Hex(L.b64uDecode(checkKey(publicKey))).slice(0, 16).match(/..../g).join(' ');
   }
 
   /** What the delegate's phone shows as QR code and as text: `linli-proxy-key:<b64u key>`. */
   function proxyKeyText(publicKey) {
-    if (!L.isPublicKey(publicKey)) throw new L.FormatError('not a b64u Ed25519 public key');
-    return KEY_TEXT_PREFIX + publicKey;
+    return KEY_TEXT_PREFIX + checkKey(publicKey);
   }
 
   /** The key in a scanned or pasted text (`linli-proxy-key:<key>`, or the bare key; spaces ignored), or null. */
@@ -286,12 +229,11 @@ module.exports = function witnessPart(L) {
     if (typeof text !== 'string') return null;
     var t = text.replace(/\s+/g, '');
     if (t.indexOf(KEY_TEXT_PREFIX) === 0) t = t.slice(KEY_TEXT_PREFIX.length);
-    return L.isPublicKey(t) ? t : null;
+    return isPublicKey(t) ? t : null;
   }
 
   return {
-    PROTOCOL_1: PROTOCOL_1,
-    PROTOCOL_1_1: PROTOCOL_1_1,
+    PROTOCOL_1: L.PROTOCOL,
     witnessesOf: witnessesOf,
     cosignatureProblems: cosignatureProblems,
     verifyCosignature: verifyCosignature,
@@ -302,7 +244,6 @@ module.exports = function witnessPart(L) {
     signDelegation: signDelegation,
     delegationKind: delegationKind,
     verifyDelegation: verifyDelegation,
-    _delegationFormOk: delegationFormOk,
     keyFingerprint: keyFingerprint,
     proxyKeyText: proxyKeyText,
     parseProxyKeyText: parseProxyKeyText
