@@ -154,22 +154,25 @@ console.log('  (each verifies one signature, the tree head\'s; checkReceipt also
 
 const esbuild = require('esbuild');
 function bundle(charset) {
-  const out = esbuild.buildSync({
+  return esbuild.buildSync({
     stdin: { contents: "module.exports = require('./lib/linli-vote.js');", resolveDir: path.join(__dirname, '..'), sourcefile: 'entry.js' },
     bundle: true, minify: true, write: false, format: 'cjs', platform: 'browser', target: 'es2017', charset,
     mainFields: ['main'], // WeChat's npm build packs each package's `main`
     external: ['crypto'], // tweetnacl's guarded Node fallback: not packed by WeChat either (the shim package answers it)
-    logLevel: 'error'
+    logLevel: 'error', metafile: true
   });
-  return out.outputFiles[0].contents;
 }
-const ascii = bundle('ascii'); // esbuild's default: non-ASCII written as \uXXXX escapes (6 bytes a Chinese character)
-const utf8 = bundle('utf8'); // as the files ship: UTF-8 (3 bytes a Chinese character)
+const asciiBuild = bundle('ascii'); // esbuild's default: non-ASCII written as \uXXXX escapes (6 bytes a Chinese character)
+const ascii = asciiBuild.outputFiles[0].contents;
+const utf8 = bundle('utf8').outputFiles[0].contents; // as the files ship: UTF-8 (3 bytes a Chinese character)
 console.log('');
 console.log(`shipped JS, esbuild --minify of require('./lib/linli-vote.js') with tweetnacl and fast-sha256 (target ≤ 60 KB = 60000 bytes):`);
 console.log(`  default (ASCII escapes): ${ascii.length} bytes: ${ascii.length <= 60000 ? 'met' : 'MISSED'}   --charset=utf8: ${utf8.length} bytes   gzip: ${zlib.gzipSync(utf8).length} bytes`);
+const inBundle = Object.values(asciiBuild.metafile.outputs)[0].inputs;
+const share = (file) => (Object.entries(inBundle).find(([k]) => k.endsWith(file)) || [null, { bytesInOutput: 0 }])[1].bytesInOutput;
 for (const [name, file] of [['tweetnacl', 'node_modules/tweetnacl/nacl-fast.js'], ['fast-sha256', 'node_modules/fast-sha256/sha256.js'],
-  ['linli-vote/1', 'lib/linli-vote.js'], ['linli-vote/1.1 (witnesses, proxies)', 'lib/linli-vote-witness.js']]) {
+  ['linli-vote/1 and 1.1', 'lib/linli-vote.js']]) {
   const alone = esbuild.buildSync({ entryPoints: [path.join(__dirname, '..', file)], minify: true, write: false, target: 'es2017', logLevel: 'error' }).outputFiles[0].contents;
-  console.log(`  of which ${name} (${file}) minified alone: ${alone.length} bytes`);
+  console.log(`  of which ${name} (${file}): ${share(file)} bytes in the bundle (${alone.length} minified alone)`);
 }
+console.log(`  and esbuild's module wrappers: ${ascii.length - Object.values(inBundle).reduce((sum, i) => sum + i.bytesInOutput, 0)} bytes`);

@@ -1,7 +1,6 @@
 /**
  * linli-vote/1 and linli-vote/1.1 client library for the Linli mini-program (docs/protocol.md is normative).
- * The 1.1 parts — witnesses' co-signatures and proxies' delegations — are in lib/linli-vote-witness.js,
- * loaded here with this file's helpers and re-exported: users require this file only.
+ * The 1.1 parts — witnesses' co-signatures and proxies' delegations — are the last section.
  *
  * Plain ES2017 CommonJS, pure functions, no `wx` and no randomness inside: the page hands in the
  * 32 random bytes of a key seed and the 16 of a nonce (from wx.getRandomValues), and a storage
@@ -305,19 +304,9 @@ function nodeHash(left, right) {
 /** The root of the empty tree, SHA-256(""). */
 var EMPTY_ROOT = sha256Hex([]);
 
-function sameBytes(a, b) {
-  return a.length === b.length && a.every(function (x, i) { return x === b[i]; });
-}
-
-/** A proof's hashes as bytes, or null unless it is a list of lowercase hex SHA-256. */
+/** A proof's hashes as bytes, or null unless it is a list of lowercase hex SHA-256 (without holes). */
 function hashList(proof) {
-  if (!Array.isArray(proof)) return null;
-  var out = [];
-  for (var i = 0; i < proof.length; i++) {
-    if (!isHashHex(proof[i])) return null;
-    out.push(hashFromHex(proof[i]));
-  }
-  return out;
+  return Array.isArray(proof) && proof.filter(isHashHex).length === proof.length ? proof.map(hashFromHex) : null;
 }
 
 function isHashList(proof) {
@@ -361,7 +350,7 @@ function verifyInclusion(leafIndex, size, leafHashHex, proof, rootHex) {
   var path = hashList(proof);
   if (!path || !isIndex(leafIndex) || !isSafeInt(size) || leafIndex >= size || !isHashHex(leafHashHex) || !isHashHex(rootHex)) return false;
   var roots = climb(leafIndex, size - 1, path, null, hashFromHex(leafHashHex));
-  return !!roots && sameBytes(roots[1], hashFromHex(rootHex));
+  return !!roots && bytesToHex(roots[1]) === rootHex;
 }
 
 /**
@@ -377,17 +366,16 @@ function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
   }
   var path = hashList(proof);
   if (!path || !path.length || !isHashHex(firstRoot) || !isHashHex(secondRoot)) return false;
-  var rootM = hashFromHex(firstRoot);
   var fn = first - 1;
   var sn = second - 1;
   for (var odd = first; odd % 2 === 0; odd /= 2);
-  if (odd === 1) path.unshift(rootM); // first is a power of two: the old root is itself a node of the new tree
+  if (odd === 1) path.unshift(hashFromHex(firstRoot)); // first is a power of two: the old root is itself a node of the new tree
   while (fn % 2 === 1) {
     fn = half(fn);
     sn = half(sn);
   }
   var roots = climb(fn, sn, path.slice(1), path[0], path[0]);
-  return !!roots && sameBytes(roots[0], rootM) && sameBytes(roots[1], hashFromHex(secondRoot));
+  return !!roots && bytesToHex(roots[0]) === firstRoot && bytesToHex(roots[1]) === secondRoot;
 }
 
 // --- Ed25519 (docs/protocol.md §2) -----------------------------------------------------------------
@@ -414,10 +402,8 @@ function verifyBytes(publicKeyB64u, signatureB64u, messageBytes) {
 /** True iff signedObject.signature signs the canonical JSON of the rest of it (tree heads, tallies). */
 function verifyObject(publicKeyB64u, signedObject) {
   if (!isPlainObject(signedObject)) return false;
-  var unsigned = {};
-  Object.keys(signedObject).forEach(function (k) {
-    if (k !== 'signature') unsigned[k] = signedObject[k];
-  });
+  var unsigned = Object.assign({}, signedObject);
+  delete unsigned.signature;
   try {
     return verifyBytes(publicKeyB64u, signedObject.signature, canonical(unsigned));
   } catch (e) {
@@ -488,7 +474,7 @@ function ballotProblem(ballot, definition) {
 
 /** Why `signed` of the envelope field `kind` is not well-formed, or null. */
 function problemOfKind(kind, signed, definition) {
-  return kind === 'ballot' ? ballotProblem(signed, definition) : W.delegationProblem(signed, kind, definition);
+  return kind === 'ballot' ? ballotProblem(signed, definition) : delegationProblem(signed, kind, definition);
 }
 
 /**
@@ -801,7 +787,7 @@ class HeadMemory {
     if (!problems.length && !isId(voteId)) problems = [problem('head_malformed', 'no vote id')];
     if (!problems.length && head.size === 0 && head.root !== EMPTY_ROOT) problems = [problem('head_malformed', 'size 0, root not empty')];
     if (withCosigs && !problems.length) {
-      var check = W.checkCosignedHead(head, cosignatures, definition, serverKey);
+      check = checkCosignedHead(head, cosignatures, definition, serverKey);
       problems = brokenCosigned(check);
     }
     if (!problems.length && record && record.server_key !== serverKey) problems = [problem('server_key_changed')];
@@ -830,7 +816,7 @@ class HeadMemory {
     // The remembered head was verified when it was stored; only evidence re-checks it (storage can rot).
     if (!verifyTreeHead(old, serverKey, voteId)) return remember(head, cosigs, 'first', [problem('stored_head_invalid')]);
     // Co-signatures go into the evidence only if they still verify (storage can rot here too).
-    var keptOld = definition ? oldCosigs.filter(function (c) { return W.verifyCosignature(c, definition) && c.size === old.size && c.root === old.root; }) : [];
+    var keptOld = definition ? oldCosigs.filter(function (c) { return verifyCosignature(c, definition) && c.size === old.size && c.root === old.root; }) : [];
     var firstCosigs = newIsLarger ? keptOld : cosigs;
     var secondCosigs = newIsLarger ? cosigs : keptOld;
     var evidence = {
@@ -847,7 +833,7 @@ class HeadMemory {
       // [1.1] Heads the witnesses co-signed: the evidence carries their co-signatures and the
       // definition's witness list, so it proves that witnesses were shown different logs too.
       evidence.type = PROTOCOL_1_1 + ' split view';
-      evidence.witnesses = W.witnessesOf(definition).witnesses;
+      evidence.witnesses = witnessesOf(definition).witnesses;
       evidence.witness_quorum = definition.witness_quorum;
       evidence.first_cosignatures = firstCosigs;
       evidence.second_cosignatures = secondCosigs;
@@ -885,12 +871,232 @@ function checkSplitEvidence(evidence) {
       witnesses: evidence.witnesses, witness_quorum: evidence.witness_quorum };
     var firsts = evidence.first_cosignatures;
     var seconds = evidence.second_cosignatures;
-    if (!W.witnessesOf(definition).ok || !(firsts.length || seconds.length)) return false;
-    if (brokenCosigned(W.checkCosignedHead(a, firsts, definition)).length || brokenCosigned(W.checkCosignedHead(b, seconds, definition)).length) return false;
+    // (an invalid witness list is a problem of each check)
+    if (!(firsts.length || seconds.length) || brokenCosigned(checkCosignedHead(a, firsts, definition)).length ||
+      brokenCosigned(checkCosignedHead(b, seconds, definition)).length) return false;
   }
   if (evidence.reason === SAME_SIZE) return a.size === b.size && a.root !== b.root;
   return evidence.reason === 'consistency_proof_fails' && Array.isArray(evidence.consistency_proof) && a.size < b.size &&
     !verifyConsistency(a.size, b.size, a.root, b.root, evidence.consistency_proof);
+}
+
+// --- linli-vote/1.1: witnesses' co-signatures and proxies -------------------------------------------
+// (docs/protocol.md §5.1, §5.7, §5.8, §6.4; Python: voting/witnesses.py, voting/delegations.py)
+
+var DELEGATION = 'delegation';
+var REVOCATION = 'delegation_revocation';
+
+function isText(value) {
+  try {
+    return typeof value === 'string' && !!value && !!canonical(value);
+  } catch (e) {
+    return false;
+  }
+}
+
+var WITNESS = { id: isId, name: isText, public_key: isPublicKey };
+var COSIGNATURE = {
+  type: equals('cosignature'), vote_id: isId, size: function (size) { return isIndex(size) && size > 0; },
+  root: isHashHex, witness: isId, timestamp: isTime, signature: isSignature
+};
+
+// --- the definition's witnesses (§5.1) -------------------------------------------------------------
+
+/**
+ * The witnesses of a definition (entry 0), checked as voting.witnesses.validate_witnesses:
+ * {ok, protocol, witnesses: [{id, name, public_key}], quorum, keys: {id: public_key}, problem}.
+ * A linli-vote/1 definition has no witnesses (quorum 0); a linli-vote/1.1 one has both fields.
+ */
+function witnessesOf(definition) {
+  var out = { ok: false, protocol: null, witnesses: [], quorum: 0, keys: {}, problem: null };
+  var fail = function (text) {
+    out.problem = text;
+    return out;
+  };
+  if (!isPlainObject(definition)) return fail('definition must be an object');
+  out.protocol = definition.protocol;
+  if (definition.protocol === PROTOCOL) {
+    if (hasOwn(definition, 'witnesses') || hasOwn(definition, 'witness_quorum')) return fail('linli-vote/1 has no witnesses');
+    out.ok = true;
+    return out;
+  }
+  if (definition.protocol !== PROTOCOL_1_1) return fail('unknown protocol');
+  var list = definition.witnesses;
+  var quorum = definition.witness_quorum;
+  if (!Array.isArray(list) || list.length > 64) return fail('definition.witnesses must be a list of at most 64');
+  var keys = {};
+  for (var i = 0; i < list.length; i++) {
+    var w = list[i];
+    var where = 'definition.witnesses[' + i + ']';
+    var bad = formProblem(w, WITNESS, where);
+    if (bad) return fail(bad);
+    if (w.public_key === definition.server_key) return fail(where + ' is the server key');
+    if (list.some(function (v, j) { return j < i && (v.id === w.id || v.public_key === w.public_key); })) return fail('definition.witnesses repeat');
+    keys[w.id] = w.public_key;
+  }
+  if (!isIndex(quorum) || quorum < Math.min(1, list.length) || quorum > list.length) return fail('definition.witness_quorum out of range');
+  out.ok = true;
+  out.witnesses = JSON.parse(JSON.stringify(list)); // a copy: each has exactly {id, name, public_key}, all strings
+  out.quorum = quorum;
+  out.keys = keys;
+  return out;
+}
+
+// --- co-signatures (§6.4) --------------------------------------------------------------------------
+
+// The problem why cosig is not a valid co-signature for the definition whose witnesses are `who`
+// (witnessesOf), its detail after `at`; or null (voting.witnesses.cosignature_problem).
+function cosignatureFault(cosig, who, definition, at) {
+  if (!who.ok) return problem('definition_witnesses_invalid', at + who.problem);
+  var shape = shapeProblem(cosig, COSIGNATURE, 'co-signature');
+  if (shape) return problem('cosignature_malformed', at + shape);
+  if (cosig.vote_id !== definition.vote_id) return problem('cosignature_other_vote', at + cosig.vote_id);
+  if (!hasOwn(who.keys, cosig.witness)) return problem('cosignature_unknown_witness', at + cosig.witness);
+  if (!verifyObject(who.keys[cosig.witness], cosig)) return problem('cosignature_forged', at + cosig.witness);
+  return null;
+}
+
+/**
+ * The problems of a co-signature for this vote ([] if valid): its form, the definition's vote, a
+ * witness the definition names, and that witness's signature over the canonical JSON without
+ * `signature` (voting.witnesses.cosignature_problem).
+ */
+function cosignatureProblems(cosig, definition) {
+  var fault = cosignatureFault(cosig, witnessesOf(definition), definition, '');
+  return fault ? [fault] : [];
+}
+
+/** True iff cosig is a valid co-signature of a witness of `definition`, for its vote. */
+function verifyCosignature(cosig, definition) {
+  return !cosignatureProblems(cosig, definition).length;
+}
+
+/**
+ * A server tree head with the witnesses' co-signatures (GET …/tree-head?cosigned=true gives
+ * {tree_head, cosignatures, witness_quorum, cosigned}). serverKey defaults to the definition's.
+ * Returns {ok, cosigned: [witness ids, definition order], missing: [ids], quorum, problems}: ok iff
+ * the head is this vote's and signed by the server key, every co-signature given is valid and
+ * names exactly this head's size and root, and at least witness_quorum distinct witnesses
+ * co-signed it. A co-signature that is forged, of another head or repeated is a problem, not
+ * merely left out: the server stores only valid co-signatures of heads it signed, one per witness.
+ */
+function checkCosignedHead(head, cosignatures, definition, serverKey) {
+  var who = witnessesOf(definition);
+  var out = { ok: false, cosigned: [], missing: [], quorum: who.quorum, problems: [] };
+  if (!who.ok) {
+    out.problems.push(problem('definition_witnesses_invalid', who.problem));
+    return out;
+  }
+  var key = serverKey == null ? definition.server_key : serverKey;
+  out.problems = treeHeadProblems(head, key, definition.vote_id);
+  if (!out.problems.length && key !== definition.server_key) out.problems.push(problem('server_key_changed'));
+  if (!Array.isArray(cosignatures)) {
+    out.problems.push(problem('cosignature_malformed', 'not a list'));
+    return out;
+  }
+  var seen = {};
+  cosignatures.forEach(function (c, i) {
+    var fault = cosignatureFault(c, who, definition, '#' + i + ' ');
+    if (fault) {
+      out.problems.push(fault);
+    } else if (!isPlainObject(head) || c.size !== head.size || c.root !== head.root) {
+      out.problems.push(problem('cosignature_other_head', '#' + i + ' ' + c.witness));
+    } else if (seen[c.witness]) {
+      out.problems.push(problem('cosignature_repeated', c.witness));
+    } else {
+      seen[c.witness] = true;
+    }
+  });
+  who.witnesses.forEach(function (w) {
+    (seen[w.id] ? out.cosigned : out.missing).push(w.id);
+  });
+  if (out.cosigned.length < who.quorum) {
+    out.problems.push(problem('quorum_missing', out.cosigned.length + ' / ' + who.quorum));
+  }
+  out.ok = !out.problems.length;
+  return out;
+}
+
+// --- delegations and their revocations (§5.7, §5.8) ------------------------------------------------
+// Their envelopes {delegation | delegation_revocation, public_key, signature} are made, told apart
+// and verified by the envelope code above, as ballots are.
+
+/** Why `signed` is not a well-formed D (kind 'delegation') or R ('delegation_revocation'), or null. */
+function delegationProblem(signed, kind, definition) {
+  var what = kind || (isPlainObject(signed) ? signed.type : DELEGATION);
+  if (what !== DELEGATION && what !== REVOCATION) return 'unknown kind';
+  var spec = { type: equals(what), vote_id: isId, right_id: isId, delegate_key: isPublicKey, nonce: isNonce, signed_at: isTime };
+  return formProblem(signed, spec, what, definition) ||
+    (definition && definition.protocol !== PROTOCOL_1_1 ? 'proxies need a linli-vote/1.1 vote' : null);
+}
+
+function newOf(kind, args, definition) {
+  return newSigned({ type: kind, vote_id: args.voteId, right_id: args.rightId, delegate_key: args.delegateKey }, args, definition);
+}
+
+/**
+ * D, the delegation an owner's device signs: {voteId, rightId, delegateKey (the delegate's b64u
+ * public key, from the delegate's phone), nonceBytes (16 from wx.getRandomValues), signedAt (a Date
+ * or a protocol time)}; checked against the definition when given (a linli-vote/1.1 vote).
+ */
+function newDelegation(args, definition) {
+  return newOf(DELEGATION, args, definition);
+}
+
+/** R, the revocation of the proxy of args.delegateKey (same arguments as newDelegation). */
+function newRevocation(args, definition) {
+  return newOf(REVOCATION, args, definition);
+}
+
+/**
+ * The envelope POST …/delegations (or …/delegation-revocations) takes: {delegation |
+ * delegation_revocation: the signed object, public_key, signature} (voting.delegations.sign_delegation).
+ */
+function signDelegation(signed, secretKey) {
+  return signEnvelope(isPlainObject(signed) && signed.type === REVOCATION ? REVOCATION : DELEGATION, signed, secretKey);
+}
+
+/** 'delegation' or 'delegation_revocation' for an envelope of either kind with exactly its fields, else null. */
+function delegationKind(envelope) {
+  var kind = envelopeKind(envelope);
+  return kind === 'ballot' ? null : kind;
+}
+
+/** True iff envelope is a well-formed delegation or revocation envelope whose signature verifies. */
+function verifyDelegation(envelope, definition) {
+  var kind = verifiedKind(envelope, definition);
+  return !!kind && kind !== 'ballot';
+}
+
+// --- handing a proxy key from phone to phone -------------------------------------------------------
+
+var KEY_TEXT_PREFIX = 'linli-proxy-key:';
+
+function checkKey(publicKey) {
+  if (!isPublicKey(publicKey)) throw new FormatError('not a b64u Ed25519 public key');
+  return publicKey;
+}
+
+/**
+ * The short fingerprint two people compare by eye: the first 16 hex digits (64 bits) of
+ * SHA-256 of the raw 32 key bytes, in groups of four ("3fa9 0c1b 77e2 41d0"). 64 bits: making a
+ * second key with the same fingerprint costs about 2^64 tries.
+ */
+function keyFingerprint(publicKey) {
+  return sha256Hex(b64uDecode(checkKey(publicKey))).slice(0, 16).match(/..../g).join(' ');
+}
+
+/** What the delegate's phone shows as QR code and as text: `linli-proxy-key:<b64u key>`. */
+function proxyKeyText(publicKey) {
+  return KEY_TEXT_PREFIX + checkKey(publicKey);
+}
+
+/** The key in a scanned or pasted text (`linli-proxy-key:<key>`, or the bare key; spaces ignored), or null. */
+function parseProxyKeyText(text) {
+  if (typeof text !== 'string') return null;
+  var t = text.replace(/\s+/g, '');
+  if (t.indexOf(KEY_TEXT_PREFIX) === 0) t = t.slice(KEY_TEXT_PREFIX.length);
+  return isPublicKey(t) ? t : null;
 }
 
 module.exports = {
@@ -932,23 +1138,19 @@ module.exports = {
   verifyTreeHead: verifyTreeHead,
   checkReceipt: checkReceipt,
   HeadMemory: HeadMemory,
-  checkSplitEvidence: checkSplitEvidence
+  checkSplitEvidence: checkSplitEvidence,
+  // [1.1]
+  witnessesOf: witnessesOf,
+  cosignatureProblems: cosignatureProblems,
+  verifyCosignature: verifyCosignature,
+  checkCosignedHead: checkCosignedHead,
+  delegationProblem: delegationProblem,
+  newDelegation: newDelegation,
+  newRevocation: newRevocation,
+  signDelegation: signDelegation,
+  delegationKind: delegationKind,
+  verifyDelegation: verifyDelegation,
+  keyFingerprint: keyFingerprint,
+  proxyKeyText: proxyKeyText,
+  parseProxyKeyText: parseProxyKeyText
 };
-
-// [1.1] witnesses and proxies: built on this file's exports and the helpers below, re-exported here.
-var W = require('./linli-vote-witness.js')(module.exports, {
-  hasOwn: hasOwn,
-  isPlainObject: isPlainObject,
-  isIndex: isIndex,
-  equals: equals,
-  shapeProblem: shapeProblem,
-  formProblem: formProblem,
-  problem: problem,
-  newSigned: newSigned,
-  signEnvelope: signEnvelope,
-  envelopeKind: envelopeKind,
-  verifiedKind: verifiedKind
-});
-Object.keys(W).forEach(function (name) {
-  module.exports[name] = W[name];
-});
