@@ -22,7 +22,11 @@ var sha256 = require('fast-sha256'); // sha256(bytes) → Uint8Array(32); new sh
 
 var PROTOCOL = 'linli-vote/1';
 var PROTOCOL_1_1 = 'linli-vote/1.1';
+var SPLIT_VIEW_1 = PROTOCOL + ' split view'; // the evidence types
+var SPLIT_VIEW_1_1 = PROTOCOL_1_1 + ' split view';
 var MAX_SAFE_INT = 9007199254740991; // 2^53 - 1, the protocol's integer bound (voting/canonical.py)
+var isArray = Array.isArray;
+var stringify = JSON.stringify;
 
 // --- errors ----------------------------------------------------------------------------------------
 
@@ -43,6 +47,10 @@ class FormatError extends Error {
 }
 
 // --- small helpers ---------------------------------------------------------------------------------
+
+function isString(value) {
+  return typeof value === 'string';
+}
 
 function hasOwn(obj, key) {
   return Object.prototype.hasOwnProperty.call(obj, key);
@@ -72,7 +80,7 @@ function isIndex(value) {
 /** A test that value is a string matching re (and, when given, passing more(value)). */
 function matcher(re, more) {
   return function (value) {
-    return typeof value === 'string' && re.test(value) && (!more || more(value));
+    return isString(value) && re.test(value) && (!more || more(value));
   };
 }
 
@@ -140,29 +148,29 @@ function canonicalText(value, path) {
     throw new CanonicalError(path + ': ' + what);
   };
   if (value === null || value === true || value === false) return String(value);
-  if (typeof value === 'string') {
+  if (isString(value)) {
     uriEscape(value, path);
     if (value.normalize('NFC') !== value) refuse('string is not NFC-normalised');
-    return JSON.stringify(value);
+    return stringify(value);
   }
   if (typeof value === 'number') {
     // Python refuses floats, NaN and Infinity; the protocol, integers beyond ±(2^53 - 1)
-    if (!isSafeInt(value)) refuse(value + ' is not an integer within +-(2^53 - 1)');
+    if (!isSafeInt(value)) refuse(value + ' is not a safe integer');
     return String(value); // -0 (JSON.parse('-0')) is written 0, as Python reads it: int 0
   }
   var parts = [];
-  if (Array.isArray(value)) {
+  if (isArray(value)) {
     for (var i = 0; i < value.length; i++) {
-      if (!(i in value)) refuse('an array hole at [' + i + '] is not allowed');
+      if (!(i in value)) refuse('array hole at [' + i + ']');
       parts.push(canonicalText(value[i], path + '[' + i + ']'));
     }
     return '[' + parts.join(',') + ']';
   }
   if (!isPlainObject(value)) refuse(typeName(value) + ' is not allowed'); // undefined, functions, Dates, typed arrays, Maps, class instances…
   Object.keys(value).sort().forEach(function (key) { // ASCII keys: UTF-16 order is code-point order, as Python's sort_keys
-    if (/[^\x00-\x7f]/.test(key)) refuse('object key ' + JSON.stringify(key) + ' is not ASCII');
+    if (/[^\x00-\x7f]/.test(key)) refuse('object key ' + stringify(key) + ' is not ASCII');
     if (value[key] === undefined) refuse(key + ' is undefined');
-    parts.push(JSON.stringify(key) + ':' + canonicalText(value[key], path + '.' + key));
+    parts.push(stringify(key) + ':' + canonicalText(value[key], path + '.' + key));
   });
   return '{' + parts.join(',') + '}';
 }
@@ -282,7 +290,7 @@ function formatTime(date) {
 
 /** Lowercase hex SHA-256 of bytes (a Uint8Array or an array of byte values). */
 function sha256Hex(bytes) {
-  if (typeof bytes === 'string') throw new TypeError('sha256Hex takes bytes (utf8Encode text first)');
+  if (isString(bytes)) throw new TypeError('sha256Hex takes bytes, not text');
   return bytesToHex(sha256(bytes));
 }
 
@@ -306,7 +314,7 @@ var EMPTY_ROOT = sha256Hex([]);
 
 /** A proof's hashes as bytes, or null unless it is a list of lowercase hex SHA-256 (without holes). */
 function hashList(proof) {
-  return Array.isArray(proof) && proof.filter(isHashHex).length === proof.length ? proof.map(hashFromHex) : null;
+  return isArray(proof) && proof.filter(isHashHex).length === proof.length ? proof.map(hashFromHex) : null;
 }
 
 function isHashList(proof) {
@@ -362,7 +370,7 @@ function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
   if (!isSafeInt(first) || !isSafeInt(second) || !(first > 0 && first <= second)) return false;
   if (first === second) {
     // As voting.merkle and the reference vectors: an empty proof and equal roots, whatever they hold.
-    return Array.isArray(proof) && proof.length === 0 && typeof firstRoot === 'string' && firstRoot === secondRoot;
+    return isArray(proof) && proof.length === 0 && isString(firstRoot) && firstRoot === secondRoot;
   }
   var path = hashList(proof);
   if (!path || !path.length || !isHashHex(firstRoot) || !isHashHex(secondRoot)) return false;
@@ -380,23 +388,17 @@ function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
 
 // --- Ed25519 (docs/protocol.md §2) -----------------------------------------------------------------
 
-// The group order L, little-endian. tweetnacl's verify does not refuse S ≥ L (a second spelling of a
-// signature); the server's OpenSSL does, so this library refuses it too.
-var ORDER_L = [
-  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10
-];
-
-function scalarBelowOrder(signature) {
-  for (var i = 31; i >= 0; i--) if (signature[32 + i] !== ORDER_L[i]) return signature[32 + i] < ORDER_L[i];
-  return false;
-}
+// The group order L = 2^252 + 27742317777372353535851937790883648493, as 64 hex digits. tweetnacl's
+// verify does not refuse S ≥ L (a second spelling of a signature); the server's OpenSSL does, so
+// this library refuses it too. S is the signature's last 32 bytes, little-endian: reversed, its hex
+// compares with L's as the numbers do.
+var ORDER_L = '1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed';
 
 /** True iff signatureB64u is publicKeyB64u's Ed25519 signature of messageBytes; never throws on bad input. */
 function verifyBytes(publicKeyB64u, signatureB64u, messageBytes) {
   if (!isPublicKey(publicKeyB64u) || !isSignature(signatureB64u)) return false;
   var signature = b64uDecode(signatureB64u);
-  return scalarBelowOrder(signature) && nacl.sign.detached.verify(messageBytes, signature, b64uDecode(publicKeyB64u));
+  return bytesToHex(signature.slice(32).reverse()) < ORDER_L && nacl.sign.detached.verify(messageBytes, signature, b64uDecode(publicKeyB64u));
 }
 
 /** True iff signedObject.signature signs the canonical JSON of the rest of it (tree heads, tallies). */
@@ -429,7 +431,12 @@ function keyPairFromSeed(seed32) {
 
 // --- ballots and the envelopes of ballots and delegations (docs/protocol.md §5.5, §5.7, §5.8) -------
 
-var BALLOT = { type: equals('ballot'), vote_id: isId, right_id: isId, choice: 0, nonce: isNonce, signed_at: isTime };
+// The kinds of signed objects: each is the `type` of the object and the field that holds it in its envelope.
+var BALLOT_KIND = 'ballot';
+var DELEGATION = 'delegation';
+var REVOCATION = 'delegation_revocation';
+
+var BALLOT = { type: equals(BALLOT_KIND), vote_id: isId, right_id: isId, choice: 0, nonce: isNonce, signed_at: isTime };
 
 function isOption(value) {
   return ['approve', 'reject', 'abstain'].indexOf(value) >= 0;
@@ -444,9 +451,9 @@ function choiceProblem(choice, definition) {
   if (!(definition ? definition.kind === 'election' : hasOwn(choice, 'approve'))) {
     return shapeProblem(choice, { option: isOption }, 'choice') ? 'choice must be {option: approve|reject|abstain}' : null;
   }
-  if (shapeProblem(choice, { approve: Array.isArray }, 'choice')) return 'choice must be {approve: [candidate ids]}';
+  if (shapeProblem(choice, { approve: isArray }, 'choice')) return 'choice must be {approve: [candidate ids]}';
   var approve = choice.approve;
-  var known = definition && Array.isArray(definition.candidates) ? definition.candidates.map(function (c) { return c && c.id; }) : null;
+  var known = definition && isArray(definition.candidates) ? definition.candidates.map(function (c) { return c && c.id; }) : null;
   for (var i = 0; i < approve.length; i++) {
     if (!isId(approve[i]) || (known && known.indexOf(approve[i]) < 0)) return 'choice approves an unknown candidate';
     if (approve.indexOf(approve[i]) !== i) return 'choice repeats a candidate';
@@ -466,7 +473,7 @@ function formProblem(obj, spec, what, definition) {
 
 /** Why ballot (B, the object the owner signs) is not well-formed, or null (voting.entries.validate_ballot). */
 function ballotProblem(ballot, definition) {
-  var bad = formProblem(ballot, BALLOT, 'ballot', definition);
+  var bad = formProblem(ballot, BALLOT, BALLOT_KIND, definition);
   if (bad) return bad;
   bad = choiceProblem(ballot.choice, definition);
   return bad && 'ballot: ' + bad;
@@ -474,7 +481,7 @@ function ballotProblem(ballot, definition) {
 
 /** Why `signed` of the envelope field `kind` is not well-formed, or null. */
 function problemOfKind(kind, signed, definition) {
-  return kind === 'ballot' ? ballotProblem(signed, definition) : delegationProblem(signed, kind, definition);
+  return kind === BALLOT_KIND ? ballotProblem(signed, definition) : delegationProblem(signed, kind, definition);
 }
 
 /**
@@ -497,7 +504,7 @@ function newSigned(fields, args, definition) {
  * the result would not be a well-formed ballot (checked against definition when one is given).
  */
 function newBallot(args, definition) {
-  return newSigned({ type: 'ballot', vote_id: args.voteId, right_id: args.rightId, choice: args.choice }, args, definition);
+  return newSigned({ type: BALLOT_KIND, vote_id: args.voteId, right_id: args.rightId, choice: args.choice }, args, definition);
 }
 
 /**
@@ -519,7 +526,7 @@ function signEnvelope(kind, signed, secretKey) {
 
 /** The envelope {ballot, public_key, signature} that POST /api/v1/votes/<vid>/ballots takes. */
 function signBallot(ballot, secretKey) {
-  return signEnvelope('ballot', ballot, secretKey);
+  return signEnvelope(BALLOT_KIND, ballot, secretKey);
 }
 
 /**
@@ -529,7 +536,7 @@ function signBallot(ballot, secretKey) {
 function envelopeKind(envelope) {
   var keys = isPlainObject(envelope) ? Object.keys(envelope).sort() : []; // each kind sorts before public_key
   return keys.length === 3 && keys[1] === 'public_key' && keys[2] === 'signature' &&
-    ['ballot', 'delegation', 'delegation_revocation'].indexOf(keys[0]) >= 0 ? keys[0] : null;
+    [BALLOT_KIND, DELEGATION, REVOCATION].indexOf(keys[0]) >= 0 ? keys[0] : null;
 }
 
 /** True iff envelope is an envelope of its kind, well formed (for the definition's vote, when given). */
@@ -546,7 +553,7 @@ function verifiedKind(envelope, definition) {
 
 /** True iff envelope is a well-formed ballot envelope and its signature verifies (voting.entries.validate_envelope). */
 function verifyEnvelope(envelope, definition) {
-  return verifiedKind(envelope, definition) === 'ballot';
+  return verifiedKind(envelope, definition) === BALLOT_KIND;
 }
 
 // --- problems: stable codes, Chinese text ----------------------------------------------------------
@@ -643,15 +650,11 @@ function checkReceipt(receipt, options) {
   };
   if (!isPublicKey(serverKey)) add('server_key_invalid');
   // The phone's envelope: a ballot (its owner's or, with 1.1, a proxy's), or a delegation or its revocation.
-  var kind = envelopeKind(envelope) || 'ballot';
+  var kind = envelopeKind(envelope) || BALLOT_KIND;
   var envelopeOk = envelopeFormOk(envelope, definition);
   if (!envelopeOk) add('envelope_invalid');
-  if (!isPlainObject(receipt)) {
-    add('receipt_malformed', 'not an object');
-    return done();
-  }
-  var hasEntry = hasOwn(receipt, 'entry');
-  if (!hasEntry) add('receipt_lacks_entry');
+  var hasEntry = isPlainObject(receipt) && hasOwn(receipt, 'entry');
+  if (isPlainObject(receipt) && !hasEntry) add('receipt_lacks_entry');
   var shape = shapeProblem(receipt, RECEIPT, 'receipt', 'entry');
   if (shape) {
     add('receipt_malformed', shape);
@@ -674,7 +677,7 @@ function checkReceipt(receipt, options) {
     } catch (e) {
       add('entry_malformed', e.message);
     }
-    if (shapeProblem(entry, ENTRY, 'entry') || entry.type !== kind) add(kind === 'ballot' ? 'entry_not_ballot' : 'entry_not_delegation');
+    if (shapeProblem(entry, ENTRY, 'entry') || entry.type !== kind) add(kind === BALLOT_KIND ? 'entry_not_ballot' : 'entry_not_delegation');
     else if (envelopeOk && !sameCanonical(entry.envelope, envelope)) add('entry_not_this_ballot');
   }
   return done();
@@ -708,7 +711,7 @@ var SPLIT_TAIL = '两个树头都有服务器签名，任何人可用表决定�
 class HeadMemory {
   constructor(storage, options) {
     if (!storage || typeof storage.get !== 'function' || typeof storage.set !== 'function') {
-      throw new TypeError('HeadMemory needs storage {get(key), set(key, value)}');
+      throw new TypeError('HeadMemory needs storage {get, set}');
     }
     this.storage = storage;
     this.prefix = (options && options.prefix) || 'linli-vote/';
@@ -717,14 +720,14 @@ class HeadMemory {
   _read(key) {
     var text = this.storage.get(this.prefix + key);
     try {
-      return typeof text === 'string' ? JSON.parse(text) : text || null;
+      return isString(text) ? JSON.parse(text) : text || null;
     } catch (e) {
       return null; // '' (nothing stored) or damaged
     }
   }
 
   _write(key, value) {
-    this.storage.set(this.prefix + key, JSON.stringify(value));
+    this.storage.set(this.prefix + key, stringify(value));
   }
 
   /** The remembered {head, server_key[, cosignatures]} of a vote, or null. */
@@ -771,11 +774,11 @@ class HeadMemory {
     var withCosigs = cosignatures != null;
     var record = isId(voteId) ? this.remembered(voteId) : null;
     var old = record ? record.head : null;
-    var check = null;
-    var cos = null; // [1.1] the co-signature check of this head, once the head is accepted
+    var check = { cosigned: [], quorum: null, ok: false }; // [1.1] the co-signature check of this head (none: a plain head)
+    var cos = check; // … in results once the head is accepted
     var result = function (status, kept, problems, evidence) {
       return { ok: status !== 'rejected' && status !== 'split', status: status, head: kept, problems: problems, evidence: evidence || null,
-        cosigned: cos ? cos.cosigned : [], quorum: cos ? cos.quorum : null, quorumMet: !!cos && cos.ok };
+        cosigned: cos.cosigned, quorum: cos.quorum, quorumMet: cos.ok };
     };
     var remember = function (kept, list, status, notes) { // remembers kept (with its co-signatures) and says so
       var value = { head: kept, server_key: serverKey };
@@ -795,7 +798,7 @@ class HeadMemory {
     cos = check;
     var cosigs = withCosigs ? cosignatures.slice() : [];
     if (!record) return remember(head, cosigs, 'first');
-    var oldCosigs = Array.isArray(record.cosignatures) ? record.cosignatures : [];
+    var oldCosigs = isArray(record.cosignatures) ? record.cosignatures : [];
     var proof = opts.proof;
     var reason = null;
     if (old.size === head.size) {
@@ -805,7 +808,7 @@ class HeadMemory {
       }
       reason = SAME_SIZE;
       proof = null;
-    } else if (!Array.isArray(proof)) {
+    } else if (!isArray(proof)) {
       return result('rejected', old, [problem('proof_missing')]);
     }
     var newIsLarger = old.size < head.size;
@@ -820,7 +823,7 @@ class HeadMemory {
     var firstCosigs = newIsLarger ? keptOld : cosigs;
     var secondCosigs = newIsLarger ? cosigs : keptOld;
     var evidence = {
-      type: PROTOCOL + ' split view',
+      type: SPLIT_VIEW_1,
       vote_id: voteId,
       server_key: serverKey,
       reason: reason,
@@ -832,7 +835,7 @@ class HeadMemory {
     if (firstCosigs.length || secondCosigs.length) {
       // [1.1] Heads the witnesses co-signed: the evidence carries their co-signatures and the
       // definition's witness list, so it proves that witnesses were shown different logs too.
-      evidence.type = PROTOCOL_1_1 + ' split view';
+      evidence.type = SPLIT_VIEW_1_1;
       evidence.witnesses = witnessesOf(definition).witnesses;
       evidence.witness_quorum = definition.witness_quorum;
       evidence.first_cosignatures = firstCosigs;
@@ -850,7 +853,7 @@ function brokenCosigned(check) {
 }
 
 var EVIDENCE = { type: 0, vote_id: 0, server_key: 0, reason: 0, first_tree_head: 0, second_tree_head: 0, consistency_proof: 0, explanation: 0 };
-var COSIGNED_EVIDENCE = Object.assign({ witnesses: 0, witness_quorum: 0, first_cosignatures: Array.isArray, second_cosignatures: Array.isArray }, EVIDENCE);
+var COSIGNED_EVIDENCE = Object.assign({ witnesses: 0, witness_quorum: 0, first_cosignatures: isArray, second_cosignatures: isArray }, EVIDENCE);
 
 /**
  * Re-check split-view evidence on its own (anyone it is forwarded to can run this): true iff both
@@ -860,8 +863,8 @@ var COSIGNED_EVIDENCE = Object.assign({ witnesses: 0, witness_quorum: 0, first_c
  * witness list it carries, and at least one of them.
  */
 function checkSplitEvidence(evidence) {
-  var cosigned = isPlainObject(evidence) && evidence.type === PROTOCOL_1_1 + ' split view';
-  if (shapeProblem(evidence, cosigned ? COSIGNED_EVIDENCE : EVIDENCE, '') || (!cosigned && evidence.type !== PROTOCOL + ' split view')) return false;
+  var cosigned = isPlainObject(evidence) && evidence.type === SPLIT_VIEW_1_1;
+  if (shapeProblem(evidence, cosigned ? COSIGNED_EVIDENCE : EVIDENCE, '') || (!cosigned && evidence.type !== SPLIT_VIEW_1)) return false;
   var a = evidence.first_tree_head;
   var b = evidence.second_tree_head;
   if (!verifyTreeHead(a, evidence.server_key, evidence.vote_id) || !verifyTreeHead(b, evidence.server_key, evidence.vote_id)) return false;
@@ -876,19 +879,16 @@ function checkSplitEvidence(evidence) {
       brokenCosigned(checkCosignedHead(b, seconds, definition)).length) return false;
   }
   if (evidence.reason === SAME_SIZE) return a.size === b.size && a.root !== b.root;
-  return evidence.reason === 'consistency_proof_fails' && Array.isArray(evidence.consistency_proof) && a.size < b.size &&
+  return evidence.reason === 'consistency_proof_fails' && isArray(evidence.consistency_proof) && a.size < b.size &&
     !verifyConsistency(a.size, b.size, a.root, b.root, evidence.consistency_proof);
 }
 
 // --- linli-vote/1.1: witnesses' co-signatures and proxies -------------------------------------------
 // (docs/protocol.md §5.1, §5.7, §5.8, §6.4; Python: voting/witnesses.py, voting/delegations.py)
 
-var DELEGATION = 'delegation';
-var REVOCATION = 'delegation_revocation';
-
 function isText(value) {
   try {
-    return typeof value === 'string' && !!value && !!canonical(value);
+    return isString(value) && !!value && !!canonical(value);
   } catch (e) {
     return false;
   }
@@ -923,7 +923,7 @@ function witnessesOf(definition) {
   if (definition.protocol !== PROTOCOL_1_1) return fail('unknown protocol');
   var list = definition.witnesses;
   var quorum = definition.witness_quorum;
-  if (!Array.isArray(list) || list.length > 64) return fail('definition.witnesses must be a list of at most 64');
+  if (!isArray(list) || list.length > 64) return fail('definition.witnesses must be a list of at most 64');
   var keys = {};
   for (var i = 0; i < list.length; i++) {
     var w = list[i];
@@ -936,7 +936,7 @@ function witnessesOf(definition) {
   }
   if (!isIndex(quorum) || quorum < Math.min(1, list.length) || quorum > list.length) return fail('definition.witness_quorum out of range');
   out.ok = true;
-  out.witnesses = JSON.parse(JSON.stringify(list)); // a copy: each has exactly {id, name, public_key}, all strings
+  out.witnesses = JSON.parse(stringify(list)); // a copy: each has exactly {id, name, public_key}, all strings
   out.quorum = quorum;
   out.keys = keys;
   return out;
@@ -990,7 +990,7 @@ function checkCosignedHead(head, cosignatures, definition, serverKey) {
   var key = serverKey == null ? definition.server_key : serverKey;
   out.problems = treeHeadProblems(head, key, definition.vote_id);
   if (!out.problems.length && key !== definition.server_key) out.problems.push(problem('server_key_changed'));
-  if (!Array.isArray(cosignatures)) {
+  if (!isArray(cosignatures)) {
     out.problems.push(problem('cosignature_malformed', 'not a list'));
     return out;
   }
@@ -1059,13 +1059,13 @@ function signDelegation(signed, secretKey) {
 /** 'delegation' or 'delegation_revocation' for an envelope of either kind with exactly its fields, else null. */
 function delegationKind(envelope) {
   var kind = envelopeKind(envelope);
-  return kind === 'ballot' ? null : kind;
+  return kind === BALLOT_KIND ? null : kind;
 }
 
 /** True iff envelope is a well-formed delegation or revocation envelope whose signature verifies. */
 function verifyDelegation(envelope, definition) {
   var kind = verifiedKind(envelope, definition);
-  return !!kind && kind !== 'ballot';
+  return !!kind && kind !== BALLOT_KIND;
 }
 
 // --- handing a proxy key from phone to phone -------------------------------------------------------
