@@ -79,16 +79,12 @@ function isIndex(value) {
 
 /** A test that value is a string matching re (and, when given, passing more(value)). */
 function matcher(re, more) {
-  return function (value) {
-    return isString(value) && re.test(value) && (!more || more(value));
-  };
+  return (value) => isString(value) && re.test(value) && (!more || more(value));
 }
 
 /** A test that value is exactly `expected`. */
 function equals(expected) {
-  return function (value) {
-    return value === expected;
-  };
+  return (value) => value === expected;
 }
 
 /**
@@ -98,8 +94,8 @@ function equals(expected) {
  * that may be absent (a receipt's entry).
  */
 function shapeProblem(obj, spec, what, optional) {
-  var fields = Object.keys(spec).filter(function (k) { return k !== optional || (isPlainObject(obj) && hasOwn(obj, k)); });
-  if (!isPlainObject(obj) || Object.keys(obj).length !== fields.length || !fields.every(function (k) { return hasOwn(obj, k); })) {
+  var fields = Object.keys(spec).filter((k) => k !== optional || (isPlainObject(obj) && hasOwn(obj, k)));
+  if (!isPlainObject(obj) || Object.keys(obj).length !== fields.length || !fields.every((k) => hasOwn(obj, k))) {
     return what + ' must be an object with exactly the fields ' + fields.join(', ');
   }
   for (var i = 0; i < fields.length; i++) if (spec[fields[i]] && !spec[fields[i]](obj[fields[i]])) return fields[i];
@@ -144,7 +140,7 @@ function utf8Encode(text) {
  * surrogates — the only strings where engines differ, with no canonical form — are refused.
  */
 function canonicalText(value, path) {
-  var refuse = function (what) {
+  var refuse = (what) => {
     throw new CanonicalError(path + ': ' + what);
   };
   if (value === null || value === true || value === false) return String(value);
@@ -167,7 +163,7 @@ function canonicalText(value, path) {
     return '[' + parts.join(',') + ']';
   }
   if (!isPlainObject(value)) refuse(typeName(value) + ' is not allowed'); // undefined, functions, Dates, typed arrays, Maps, class instances…
-  Object.keys(value).sort().forEach(function (key) { // ASCII keys: UTF-16 order is code-point order, as Python's sort_keys
+  Object.keys(value).sort().forEach((key) => { // ASCII keys: UTF-16 order is code-point order, as Python's sort_keys
     if (/[^\x00-\x7f]/.test(key)) refuse('object key ' + stringify(key) + ' is not ASCII');
     if (value[key] === undefined) refuse(key + ' is undefined');
     parts.push(stringify(key) + ':' + canonicalText(value[key], path + '.' + key));
@@ -216,7 +212,7 @@ function b64uEncode(bytes) {
  * True iff text is unpadded base64url whose last character leaves no unused bit set (so every
  * byte string has one spelling), as voting.canonical.b64u_decode accepts it.
  */
-var isB64u = matcher(/^[A-Za-z0-9_-]*$/, function (text) {
+var isB64u = matcher(/^[A-Za-z0-9_-]*$/, (text) => {
   var rem = text.length % 4;
   var last = B64U_ALPHABET.indexOf(text.charAt(text.length - 1));
   return rem !== 1 && (rem === 0 || last % (rem === 2 ? 16 : 4) === 0);
@@ -254,7 +250,7 @@ var isHashHex = matcher(/^[0-9a-f]{64}$/);
 /** The 32 bytes of a lowercase hex SHA-256; throws FormatError otherwise. */
 function hashFromHex(text) {
   if (!isHashHex(text)) throw new FormatError('not a lowercase hex SHA-256');
-  return new Uint8Array(text.match(/../g).map(function (h) { return parseInt(h, 16); }));
+  return new Uint8Array(text.match(/../g).map((h) => parseInt(h, 16)));
 }
 
 // --- identifiers, keys, times ----------------------------------------------------------------------
@@ -272,7 +268,7 @@ var isSignature = matcher(/^.{86}$/, isB64u);
 var isNonce = matcher(/^.{22}$/, isB64u);
 
 /** True iff value is a protocol time: UTC 'YYYY-MM-DDTHH:MM:SSZ' or with exactly six fraction digits. */
-var isTime = matcher(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$/, function (text) {
+var isTime = matcher(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$/, (text) => {
   var n = text.match(/\d+/g).map(Number); // year, month, day, hour, minute, second[, fraction]
   // The month's last day: day 0 of the next month, in a year of the same place in the 400-year leap cycle.
   var days = new Date(Date.UTC(2000 + (n[0] % 400), n[1], 0)).getUTCDate();
@@ -453,7 +449,7 @@ function choiceProblem(choice, definition) {
   }
   if (shapeProblem(choice, { approve: isArray }, 'choice')) return 'choice must be {approve: [candidate ids]}';
   var approve = choice.approve;
-  var known = definition && isArray(definition.candidates) ? definition.candidates.map(function (c) { return c && c.id; }) : null;
+  var known = definition && isArray(definition.candidates) ? definition.candidates.map((c) => c && c.id) : null;
   for (var i = 0; i < approve.length; i++) {
     if (!isId(approve[i]) || (known && known.indexOf(approve[i]) < 0)) return 'choice approves an unknown candidate';
     if (approve.indexOf(approve[i]) !== i) return 'choice repeats a candidate';
@@ -642,12 +638,10 @@ function checkReceipt(receipt, options) {
   var serverKey = serverKeyOf(opts, definition);
   var envelope = opts.envelope;
   var problems = [];
-  var add = function (code, detail) {
+  var add = (code, detail) => {
     problems.push(problem(code, detail));
   };
-  var done = function () {
-    return { ok: !problems.length, problems: problems };
-  };
+  var done = () => ({ ok: !problems.length, problems: problems });
   if (!isPublicKey(serverKey)) add('server_key_invalid');
   // The phone's envelope: a ballot (its owner's or, with 1.1, a proxy's), or a delegation or its revocation.
   var kind = envelopeKind(envelope) || BALLOT_KIND;
@@ -761,7 +755,6 @@ class HeadMemory {
    * `head` is the head remembered afterwards.
    */
   update(head, options) {
-    var self = this;
     var opts = options || {};
     var definition = isPlainObject(opts.definition) ? opts.definition : null;
     var cosignatures = opts.cosignatures;
@@ -776,14 +769,14 @@ class HeadMemory {
     var old = record ? record.head : null;
     var check = { cosigned: [], quorum: null, ok: false }; // [1.1] the co-signature check of this head (none: a plain head)
     var cos = check; // … in results once the head is accepted
-    var result = function (status, kept, problems, evidence) {
+    var result = (status, kept, problems, evidence) => {
       return { ok: status !== 'rejected' && status !== 'split', status: status, head: kept, problems: problems, evidence: evidence || null,
         cosigned: cos.cosigned, quorum: cos.quorum, quorumMet: cos.ok };
     };
-    var remember = function (kept, list, status, notes) { // remembers kept (with its co-signatures) and says so
+    var remember = (kept, list, status, notes) => { // remembers kept (with its co-signatures) and says so
       var value = { head: kept, server_key: serverKey };
       if (list.length) value.cosignatures = list;
-      self._write('head/' + voteId, value);
+      this._write('head/' + voteId, value);
       return result(status, kept, notes || []);
     };
     var problems = withCosigs && !definition ? [problem('definition_missing')] : treeHeadProblems(head, serverKey, voteId);
@@ -803,7 +796,7 @@ class HeadMemory {
     var reason = null;
     if (old.size === head.size) {
       if (old.root === head.root) {
-        var more = cosigs.filter(function (c) { return !oldCosigs.some(function (o) { return o.witness === c.witness; }); });
+        var more = cosigs.filter((c) => !oldCosigs.some((o) => o.witness === c.witness));
         return more.length ? remember(old, oldCosigs.concat(more), 'same') : result('same', old, []);
       }
       reason = SAME_SIZE;
@@ -819,7 +812,7 @@ class HeadMemory {
     // The remembered head was verified when it was stored; only evidence re-checks it (storage can rot).
     if (!verifyTreeHead(old, serverKey, voteId)) return remember(head, cosigs, 'first', [problem('stored_head_invalid')]);
     // Co-signatures go into the evidence only if they still verify (storage can rot here too).
-    var keptOld = definition ? oldCosigs.filter(function (c) { return verifyCosignature(c, definition) && c.size === old.size && c.root === old.root; }) : [];
+    var keptOld = definition ? oldCosigs.filter((c) => verifyCosignature(c, definition) && c.size === old.size && c.root === old.root) : [];
     var firstCosigs = newIsLarger ? keptOld : cosigs;
     var secondCosigs = newIsLarger ? cosigs : keptOld;
     var evidence = {
@@ -849,7 +842,7 @@ class HeadMemory {
 
 /** The problems of a checkCosignedHead result but too few co-signers: a head co-signed by fewer than the quorum is no refusal. */
 function brokenCosigned(check) {
-  return check.problems.filter(function (p) { return p.code !== 'quorum_missing'; });
+  return check.problems.filter((p) => p.code !== 'quorum_missing');
 }
 
 var EVIDENCE = { type: 0, vote_id: 0, server_key: 0, reason: 0, first_tree_head: 0, second_tree_head: 0, consistency_proof: 0, explanation: 0 };
@@ -896,7 +889,7 @@ function isText(value) {
 
 var WITNESS = { id: isId, name: isText, public_key: isPublicKey };
 var COSIGNATURE = {
-  type: equals('cosignature'), vote_id: isId, size: function (size) { return isIndex(size) && size > 0; },
+  type: equals('cosignature'), vote_id: isId, size: (size) => isIndex(size) && size > 0,
   root: isHashHex, witness: isId, timestamp: isTime, signature: isSignature
 };
 
@@ -909,7 +902,7 @@ var COSIGNATURE = {
  */
 function witnessesOf(definition) {
   var out = { ok: false, protocol: null, witnesses: [], quorum: 0, keys: {}, problem: null };
-  var fail = function (text) {
+  var fail = (text) => {
     out.problem = text;
     return out;
   };
@@ -931,7 +924,7 @@ function witnessesOf(definition) {
     var bad = formProblem(w, WITNESS, where);
     if (bad) return fail(bad);
     if (w.public_key === definition.server_key) return fail(where + ' is the server key');
-    if (list.some(function (v, j) { return j < i && (v.id === w.id || v.public_key === w.public_key); })) return fail('definition.witnesses repeat');
+    if (list.some((v, j) => j < i && (v.id === w.id || v.public_key === w.public_key))) return fail('definition.witnesses repeat');
     keys[w.id] = w.public_key;
   }
   if (!isIndex(quorum) || quorum < Math.min(1, list.length) || quorum > list.length) return fail('definition.witness_quorum out of range');
@@ -995,7 +988,7 @@ function checkCosignedHead(head, cosignatures, definition, serverKey) {
     return out;
   }
   var seen = {};
-  cosignatures.forEach(function (c, i) {
+  cosignatures.forEach((c, i) => {
     var fault = cosignatureFault(c, who, definition, '#' + i + ' ');
     if (fault) {
       out.problems.push(fault);
@@ -1007,7 +1000,7 @@ function checkCosignedHead(head, cosignatures, definition, serverKey) {
       seen[c.witness] = true;
     }
   });
-  who.witnesses.forEach(function (w) {
+  who.witnesses.forEach((w) => {
     (seen[w.id] ? out.cosigned : out.missing).push(w.id);
   });
   if (out.cosigned.length < who.quorum) {
