@@ -48,18 +48,12 @@ class FormatError extends Error {
 
 // --- small helpers ---------------------------------------------------------------------------------
 
-function isString(value) {
-  return typeof value === 'string';
-}
+var isString = (value) => typeof value === 'string';
 
-function hasOwn(obj, key) {
-  return Object.prototype.hasOwnProperty.call(obj, key);
-}
+var hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
 
 /** '[object Object]', '[object Uint8Array]', '[object Date]', … — whatever realm value comes from. */
-function typeName(value) {
-  return Object.prototype.toString.call(value);
-}
+var typeName = (value) => Object.prototype.toString.call(value);
 
 // A JSON object: made by a literal, JSON.parse or Object.create(null), in this realm or another
 // (the page's data may come from another JS context); never a class instance, Date, Map, array.
@@ -69,23 +63,15 @@ function isPlainObject(value) {
   return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
-function isSafeInt(value) {
-  return Number.isInteger(value) && Math.abs(value) <= MAX_SAFE_INT;
-}
+var isSafeInt = (value) => Number.isInteger(value) && Math.abs(value) <= MAX_SAFE_INT;
 
-function isIndex(value) {
-  return isSafeInt(value) && value >= 0;
-}
+var isIndex = (value) => isSafeInt(value) && value >= 0;
 
 /** A test that value is a string matching re (and, when given, passing more(value)). */
-function matcher(re, more) {
-  return (value) => isString(value) && re.test(value) && (!more || more(value));
-}
+var matcher = (re, more) => (value) => isString(value) && re.test(value) && (!more || more(value));
 
 /** A test that value is exactly `expected`. */
-function equals(expected) {
-  return (value) => value === expected;
-}
+var equals = (expected) => (value) => value === expected;
 
 /**
  * Why obj is not a protocol object of the form `spec` — {field: test, or 0 for a field checked
@@ -301,25 +287,17 @@ function leafHash(entry) {
 }
 
 /** SHA-256(0x01 ‖ left ‖ right) as 32 bytes. */
-function nodeHash(left, right) {
-  return new sha256.Hash().update([1]).update(left).update(right).digest();
-}
+var nodeHash = (left, right) => new sha256.Hash().update([1]).update(left).update(right).digest();
 
 /** The root of the empty tree, SHA-256(""). */
 var EMPTY_ROOT = sha256Hex([]);
 
 /** A proof's hashes as bytes, or null unless it is a list of lowercase hex SHA-256 (without holes). */
-function hashList(proof) {
-  return isArray(proof) && proof.filter(isHashHex).length === proof.length ? proof.map(hashFromHex) : null;
-}
+var hashList = (proof) => isArray(proof) && proof.filter(isHashHex).length === proof.length ? proof.map(hashFromHex) : null;
 
-function isHashList(proof) {
-  return hashList(proof) !== null;
-}
+var isHashList = (proof) => hashList(proof) !== null;
 
-function half(n) {
-  return Math.floor(n / 2);
-}
+var half = (n) => Math.floor(n / 2);
 
 /**
  * The climb both RFC 9162 verifications share (§2.1.3.2 and §2.1.4.2): from node fn of a tree whose
@@ -434,9 +412,7 @@ var REVOCATION = 'delegation_revocation';
 
 var BALLOT = { type: equals(BALLOT_KIND), vote_id: isId, right_id: isId, choice: 0, nonce: isNonce, signed_at: isTime };
 
-function isOption(value) {
-  return ['approve', 'reject', 'abstain'].indexOf(value) >= 0;
-}
+var isOption = (value) => ['approve', 'reject', 'abstain'].indexOf(value) >= 0;
 
 /**
  * Why choice is not well-formed, or null. Without a definition only the form is checked; with one
@@ -476,9 +452,7 @@ function ballotProblem(ballot, definition) {
 }
 
 /** Why `signed` of the envelope field `kind` is not well-formed, or null. */
-function problemOfKind(kind, signed, definition) {
-  return kind === BALLOT_KIND ? ballotProblem(signed, definition) : delegationProblem(signed, kind, definition);
-}
+var problemOfKind = (kind, signed, definition) => kind === BALLOT_KIND ? ballotProblem(signed, definition) : delegationProblem(signed, kind, definition);
 
 /**
  * The signed object made from the page's arguments: nonceBytes (16 fresh random bytes from
@@ -586,9 +560,7 @@ var PROBLEMS = {
   split_inconsistent: '分叉视图：两个签名树头之间的一致性证明不成立'
 };
 
-function problem(code, detail) {
-  return { code: code, message: PROBLEMS[code] + (detail ? '（' + detail + '）' : '') };
-}
+var problem = (code, detail) => ({ code: code, message: PROBLEMS[code] + (detail ? '（' + detail + '）' : '') });
 
 // --- tree heads (docs/protocol.md §6) --------------------------------------------------------------
 
@@ -617,9 +589,7 @@ var RECEIPT = { vote_id: isId, leaf_index: isIndex, leaf_hash: isHashHex, tree_h
 var ENTRY = { type: 0, received_at: isTime, envelope: 0 };
 
 /** The server key of options: options.serverKey, or else the definition's. */
-function serverKeyOf(opts, definition) {
-  return opts.serverKey !== undefined ? opts.serverKey : definition ? definition.server_key : undefined;
-}
+var serverKeyOf = (opts, definition) => opts.serverKey !== undefined ? opts.serverKey : definition ? definition.server_key : undefined;
 
 /**
  * Check a receipt the server returned for an envelope this phone signed: a ballot (the owner's, or
@@ -841,9 +811,7 @@ class HeadMemory {
 }
 
 /** The problems of a checkCosignedHead result but too few co-signers: a head co-signed by fewer than the quorum is no refusal. */
-function brokenCosigned(check) {
-  return check.problems.filter((p) => p.code !== 'quorum_missing');
-}
+var brokenCosigned = (check) => check.problems.filter((p) => p.code !== 'quorum_missing');
 
 var EVIDENCE = { type: 0, vote_id: 0, server_key: 0, reason: 0, first_tree_head: 0, second_tree_head: 0, consistency_proof: 0, explanation: 0 };
 var COSIGNED_EVIDENCE = Object.assign({ witnesses: 0, witness_quorum: 0, first_cosignatures: isArray, second_cosignatures: isArray }, EVIDENCE);
@@ -1023,9 +991,7 @@ function delegationProblem(signed, kind, definition) {
     (definition && definition.protocol !== PROTOCOL_1_1 ? 'proxies need a linli-vote/1.1 vote' : null);
 }
 
-function newOf(kind, args, definition) {
-  return newSigned({ type: kind, vote_id: args.voteId, right_id: args.rightId, delegate_key: args.delegateKey }, args, definition);
-}
+var newOf = (kind, args, definition) => newSigned({ type: kind, vote_id: args.voteId, right_id: args.rightId, delegate_key: args.delegateKey }, args, definition);
 
 /**
  * D, the delegation an owner's device signs: {voteId, rightId, delegateKey (the delegate's b64u
