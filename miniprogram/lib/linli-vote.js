@@ -164,14 +164,10 @@ function canonicalText(value, path) {
  * integers beyond ±(2^53−1), non-ASCII keys, lone surrogates, non-NFC strings, and non-JSON
  * values such as undefined, functions, Dates, typed arrays and array holes).
  */
-function canonicalString(value) {
-  return canonicalText(value, '$');
-}
+var canonicalString = (value) => canonicalText(value, '$');
 
 /** The canonical JSON bytes (UTF-8 Uint8Array) of value: what is hashed and signed. */
-function canonical(value) {
-  return utf8Encode(canonicalString(value));
-}
+var canonical = (value) => utf8Encode(canonicalString(value));
 
 // --- base64url and hex -----------------------------------------------------------------------------
 
@@ -277,14 +273,10 @@ function sha256Hex(bytes) {
 }
 
 /** Hex leaf hash of raw leaf bytes: SHA-256(0x00 ‖ bytes) (RFC 9162 §2.1.1). */
-function leafHashOfBytes(bytes) {
-  return bytesToHex(new sha256.Hash().update([0]).update(bytes).digest());
-}
+var leafHashOfBytes = (bytes) => bytesToHex(new sha256.Hash().update([0]).update(bytes).digest());
 
 /** Hex leaf hash of a log entry (or roll entry): SHA-256(0x00 ‖ canonical JSON of the entry). */
-function leafHash(entry) {
-  return leafHashOfBytes(canonical(entry));
-}
+var leafHash = (entry) => leafHashOfBytes(canonical(entry));
 
 /** SHA-256(0x01 ‖ left ‖ right) as 32 bytes. */
 var nodeHash = (left, right) => new sha256.Hash().update([1]).update(left).update(right).digest();
@@ -473,9 +465,7 @@ function newSigned(fields, args, definition) {
  * signedAt: a Date (written as whole UTC seconds) or a protocol time string. Throws FormatError if
  * the result would not be a well-formed ballot (checked against definition when one is given).
  */
-function newBallot(args, definition) {
-  return newSigned({ type: BALLOT_KIND, vote_id: args.voteId, right_id: args.rightId, choice: args.choice }, args, definition);
-}
+var newBallot = (args, definition) => newSigned({ type: BALLOT_KIND, vote_id: args.voteId, right_id: args.rightId, choice: args.choice }, args, definition);
 
 /**
  * The envelope {<kind>: signed, public_key, signature} for a signed object of the kind `kind`:
@@ -495,9 +485,7 @@ function signEnvelope(kind, signed, secretKey) {
 }
 
 /** The envelope {ballot, public_key, signature} that POST /api/v1/votes/<vid>/ballots takes. */
-function signBallot(ballot, secretKey) {
-  return signEnvelope(BALLOT_KIND, ballot, secretKey);
-}
+var signBallot = (ballot, secretKey) => signEnvelope(BALLOT_KIND, ballot, secretKey);
 
 /**
  * 'ballot', 'delegation' or 'delegation_revocation' for an envelope of that kind with exactly its
@@ -522,9 +510,7 @@ function verifiedKind(envelope, definition) {
 }
 
 /** True iff envelope is a well-formed ballot envelope and its signature verifies (voting.entries.validate_envelope). */
-function verifyEnvelope(envelope, definition) {
-  return verifiedKind(envelope, definition) === BALLOT_KIND;
-}
+var verifyEnvelope = (envelope, definition) => verifiedKind(envelope, definition) === BALLOT_KIND;
 
 // --- problems: stable codes, Chinese text ----------------------------------------------------------
 
@@ -579,9 +565,7 @@ function treeHeadProblems(head, serverKey, voteId) {
 }
 
 /** True iff head is a well-formed tree head (of voteId, when given) signed by serverKey (b64u). */
-function verifyTreeHead(head, serverKey, voteId) {
-  return !treeHeadProblems(head, serverKey, voteId).length;
-}
+var verifyTreeHead = (head, serverKey, voteId) => !treeHeadProblems(head, serverKey, voteId).length;
 
 // --- receipts --------------------------------------------------------------------------------------
 
@@ -831,8 +815,7 @@ function checkSplitEvidence(evidence) {
   if (!verifyTreeHead(a, evidence.server_key, evidence.vote_id) || !verifyTreeHead(b, evidence.server_key, evidence.vote_id)) return false;
   if (cosigned) {
     // The witnesses as a definition names them; every co-signature valid and of its own head.
-    var definition = { protocol: PROTOCOL_1_1, vote_id: evidence.vote_id, server_key: evidence.server_key,
-      witnesses: evidence.witnesses, witness_quorum: evidence.witness_quorum };
+    var definition = Object.assign({}, evidence, { protocol: PROTOCOL_1_1 }); // its vote_id, server_key, witnesses, witness_quorum
     var firsts = evidence.first_cosignatures;
     var seconds = evidence.second_cosignatures;
     // (an invalid witness list is a problem of each check)
@@ -928,9 +911,7 @@ function cosignatureProblems(cosig, definition) {
 }
 
 /** True iff cosig is a valid co-signature of a witness of `definition`, for its vote. */
-function verifyCosignature(cosig, definition) {
-  return !cosignatureProblems(cosig, definition).length;
-}
+var verifyCosignature = (cosig, definition) => !cosignatureProblems(cosig, definition).length;
 
 /**
  * A server tree head with the witnesses' co-signatures (GET …/tree-head?cosigned=true gives
@@ -944,36 +925,31 @@ function verifyCosignature(cosig, definition) {
 function checkCosignedHead(head, cosignatures, definition, serverKey) {
   var who = witnessesOf(definition);
   var out = { ok: false, cosigned: [], missing: [], quorum: who.quorum, problems: [] };
+  var add = (code, detail) => out.problems.push(problem(code, detail));
   if (!who.ok) {
-    out.problems.push(problem('definition_witnesses_invalid', who.problem));
+    add('definition_witnesses_invalid', who.problem);
     return out;
   }
   var key = serverKey == null ? definition.server_key : serverKey;
   out.problems = treeHeadProblems(head, key, definition.vote_id);
-  if (!out.problems.length && key !== definition.server_key) out.problems.push(problem('server_key_changed'));
+  if (!out.problems.length && key !== definition.server_key) add('server_key_changed');
   if (!isArray(cosignatures)) {
-    out.problems.push(problem('cosignature_malformed', 'not a list'));
+    add('cosignature_malformed', 'not a list');
     return out;
   }
   var seen = {};
   cosignatures.forEach((c, i) => {
-    var fault = cosignatureFault(c, who, definition, '#' + i + ' ');
-    if (fault) {
-      out.problems.push(fault);
-    } else if (!isPlainObject(head) || c.size !== head.size || c.root !== head.root) {
-      out.problems.push(problem('cosignature_other_head', '#' + i + ' ' + c.witness));
-    } else if (seen[c.witness]) {
-      out.problems.push(problem('cosignature_repeated', c.witness));
-    } else {
-      seen[c.witness] = true;
-    }
+    var at = '#' + i + ' ';
+    var fault = cosignatureFault(c, who, definition, at);
+    if (fault) out.problems.push(fault);
+    else if (!isPlainObject(head) || c.size !== head.size || c.root !== head.root) add('cosignature_other_head', at + c.witness);
+    else if (seen[c.witness]) add('cosignature_repeated', c.witness);
+    else seen[c.witness] = true;
   });
   who.witnesses.forEach((w) => {
     (seen[w.id] ? out.cosigned : out.missing).push(w.id);
   });
-  if (out.cosigned.length < who.quorum) {
-    out.problems.push(problem('quorum_missing', out.cosigned.length + ' / ' + who.quorum));
-  }
+  if (out.cosigned.length < who.quorum) add('quorum_missing', out.cosigned.length + ' / ' + who.quorum);
   out.ok = !out.problems.length;
   return out;
 }
@@ -998,22 +974,16 @@ var newOf = (kind, args, definition) => newSigned({ type: kind, vote_id: args.vo
  * public key, from the delegate's phone), nonceBytes (16 from wx.getRandomValues), signedAt (a Date
  * or a protocol time)}; checked against the definition when given (a linli-vote/1.1 vote).
  */
-function newDelegation(args, definition) {
-  return newOf(DELEGATION, args, definition);
-}
+var newDelegation = (args, definition) => newOf(DELEGATION, args, definition);
 
 /** R, the revocation of the proxy of args.delegateKey (same arguments as newDelegation). */
-function newRevocation(args, definition) {
-  return newOf(REVOCATION, args, definition);
-}
+var newRevocation = (args, definition) => newOf(REVOCATION, args, definition);
 
 /**
  * The envelope POST …/delegations (or …/delegation-revocations) takes: {delegation |
  * delegation_revocation: the signed object, public_key, signature} (voting.delegations.sign_delegation).
  */
-function signDelegation(signed, secretKey) {
-  return signEnvelope(isPlainObject(signed) && signed.type === REVOCATION ? REVOCATION : DELEGATION, signed, secretKey);
-}
+var signDelegation = (signed, secretKey) => signEnvelope(isPlainObject(signed) && signed.type === REVOCATION ? REVOCATION : DELEGATION, signed, secretKey);
 
 /** 'delegation' or 'delegation_revocation' for an envelope of either kind with exactly its fields, else null. */
 function delegationKind(envelope) {
@@ -1041,18 +1011,14 @@ function checkKey(publicKey) {
  * SHA-256 of the raw 32 key bytes, in groups of four ("3fa9 0c1b 77e2 41d0"). 64 bits: making a
  * second key with the same fingerprint costs about 2^64 tries.
  */
-function keyFingerprint(publicKey) {
-  return sha256Hex(b64uDecode(checkKey(publicKey))).slice(0, 16).match(/..../g).join(' ');
-}
+var keyFingerprint = (publicKey) => sha256Hex(b64uDecode(checkKey(publicKey))).slice(0, 16).match(/..../g).join(' ');
 
 /** What the delegate's phone shows as QR code and as text: `linli-proxy-key:<b64u key>`. */
-function proxyKeyText(publicKey) {
-  return KEY_TEXT_PREFIX + checkKey(publicKey);
-}
+var proxyKeyText = (publicKey) => KEY_TEXT_PREFIX + checkKey(publicKey);
 
 /** The key in a scanned or pasted text (`linli-proxy-key:<key>`, or the bare key; spaces ignored), or null. */
 function parseProxyKeyText(text) {
-  if (typeof text !== 'string') return null;
+  if (!isString(text)) return null;
   var t = text.replace(/\s+/g, '');
   if (t.indexOf(KEY_TEXT_PREFIX) === 0) t = t.slice(KEY_TEXT_PREFIX.length);
   return isPublicKey(t) ? t : null;
