@@ -6,7 +6,7 @@
  *   2. HeadMemory.update from a remembered head to a newer one with a consistency proof at 100,000
  *      entries (target ≤ 20 ms);
  *   baseline: one raw Ed25519 verification with tweetnacl, and the SHA-256 node hashes a proof of
- *   that log takes, with js-sha256 (the pure-JavaScript code a phone runs);
+ *   that log takes, with fast-sha256 (the pure-JavaScript code a phone runs);
  *   3. the shipped JavaScript: esbuild --minify of an entry that requires lib/linli-vote.js, resolved
  *      as WeChat's npm build does (each package's `main`) (target ≤ 60 KB).
  *
@@ -17,7 +17,8 @@ const path = require('path');
 const zlib = require('zlib');
 const { performance } = require('perf_hooks');
 const nacl = require('tweetnacl');
-const { sha256 } = require('js-sha256');
+const sha256 = require('fast-sha256');
+const crypto = require('crypto');
 const L = require('../lib/linli-vote.js');
 const { Tree } = require('../test-support/helpers.js');
 
@@ -31,7 +32,7 @@ const SIZE = arg('--size', 100000);
 const WARMUP = 20;
 
 function seed(label) {
-  return Uint8Array.from(Buffer.from(sha256.array('linli bench ' + label)));
+  return Uint8Array.from(crypto.createHash('sha256').update('linli bench ' + label).digest());
 }
 
 const ROUNDS = arg('--rounds', 10);
@@ -138,12 +139,12 @@ console.log(`log of ${SIZE} entries built in ${(buildMs / 1000).toFixed(1)} s; r
 console.log('');
 const [verify, hashes, receiptTimes, headTimes] = measureAll([
   ['verify', () => nacl.sign.detached.verify(message, signature, publicKey)],
-  ['hashes', () => { for (let i = 0; i < hashesPerProof; i++) sha256.arrayBuffer(nodeInput); }],
+  ['hashes', () => { for (let i = 0; i < hashesPerProof; i++) sha256(nodeInput); }],
   ['receipt', () => L.checkReceipt(receipt, { serverKey: server.publicKey, envelope })],
   ['head', headUpdate]
 ]);
 show('baseline: one Ed25519 verify (tweetnacl)', verify);
-show(`baseline: ${hashesPerProof} SHA-256 of 65 bytes (js-sha256)`, hashes);
+show(`baseline: ${hashesPerProof} SHA-256 of 65 bytes (fast-sha256)`, hashes);
 const verdict = (m) => `   = ${(m.median / verify.median).toFixed(2)} verifies   ≤ 20 ms: median ${m.median <= 20 ? 'met' : 'MISSED'}, p99 ${m.p99 <= 20 ? 'met' : 'MISSED'}`;
 show(`checkReceipt (${SIZE}-entry log)`, receiptTimes, verdict(receiptTimes));
 show(`HeadMemory.update with consistency proof (${SIZE})`, headTimes, verdict(headTimes));
@@ -153,22 +154,25 @@ console.log('  (each verifies one signature, the tree head\'s; checkReceipt also
 
 const esbuild = require('esbuild');
 function bundle(charset) {
-  const out = esbuild.buildSync({
+  return esbuild.buildSync({
     stdin: { contents: "module.exports = require('./lib/linli-vote.js');", resolveDir: path.join(__dirname, '..'), sourcefile: 'entry.js' },
     bundle: true, minify: true, write: false, format: 'cjs', platform: 'browser', target: 'es2017', charset,
     mainFields: ['main'], // WeChat's npm build packs each package's `main`
-    external: ['crypto', 'buffer'], // the dependencies' guarded Node fallbacks: not packed by WeChat either
-    logLevel: 'error'
+    external: ['crypto'], // tweetnacl's guarded Node fallback: not packed by WeChat either (the shim package answers it)
+    logLevel: 'error', metafile: true
   });
-  return out.outputFiles[0].contents;
 }
-const ascii = bundle('ascii'); // esbuild's default: non-ASCII written as \uXXXX escapes (6 bytes a Chinese character)
-const utf8 = bundle('utf8'); // as the files ship: UTF-8 (3 bytes a Chinese character)
+const asciiBuild = bundle('ascii'); // esbuild's default: non-ASCII written as \uXXXX escapes (6 bytes a Chinese character)
+const ascii = asciiBuild.outputFiles[0].contents;
+const utf8 = bundle('utf8').outputFiles[0].contents; // as the files ship: UTF-8 (3 bytes a Chinese character)
 console.log('');
-console.log(`shipped JS, esbuild --minify of require('./lib/linli-vote.js') with tweetnacl and js-sha256 (target ≤ 60 KB = 60000 bytes):`);
+console.log(`shipped JS, esbuild --minify of require('./lib/linli-vote.js') with tweetnacl and fast-sha256 (target ≤ 60 KB = 60000 bytes):`);
 console.log(`  default (ASCII escapes): ${ascii.length} bytes: ${ascii.length <= 60000 ? 'met' : 'MISSED'}   --charset=utf8: ${utf8.length} bytes   gzip: ${zlib.gzipSync(utf8).length} bytes`);
-for (const [name, file] of [['tweetnacl', 'node_modules/tweetnacl/nacl-fast.js'], ['js-sha256', 'node_modules/js-sha256/src/sha256.js'],
-  ['linli-vote/1.1 (witnesses, proxies)', 'lib/linli-vote-witness.js']]) {
+const inBundle = Object.values(asciiBuild.metafile.outputs)[0].inputs;
+const share = (file) => (Object.entries(inBundle).find(([k]) => k.endsWith(file)) || [null, { bytesInOutput: 0 }])[1].bytesInOutput;
+for (const [name, file] of [['tweetnacl', 'node_modules/tweetnacl/nacl-fast.js'], ['fast-sha256', 'node_modules/fast-sha256/sha256.js'],
+  ['linli-vote/1 and 1.1', 'lib/linli-vote.js']]) {
   const alone = esbuild.buildSync({ entryPoints: [path.join(__dirname, '..', file)], minify: true, write: false, target: 'es2017', logLevel: 'error' }).outputFiles[0].contents;
-  console.log(`  of which ${name} (${file}) minified alone: ${alone.length} bytes`);
+  console.log(`  of which ${name} (${file}): ${share(file)} bytes in the bundle (${alone.length} minified alone)`);
 }
+console.log(`  and esbuild's module wrappers: ${ascii.length - Object.values(inBundle).reduce((sum, i) => sum + i.bytesInOutput, 0)} bytes`);

@@ -1,7 +1,6 @@
 /**
  * linli-vote/1 and linli-vote/1.1 client library for the Linli mini-program (docs/protocol.md is normative).
- * The 1.1 parts — witnesses' co-signatures and proxies' delegations — are in lib/linli-vote-witness.js,
- * loaded here with this file's helpers and re-exported: users require this file only.
+ * The 1.1 parts — witnesses' co-signatures and proxies' delegations — are the last section.
  *
  * Plain ES2017 CommonJS, pure functions, no `wx` and no randomness inside: the page hands in the
  * 32 random bytes of a key seed and the 16 of a nonce (from wx.getRandomValues), and a storage
@@ -11,16 +10,23 @@
  *
  * Numbers: sizes and indexes are JavaScript numbers, handled with arithmetic (never 32-bit bit
  * operators), so every integer up to 2^53 - 1 works. No BigInt anywhere.
+ *
+ * The code is kept small (it ships inside the mini-program, issue 12: ≤ 60 KB minified with its
+ * dependencies): one table-driven shape check for every protocol object, one envelope code for
+ * ballots and delegations, one Merkle walk for both proofs.
  */
 'use strict';
 
 var nacl = require('tweetnacl');
-var sha256 = require('js-sha256').sha256;
+var sha256 = require('fast-sha256'); // sha256(bytes) → Uint8Array(32); new sha256.Hash() streams
 
 var PROTOCOL = 'linli-vote/1';
 var PROTOCOL_1_1 = 'linli-vote/1.1';
+var SPLIT_VIEW_1 = PROTOCOL + ' split view'; // the evidence types
+var SPLIT_VIEW_1_1 = PROTOCOL_1_1 + ' split view';
 var MAX_SAFE_INT = 9007199254740991; // 2^53 - 1, the protocol's integer bound (voting/canonical.py)
-var OPTIONS = ['approve', 'reject', 'abstain'];
+var isArray = Array.isArray;
+var stringify = JSON.stringify;
 
 // --- errors ----------------------------------------------------------------------------------------
 
@@ -42,133 +48,113 @@ class FormatError extends Error {
 
 // --- small helpers ---------------------------------------------------------------------------------
 
-var hasOwn = function (obj, key) {
-  return Object.prototype.hasOwnProperty.call(obj, key);
-};
+var isString = (value) => typeof value === 'string';
+
+var hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
+
+/** '[object Object]', '[object Uint8Array]', '[object Date]', … — whatever realm value comes from. */
+var typeName = (value) => Object.prototype.toString.call(value);
 
 // A JSON object: made by a literal, JSON.parse or Object.create(null), in this realm or another
 // (the page's data may come from another JS context); never a class instance, Date, Map, array.
 function isPlainObject(value) {
-  if (value === null || typeof value !== 'object' || Object.prototype.toString.call(value) !== '[object Object]') return false;
+  if (typeName(value) !== '[object Object]') return false;
   var proto = Object.getPrototypeOf(value);
   return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
-function isSafeInt(value) {
-  return typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= MAX_SAFE_INT;
-}
+var isSafeInt = (value) => Number.isInteger(value) && Math.abs(value) <= MAX_SAFE_INT;
 
-function sameKeys(obj, expected) {
-  var keys = Object.keys(obj);
-  if (keys.length !== expected.length) return false;
-  for (var i = 0; i < expected.length; i++) if (!hasOwn(obj, expected[i])) return false;
-  return true;
-}
+var isIndex = (value) => isSafeInt(value) && value >= 0;
 
-function keyProblem(obj, expected, what) {
-  if (!isPlainObject(obj)) return what + ' must be an object';
-  return sameKeys(obj, expected) ? null : what + ' must have exactly the fields ' + expected.join(', ');
+/** A test that value is a string matching re (and, when given, passing more(value)). */
+var matcher = (re, more) => (value) => isString(value) && re.test(value) && (!more || more(value));
+
+/** A test that value is exactly `expected`. */
+var equals = (expected) => (value) => value === expected;
+
+/**
+ * Why obj is not a protocol object of the form `spec` — {field: test, or 0 for a field checked
+ * elsewhere}, in the protocol's order — or null. The answer is `<what> must be an object with
+ * exactly the fields …`, or the name of the first field whose test fails. `optional` names a field
+ * that may be absent (a receipt's entry).
+ */
+function shapeProblem(obj, spec, what, optional) {
+  var fields = Object.keys(spec).filter((k) => k !== optional || (isPlainObject(obj) && hasOwn(obj, k)));
+  if (!isPlainObject(obj) || Object.keys(obj).length !== fields.length || !fields.every((k) => hasOwn(obj, k))) {
+    return what + ' must be an object with exactly the fields ' + fields.join(', ');
+  }
+  for (var i = 0; i < fields.length; i++) if (spec[fields[i]] && !spec[fields[i]](obj[fields[i]])) return fields[i];
+  return null;
 }
 
 // --- UTF-8 -----------------------------------------------------------------------------------------
 
+/**
+ * encodeURIComponent(text) (ES5: the UTF-8 bytes as %XX, but ASCII letters, digits and -_.!~*'()
+ * kept), which throws URIError exactly for a lone surrogate: then CanonicalError (`where` says where).
+ */
+function uriEscape(text, where) {
+  try {
+    return encodeURIComponent(text);
+  } catch (e) {
+    throw new CanonicalError(where + ': string contains a lone surrogate');
+  }
+}
+
 /** UTF-8 bytes of a string; throws on a lone surrogate (it has no UTF-8 form). */
 function utf8Encode(text) {
-  var out = new Uint8Array(text.length * 3);
-  var p = 0;
-  for (var i = 0; i < text.length; i++) {
-    var c = text.charCodeAt(i);
-    if (c < 0x80) {
-      out[p++] = c;
-    } else if (c < 0x800) {
-      out[p++] = 0xc0 | (c >> 6);
-      out[p++] = 0x80 | (c & 63);
-    } else if (c >= 0xd800 && c <= 0xdfff) {
-      var d = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
-      if (c > 0xdbff || d < 0xdc00 || d > 0xdfff) throw new CanonicalError('string contains a lone surrogate');
-      var cp = 0x10000 + (c - 0xd800) * 1024 + (d - 0xdc00);
-      out[p++] = 0xf0 | (cp >> 18);
-      out[p++] = 0x80 | ((cp >> 12) & 63);
-      out[p++] = 0x80 | ((cp >> 6) & 63);
-      out[p++] = 0x80 | (cp & 63);
-      i++;
+  var escaped = uriEscape(text, 'utf8Encode');
+  var out = [];
+  for (var i = 0; i < escaped.length; i++) {
+    if (escaped.charAt(i) === '%') {
+      out.push(parseInt(escaped.substr(i + 1, 2), 16));
+      i += 2;
     } else {
-      out[p++] = 0xe0 | (c >> 12);
-      out[p++] = 0x80 | ((c >> 6) & 63);
-      out[p++] = 0x80 | (c & 63);
+      out.push(escaped.charCodeAt(i));
     }
   }
-  return out.slice(0, p);
+  return new Uint8Array(out);
 }
 
 // --- canonical JSON (docs/protocol.md §1; voting/canonical.py) --------------------------------------
 
-var ASCII_ONLY = /^[\x00-\x7f]*$/;
 /**
- * The JSON string literal as Python's json.dumps(ensure_ascii=False) writes it: JSON.stringify
- * escapes exactly `"`, `\\`, \b \f \n \r \t and the other controls as lowercase \u00XX, and
- * writes everything else raw (U+007F, U+2028/2029, all non-ASCII) — the same, once lone surrogates
- * (the only strings where engines differ, and which have no canonical form) are refused.
+ * The canonical JSON text of value at `path`. Strings are written with JSON.stringify, which
+ * escapes exactly what Python's json.dumps(ensure_ascii=False) escapes (`"`, `\\`, \b \f \n \r \t
+ * and the other controls as lowercase \u00XX; U+007F, U+2028/2029 and all non-ASCII raw) once lone
+ * surrogates — the only strings where engines differ, with no canonical form — are refused.
  */
-var quote = JSON.stringify;
-
-function hasLoneSurrogate(text) {
-  try {
-    encodeURIComponent(text); // ES5: throws URIError exactly for a lone surrogate
-    return false;
-  } catch (e) {
-    return true;
+function canonicalText(value, path) {
+  var refuse = (what) => {
+    throw new CanonicalError(path + ': ' + what);
+  };
+  if (value === null || value === true || value === false) return String(value);
+  if (isString(value)) {
+    uriEscape(value, path);
+    if (value.normalize('NFC') !== value) refuse('string is not NFC-normalised');
+    return stringify(value);
   }
-}
-
-function checkString(text, path) {
-  if (ASCII_ONLY.test(text)) return;
-  if (hasLoneSurrogate(text)) throw new CanonicalError(path + ': string contains a lone surrogate');
-  if (text.normalize('NFC') !== text) throw new CanonicalError(path + ': string is not NFC-normalised');
-}
-
-function writeCanonical(value, path, out) {
-  if (value === null) {
-    out.push('null');
-  } else if (value === true) {
-    out.push('true');
-  } else if (value === false) {
-    out.push('false');
-  } else if (typeof value === 'string') {
-    checkString(value, path);
-    out.push(quote(value));
-  } else if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new CanonicalError(path + ': ' + value + ' is not JSON');
-    if (!Number.isInteger(value)) throw new CanonicalError(path + ': floats are not allowed');
-    if (Math.abs(value) > MAX_SAFE_INT) throw new CanonicalError(path + ': integer ' + value + ' outside ±(2^53−1)');
-    out.push(value === 0 ? '0' : String(value)); // -0 is JSON.parse('-0'); Python reads it as int 0
-  } else if (Array.isArray(value)) {
-    out.push('[');
+  if (typeof value === 'number') {
+    // Python refuses floats, NaN and Infinity; the protocol, integers beyond ±(2^53 - 1)
+    if (!isSafeInt(value)) refuse(value + ' is not a safe integer');
+    return String(value); // -0 (JSON.parse('-0')) is written 0, as Python reads it: int 0
+  }
+  var parts = [];
+  if (isArray(value)) {
     for (var i = 0; i < value.length; i++) {
-      if (i) out.push(',');
-      if (!(i in value)) throw new CanonicalError(path + '[' + i + ']: an array hole is not allowed');
-      writeCanonical(value[i], path + '[' + i + ']', out);
+      if (!(i in value)) refuse('array hole at [' + i + ']');
+      parts.push(canonicalText(value[i], path + '[' + i + ']'));
     }
-    out.push(']');
-  } else if (isPlainObject(value)) {
-    var keys = Object.keys(value);
-    for (var k = 0; k < keys.length; k++) {
-      if (!ASCII_ONLY.test(keys[k])) throw new CanonicalError(path + ': object key ' + JSON.stringify(keys[k]) + ' is not ASCII');
-    }
-    keys.sort(); // ASCII keys: UTF-16 order is code-point order, as Python's sort_keys
-    out.push('{');
-    for (var j = 0; j < keys.length; j++) {
-      if (j) out.push(',');
-      out.push(quote(keys[j]), ':');
-      var item = value[keys[j]];
-      if (item === undefined) throw new CanonicalError(path + '.' + keys[j] + ': undefined is not allowed');
-      writeCanonical(item, path + '.' + keys[j], out);
-    }
-    out.push('}');
-  } else {
-    var kind = value === undefined ? 'undefined' : typeof value === 'object' ? Object.prototype.toString.call(value) : typeof value;
-    throw new CanonicalError(path + ': type ' + kind + ' is not allowed');
+    return '[' + parts.join(',') + ']';
   }
+  if (!isPlainObject(value)) refuse(typeName(value) + ' is not allowed'); // undefined, functions, Dates, typed arrays, Maps, class instances…
+  Object.keys(value).sort().forEach((key) => { // ASCII keys: UTF-16 order is code-point order, as Python's sort_keys
+    if (/[^\x00-\x7f]/.test(key)) refuse('object key ' + stringify(key) + ' is not ASCII');
+    if (value[key] === undefined) refuse(key + ' is undefined');
+    parts.push(stringify(key) + ':' + canonicalText(value[key], path + '.' + key));
+  });
+  return '{' + parts.join(',') + '}';
 }
 
 /**
@@ -178,23 +164,14 @@ function writeCanonical(value, path, out) {
  * integers beyond ±(2^53−1), non-ASCII keys, lone surrogates, non-NFC strings, and non-JSON
  * values such as undefined, functions, Dates, typed arrays and array holes).
  */
-function canonicalString(value) {
-  var out = [];
-  writeCanonical(value, '$', out);
-  return out.join('');
-}
+var canonicalString = (value) => canonicalText(value, '$');
 
 /** The canonical JSON bytes (UTF-8 Uint8Array) of value: what is hashed and signed. */
-function canonical(value) {
-  return utf8Encode(canonicalString(value));
-}
+var canonical = (value) => utf8Encode(canonicalString(value));
 
 // --- base64url and hex -----------------------------------------------------------------------------
 
 var B64U_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-var B64U_VALUE = {};
-for (var bi = 0; bi < B64U_ALPHABET.length; bi++) B64U_VALUE[B64U_ALPHABET.charAt(bi)] = bi;
-var B64U_TEXT = /^[A-Za-z0-9_-]*$/;
 
 /** Unpadded base64url (RFC 4648 §5) of bytes. */
 function b64uEncode(bytes) {
@@ -213,25 +190,25 @@ function b64uEncode(bytes) {
   return bits ? out + B64U_ALPHABET.charAt(acc << (6 - bits)) : out;
 }
 
-/** True iff the last character leaves no unused bit set (so every byte string has one spelling). */
-function b64uLastCharOk(text) {
+/**
+ * True iff text is unpadded base64url whose last character leaves no unused bit set (so every
+ * byte string has one spelling), as voting.canonical.b64u_decode accepts it.
+ */
+var isB64u = matcher(/^[A-Za-z0-9_-]*$/, (text) => {
   var rem = text.length % 4;
-  if (rem === 0) return true;
-  if (rem === 1) return false;
-  var last = B64U_VALUE[text.charAt(text.length - 1)];
-  return rem === 2 ? last % 16 === 0 : last % 4 === 0;
-}
+  var last = B64U_ALPHABET.indexOf(text.charAt(text.length - 1));
+  return rem !== 1 && (rem === 0 || last % (rem === 2 ? 16 : 4) === 0);
+});
 
 /** Strict unpadded base64url, as voting.canonical.b64u_decode: no padding, no other alphabet, no stray bits. */
 function b64uDecode(text) {
-  if (typeof text !== 'string' || !B64U_TEXT.test(text)) throw new FormatError('not unpadded base64url');
-  if (!b64uLastCharOk(text)) throw new FormatError('not canonical unpadded base64url');
+  if (!isB64u(text)) throw new FormatError('not canonical unpadded base64url');
   var out = new Uint8Array(Math.floor((text.length * 6) / 8));
   var acc = 0;
   var bits = 0;
   var p = 0;
   for (var i = 0; i < text.length; i++) {
-    acc = acc * 64 + B64U_VALUE[text.charAt(i)];
+    acc = acc * 64 + B64U_ALPHABET.indexOf(text.charAt(i));
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
@@ -239,151 +216,104 @@ function b64uDecode(text) {
       acc &= (1 << bits) - 1;
     }
   }
-  return out; // the unused low bits left in acc are zero: b64uLastCharOk checked them
+  return out; // the unused low bits left in acc are zero: isB64u checked them
 }
-
-var HEX = '0123456789abcdef';
-var HASH_HEX = /^[0-9a-f]{64}$/;
 
 /** Lowercase hex of bytes. */
 function bytesToHex(bytes) {
   var out = '';
-  for (var i = 0; i < bytes.length; i++) out += HEX.charAt(bytes[i] >> 4) + HEX.charAt(bytes[i] & 15);
+  for (var i = 0; i < bytes.length; i++) out += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
   return out;
 }
 
 /** True iff value is a lowercase hex SHA-256 (64 characters). */
-function isHashHex(value) {
-  return typeof value === 'string' && HASH_HEX.test(value);
-}
+var isHashHex = matcher(/^[0-9a-f]{64}$/);
 
 /** The 32 bytes of a lowercase hex SHA-256; throws FormatError otherwise. */
 function hashFromHex(text) {
   if (!isHashHex(text)) throw new FormatError('not a lowercase hex SHA-256');
-  var out = new Uint8Array(32);
-  for (var i = 0; i < 32; i++) out[i] = parseInt(text.substr(i * 2, 2), 16);
-  return out;
+  return new Uint8Array(text.match(/../g).map((h) => parseInt(h, 16)));
 }
 
 // --- identifiers, keys, times ----------------------------------------------------------------------
 
-var ID = /^[A-Za-z0-9._:-]{1,64}$/;
-var B64U_32 = /^[A-Za-z0-9_-]{43}$/;
-var B64U_64 = /^[A-Za-z0-9_-]{86}$/;
-var B64U_16 = /^[A-Za-z0-9_-]{22}$/;
-var TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{6}))?Z$/;
-
 /** True iff value is a protocol identifier: 1–64 of A-Z a-z 0-9 . _ : - */
-function isId(value) {
-  return typeof value === 'string' && ID.test(value);
-}
-
-function b64uFixed(value, pattern) {
-  return typeof value === 'string' && pattern.test(value) && b64uLastCharOk(value);
-}
+var isId = matcher(/^[A-Za-z0-9._:-]{1,64}$/);
 
 /** True iff value is the b64u of 32 bytes (an Ed25519 public key). */
-function isPublicKey(value) {
-  return b64uFixed(value, B64U_32);
-}
+var isPublicKey = matcher(/^.{43}$/, isB64u);
 
 /** True iff value is the b64u of 64 bytes (an Ed25519 signature). */
-function isSignature(value) {
-  return b64uFixed(value, B64U_64);
-}
+var isSignature = matcher(/^.{86}$/, isB64u);
 
 /** True iff value is the b64u of 16 bytes (a ballot nonce). */
-function isNonce(value) {
-  return b64uFixed(value, B64U_16);
-}
-
-function daysInMonth(year, month) {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].indexOf(month) >= 0 ? 30 : 31;
-}
+var isNonce = matcher(/^.{22}$/, isB64u);
 
 /** True iff value is a protocol time: UTC 'YYYY-MM-DDTHH:MM:SSZ' or with exactly six fraction digits. */
-function isTime(value) {
-  if (typeof value !== 'string') return false;
-  var m = TIME.exec(value);
-  if (!m) return false;
-  var year = +m[1], month = +m[2], day = +m[3];
-  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) &&
-    +m[4] <= 23 && +m[5] <= 59 && +m[6] <= 59;
-}
+var isTime = matcher(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$/, (text) => {
+  var n = text.match(/\d+/g).map(Number); // year, month, day, hour, minute, second[, fraction]
+  // The month's last day: day 0 of the next month, in a year of the same place in the 400-year leap cycle.
+  var days = new Date(Date.UTC(2000 + (n[0] % 400), n[1], 0)).getUTCDate();
+  return n[0] >= 1 && n[1] >= 1 && n[1] <= 12 && n[2] >= 1 && n[2] <= days && n[3] <= 23 && n[4] <= 59 && n[5] <= 59;
+});
 
 /** A protocol time of a Date: UTC, whole seconds, truncated (a recorded time is never later than the real one). */
 function formatTime(date) {
-  if (!(date instanceof Date) || !Number.isFinite(date.getTime())) throw new FormatError('not a valid Date');
-  var text = date.toISOString().slice(0, 19) + 'Z';
-  if (!isTime(text)) throw new FormatError('not a protocol time: ' + text);
+  var text = date instanceof Date && Number.isFinite(date.getTime()) ? date.toISOString().slice(0, 19) + 'Z' : '';
+  if (!isTime(text)) throw new FormatError('not a valid Date of a protocol time');
   return text;
 }
 
 // --- hashing and the Merkle log (docs/protocol.md §4, §6; RFC 9162) ---------------------------------
 
-function digest(bytes) {
-  return new Uint8Array(sha256.arrayBuffer(bytes));
-}
-
 /** Lowercase hex SHA-256 of bytes (a Uint8Array or an array of byte values). */
 function sha256Hex(bytes) {
-  if (typeof bytes === 'string') throw new TypeError('sha256Hex takes bytes (utf8Encode text first)');
-  return bytesToHex(digest(bytes));
-}
-
-var LEAF_PREFIX = [0];
-
-/** SHA-256(0x00 ‖ leaf) as 32 bytes. */
-function leafHashRaw(leafBytes) {
-  return new Uint8Array(sha256.create().update(LEAF_PREFIX).update(leafBytes).arrayBuffer());
-}
-
-/** SHA-256(0x01 ‖ left ‖ right) as 32 bytes. */
-function nodeHash(left, right) {
-  var buf = new Uint8Array(65);
-  buf[0] = 1;
-  buf.set(left, 1);
-  buf.set(right, 33);
-  return digest(buf);
-}
-
-/** Hex leaf hash of a log entry (or roll entry): SHA-256(0x00 ‖ canonical JSON of the entry). */
-function leafHash(entry) {
-  return bytesToHex(leafHashRaw(canonical(entry)));
+  if (isString(bytes)) throw new TypeError('sha256Hex takes bytes, not text');
+  return bytesToHex(sha256(bytes));
 }
 
 /** Hex leaf hash of raw leaf bytes: SHA-256(0x00 ‖ bytes) (RFC 9162 §2.1.1). */
-function leafHashOfBytes(bytes) {
-  return bytesToHex(leafHashRaw(bytes));
-}
+var leafHashOfBytes = (bytes) => bytesToHex(new sha256.Hash().update([0]).update(bytes).digest());
+
+/** Hex leaf hash of a log entry (or roll entry): SHA-256(0x00 ‖ canonical JSON of the entry). */
+var leafHash = (entry) => leafHashOfBytes(canonical(entry));
+
+/** SHA-256(0x01 ‖ left ‖ right) as 32 bytes. */
+var nodeHash = (left, right) => new sha256.Hash().update([1]).update(left).update(right).digest();
 
 /** The root of the empty tree, SHA-256(""). */
-var EMPTY_ROOT = sha256Hex(new Uint8Array(0));
+var EMPTY_ROOT = sha256Hex([]);
 
-function equalBytes(a, b) {
-  if (a.length !== b.length) return false;
-  var diff = 0;
-  for (var i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
+/** A proof's hashes as bytes, or null unless it is a list of lowercase hex SHA-256 (without holes). */
+var hashList = (proof) => isArray(proof) && proof.filter(isHashHex).length === proof.length ? proof.map(hashFromHex) : null;
 
-function hashList(proof) {
-  if (!Array.isArray(proof)) return null;
-  var out = [];
-  for (var i = 0; i < proof.length; i++) {
-    if (!isHashHex(proof[i])) return null;
-    out.push(hashFromHex(proof[i]));
+var isHashList = (proof) => hashList(proof) !== null;
+
+var half = (n) => Math.floor(n / 2);
+
+/**
+ * The climb both RFC 9162 verifications share (§2.1.3.2 and §2.1.4.2): from node fn of a tree whose
+ * last node is sn, the path's hashes are combined into sr (the larger tree's root) and, if `fr` is
+ * given, fr (the smaller tree's root, which takes only the hashes on the left). Returns [fr, sr],
+ * or null if the path does not end exactly at the root.
+ */
+function climb(fn, sn, path, fr, sr) {
+  for (var i = 0; i < path.length; i++) {
+    if (sn === 0) return null;
+    if (fn % 2 === 1 || fn === sn) {
+      if (fr) fr = nodeHash(path[i], fr);
+      sr = nodeHash(path[i], sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      sr = nodeHash(sr, path[i]);
+    }
+    fn = half(fn);
+    sn = half(sn);
   }
-  return out;
-}
-
-function isOdd(n) {
-  return n % 2 === 1;
-}
-
-function half(n) {
-  return Math.floor(n / 2);
+  return sn === 0 ? [fr, sr] : null;
 }
 
 /**
@@ -391,33 +321,10 @@ function half(n) {
  * tree of `size` leaves with root rootHex. Never throws on bad input: anything malformed is false.
  */
 function verifyInclusion(leafIndex, size, leafHashHex, proof, rootHex) {
-  if (!isSafeInt(leafIndex) || !isSafeInt(size) || leafIndex < 0 || leafIndex >= size) return false;
-  if (!isHashHex(leafHashHex) || !isHashHex(rootHex)) return false;
   var path = hashList(proof);
-  if (path === null) return false;
-  var fn = leafIndex;
-  var sn = size - 1;
-  var r = hashFromHex(leafHashHex);
-  for (var i = 0; i < path.length; i++) {
-    if (sn === 0) return false;
-    if (isOdd(fn) || fn === sn) {
-      r = nodeHash(path[i], r);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      r = nodeHash(r, path[i]);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  return sn === 0 && equalBytes(r, hashFromHex(rootHex));
-}
-
-function isPowerOfTwo(n) {
-  while (n > 1 && n % 2 === 0) n /= 2;
-  return n === 1;
+  if (!path || !isIndex(leafIndex) || !isSafeInt(size) || leafIndex >= size || !isHashHex(leafHashHex) || !isHashHex(rootHex)) return false;
+  var roots = climb(leafIndex, size - 1, path, null, hashFromHex(leafHashHex));
+  return !!roots && bytesToHex(roots[1]) === rootHex;
 }
 
 /**
@@ -429,85 +336,51 @@ function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
   if (!isSafeInt(first) || !isSafeInt(second) || !(first > 0 && first <= second)) return false;
   if (first === second) {
     // As voting.merkle and the reference vectors: an empty proof and equal roots, whatever they hold.
-    return Array.isArray(proof) && proof.length === 0 && typeof firstRoot === 'string' && firstRoot === secondRoot;
+    return isArray(proof) && proof.length === 0 && isString(firstRoot) && firstRoot === secondRoot;
   }
-  if (!isHashHex(firstRoot) || !isHashHex(secondRoot)) return false;
   var path = hashList(proof);
-  if (path === null) return false;
-  if (path.length === 0) return false;
-  var rootM = hashFromHex(firstRoot);
-  if (isPowerOfTwo(first)) path.unshift(rootM); // the old root is itself a node of the new tree
+  if (!path || !path.length || !isHashHex(firstRoot) || !isHashHex(secondRoot)) return false;
   var fn = first - 1;
   var sn = second - 1;
-  while (isOdd(fn)) {
+  for (var odd = first; odd % 2 === 0; odd /= 2);
+  if (odd === 1) path.unshift(hashFromHex(firstRoot)); // first is a power of two: the old root is itself a node of the new tree
+  while (fn % 2 === 1) {
     fn = half(fn);
     sn = half(sn);
   }
-  var fr = path[0];
-  var sr = path[0];
-  for (var i = 1; i < path.length; i++) {
-    if (sn === 0) return false;
-    var c = path[i];
-    if (isOdd(fn) || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  return sn === 0 && equalBytes(fr, rootM) && equalBytes(sr, hashFromHex(secondRoot));
+  var roots = climb(fn, sn, path.slice(1), path[0], path[0]);
+  return !!roots && bytesToHex(roots[0]) === firstRoot && bytesToHex(roots[1]) === secondRoot;
 }
 
 // --- Ed25519 (docs/protocol.md §2) -----------------------------------------------------------------
 
-// The group order L, little-endian. tweetnacl's verify does not refuse S ≥ L (a second spelling of a
-// signature); the server's OpenSSL does, so this library refuses it too.
-var ORDER_L = [
-  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10
-];
-
-function scalarBelowOrder(signature) {
-  for (var i = 31; i >= 0; i--) {
-    var s = signature[32 + i];
-    if (s < ORDER_L[i]) return true;
-    if (s > ORDER_L[i]) return false;
-  }
-  return false;
-}
+// The group order L = 2^252 + 27742317777372353535851937790883648493, as 64 hex digits. tweetnacl's
+// verify does not refuse S ≥ L (a second spelling of a signature); the server's OpenSSL does, so
+// this library refuses it too. S is the signature's last 32 bytes, little-endian: reversed, its hex
+// compares with L's as the numbers do.
+var ORDER_L = '1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed';
 
 /** True iff signatureB64u is publicKeyB64u's Ed25519 signature of messageBytes; never throws on bad input. */
 function verifyBytes(publicKeyB64u, signatureB64u, messageBytes) {
   if (!isPublicKey(publicKeyB64u) || !isSignature(signatureB64u)) return false;
   var signature = b64uDecode(signatureB64u);
-  if (!scalarBelowOrder(signature)) return false;
-  return nacl.sign.detached.verify(messageBytes, signature, b64uDecode(publicKeyB64u));
+  return bytesToHex(signature.slice(32).reverse()) < ORDER_L && nacl.sign.detached.verify(messageBytes, signature, b64uDecode(publicKeyB64u));
 }
 
 /** True iff signedObject.signature signs the canonical JSON of the rest of it (tree heads, tallies). */
 function verifyObject(publicKeyB64u, signedObject) {
-  if (!isPlainObject(signedObject) || typeof signedObject.signature !== 'string') return false;
-  var unsigned = {};
-  Object.keys(signedObject).forEach(function (k) {
-    if (k !== 'signature') unsigned[k] = signedObject[k];
-  });
-  var message;
+  if (!isPlainObject(signedObject)) return false;
+  var unsigned = Object.assign({}, signedObject);
+  delete unsigned.signature;
   try {
-    message = canonical(unsigned);
+    return verifyBytes(publicKeyB64u, signedObject.signature, canonical(unsigned));
   } catch (e) {
     return false;
   }
-  return verifyBytes(publicKeyB64u, signedObject.signature, message);
 }
 
 function toBytes(value, length, what) {
-  if (Object.prototype.toString.call(value) !== '[object Uint8Array]' || value.length !== length) {
+  if (typeName(value) !== '[object Uint8Array]' || value.length !== length) {
     throw new TypeError(what + ' must be a Uint8Array of ' + length + ' bytes');
   }
   return new Uint8Array(value); // a copy of this realm's kind: tweetnacl checks with instanceof
@@ -522,13 +395,16 @@ function keyPairFromSeed(seed32) {
   return { publicKey: b64uEncode(pair.publicKey), secretKey: pair.secretKey };
 }
 
-// --- ballots (docs/protocol.md §5.5) ---------------------------------------------------------------
+// --- ballots and the envelopes of ballots and delegations (docs/protocol.md §5.5, §5.7, §5.8) -------
 
-var BALLOT_KEYS = ['type', 'vote_id', 'right_id', 'choice', 'nonce', 'signed_at'];
-var ENVELOPE_KEYS = ['ballot', 'public_key', 'signature'];
-var BALLOT_ENTRY_KEYS = ['type', 'received_at', 'envelope'];
-var TREE_HEAD_KEYS = ['type', 'vote_id', 'size', 'root', 'timestamp', 'signature'];
-var RECEIPT_KEYS = ['vote_id', 'leaf_index', 'leaf_hash', 'tree_head', 'inclusion_proof', 'entry'];
+// The kinds of signed objects: each is the `type` of the object and the field that holds it in its envelope.
+var BALLOT_KIND = 'ballot';
+var DELEGATION = 'delegation';
+var REVOCATION = 'delegation_revocation';
+
+var BALLOT = { type: equals(BALLOT_KIND), vote_id: isId, right_id: isId, choice: 0, nonce: isNonce, signed_at: isTime };
+
+var isOption = (value) => ['approve', 'reject', 'abstain'].indexOf(value) >= 0;
 
 /**
  * Why choice is not well-formed, or null. Without a definition only the form is checked; with one
@@ -536,39 +412,52 @@ var RECEIPT_KEYS = ['vote_id', 'leaf_index', 'leaf_hash', 'tree_head', 'inclusio
  */
 function choiceProblem(choice, definition) {
   if (!isPlainObject(choice)) return 'choice must be an object';
-  var election = definition ? definition.kind === 'election' : hasOwn(choice, 'approve');
-  if (!election) {
-    if (!sameKeys(choice, ['option']) || OPTIONS.indexOf(choice.option) < 0) {
-      return 'choice must be {option: approve|reject|abstain}';
-    }
-    return null;
+  if (!(definition ? definition.kind === 'election' : hasOwn(choice, 'approve'))) {
+    return shapeProblem(choice, { option: isOption }, 'choice') ? 'choice must be {option: approve|reject|abstain}' : null;
   }
-  if (!sameKeys(choice, ['approve']) || !Array.isArray(choice.approve)) return 'choice must be {approve: [candidate ids]}';
+  if (shapeProblem(choice, { approve: isArray }, 'choice')) return 'choice must be {approve: [candidate ids]}';
   var approve = choice.approve;
-  var known = definition && Array.isArray(definition.candidates)
-    ? definition.candidates.map(function (c) { return c && c.id; })
-    : null;
+  var known = definition && isArray(definition.candidates) ? definition.candidates.map((c) => c && c.id) : null;
   for (var i = 0; i < approve.length; i++) {
     if (!isId(approve[i]) || (known && known.indexOf(approve[i]) < 0)) return 'choice approves an unknown candidate';
     if (approve.indexOf(approve[i]) !== i) return 'choice repeats a candidate';
   }
-  if (definition && isSafeInt(definition.seats) && approve.length > definition.seats) {
-    return 'choice approves more candidates than seats';
-  }
-  return null;
+  return definition && isSafeInt(definition.seats) && approve.length > definition.seats ? 'choice approves more candidates than seats' : null;
+}
+
+/**
+ * Why obj is not a well-formed `what` (a ballot B, a delegation D, a revocation R, a witness) — of
+ * the form `spec`, and of the definition's vote when one is given — or null.
+ */
+function formProblem(obj, spec, what, definition) {
+  var bad = shapeProblem(obj, spec, what);
+  if (bad) return hasOwn(spec, bad) ? what + '.' + bad + ' is malformed' : bad;
+  return definition && obj.vote_id !== definition.vote_id ? what + '.vote_id: not this vote' : null;
 }
 
 /** Why ballot (B, the object the owner signs) is not well-formed, or null (voting.entries.validate_ballot). */
 function ballotProblem(ballot, definition) {
-  var shape = keyProblem(ballot, BALLOT_KEYS, 'ballot');
-  if (shape) return shape;
-  if (ballot.type !== 'ballot') return "ballot.type must be 'ballot'";
-  if (!isId(ballot.vote_id) || (definition && ballot.vote_id !== definition.vote_id)) return 'ballot.vote_id: not this vote';
-  if (!isId(ballot.right_id)) return 'ballot.right_id: not an identifier';
-  if (!isNonce(ballot.nonce)) return 'ballot.nonce: not 16 bytes of b64u';
-  if (!isTime(ballot.signed_at)) return 'ballot.signed_at: not a protocol time';
-  var problem = choiceProblem(ballot.choice, definition);
-  return problem ? 'ballot: ' + problem : null;
+  var bad = formProblem(ballot, BALLOT, BALLOT_KIND, definition);
+  if (bad) return bad;
+  bad = choiceProblem(ballot.choice, definition);
+  return bad && 'ballot: ' + bad;
+}
+
+/** Why `signed` of the envelope field `kind` is not well-formed, or null. */
+var problemOfKind = (kind, signed, definition) => kind === BALLOT_KIND ? ballotProblem(signed, definition) : delegationProblem(signed, kind, definition);
+
+/**
+ * The signed object made from the page's arguments: nonceBytes (16 fresh random bytes from
+ * wx.getRandomValues) and signedAt (a Date, written as whole UTC seconds, or a protocol time) become
+ * `nonce` and `signed_at`. Throws FormatError if it would not be well-formed (for the definition's
+ * vote when one is given); the result is a plain copy.
+ */
+function newSigned(fields, args, definition) {
+  fields.signed_at = args.signedAt instanceof Date ? formatTime(args.signedAt) : args.signedAt;
+  fields.nonce = b64uEncode(toBytes(args.nonceBytes, 16, 'nonceBytes'));
+  var bad = problemOfKind(fields.type, fields, definition);
+  if (bad) throw new FormatError(bad);
+  return JSON.parse(canonicalString(fields));
 }
 
 /**
@@ -576,44 +465,52 @@ function ballotProblem(ballot, definition) {
  * signedAt: a Date (written as whole UTC seconds) or a protocol time string. Throws FormatError if
  * the result would not be a well-formed ballot (checked against definition when one is given).
  */
-function newBallot(args, definition) {
-  var signedAt = args.signedAt instanceof Date ? formatTime(args.signedAt) : args.signedAt;
-  var ballot = {
-    type: 'ballot',
-    vote_id: args.voteId,
-    right_id: args.rightId,
-    choice: args.choice,
-    nonce: b64uEncode(toBytes(args.nonceBytes, 16, 'nonceBytes')),
-    signed_at: signedAt
-  };
-  var problem = ballotProblem(ballot, definition);
-  if (problem) throw new FormatError(problem);
-  return JSON.parse(canonicalString(ballot));
-}
+var newBallot = (args, definition) => newSigned({ type: BALLOT_KIND, vote_id: args.voteId, right_id: args.rightId, choice: args.choice }, args, definition);
 
 /**
- * The envelope {ballot, public_key, signature} that POST /api/v1/votes/<vid>/ballots takes:
- * secretKey (from keyPairFromSeed) signs the canonical JSON of ballot. The envelope holds a copy of
- * exactly the signed object. Throws FormatError for a ballot the server would refuse for its form.
+ * The envelope {<kind>: signed, public_key, signature} for a signed object of the kind `kind`:
+ * secretKey (from keyPairFromSeed) signs the canonical JSON of `signed`; the envelope holds a copy
+ * of exactly the signed object. Throws FormatError for an object the server would refuse for its form.
  */
-function signBallot(ballot, secretKey) {
+function signEnvelope(kind, signed, secretKey) {
   var key = toBytes(secretKey, 64, 'secretKey');
-  var problem = ballotProblem(ballot);
-  if (problem) throw new FormatError(problem);
-  var text = canonicalString(ballot);
-  var signature = nacl.sign.detached(utf8Encode(text), key);
-  return { ballot: JSON.parse(text), public_key: b64uEncode(key.subarray(32, 64)), signature: b64uEncode(signature) };
+  var bad = problemOfKind(kind, signed);
+  if (bad) throw new FormatError(bad);
+  var text = canonicalString(signed);
+  var envelope = {};
+  envelope[kind] = JSON.parse(text);
+  envelope.public_key = b64uEncode(key.subarray(32, 64));
+  envelope.signature = b64uEncode(nacl.sign.detached(utf8Encode(text), key));
+  return envelope;
 }
 
+/** The envelope {ballot, public_key, signature} that POST /api/v1/votes/<vid>/ballots takes. */
+var signBallot = (ballot, secretKey) => signEnvelope(BALLOT_KIND, ballot, secretKey);
+
+/**
+ * 'ballot', 'delegation' or 'delegation_revocation' for an envelope of that kind with exactly its
+ * fields {<kind>, public_key, signature} (whatever their values), else null.
+ */
+function envelopeKind(envelope) {
+  var keys = isPlainObject(envelope) ? Object.keys(envelope).sort() : []; // each kind sorts before public_key
+  return keys.length === 3 && keys[1] === 'public_key' && keys[2] === 'signature' &&
+    [BALLOT_KIND, DELEGATION, REVOCATION].indexOf(keys[0]) >= 0 ? keys[0] : null;
+}
+
+/** True iff envelope is an envelope of its kind, well formed (for the definition's vote, when given). */
 function envelopeFormOk(envelope, definition) {
-  return !keyProblem(envelope, ENVELOPE_KEYS, 'envelope') && isPublicKey(envelope.public_key) &&
-    isSignature(envelope.signature) && !ballotProblem(envelope.ballot, definition);
+  var kind = envelopeKind(envelope);
+  return !!kind && isPublicKey(envelope.public_key) && isSignature(envelope.signature) && !problemOfKind(kind, envelope[kind], definition);
 }
 
-/** True iff envelope is well-formed and its signature verifies (voting.entries.validate_envelope). */
-function verifyEnvelope(envelope, definition) {
-  return envelopeFormOk(envelope, definition) && verifyBytes(envelope.public_key, envelope.signature, canonical(envelope.ballot));
+/** The kind of envelope if it is well formed (for the definition's vote, when given) and its signature verifies, else null. */
+function verifiedKind(envelope, definition) {
+  var kind = envelopeKind(envelope);
+  return envelopeFormOk(envelope, definition) && verifyBytes(envelope.public_key, envelope.signature, canonical(envelope[kind])) ? kind : null;
 }
+
+/** True iff envelope is a well-formed ballot envelope and its signature verifies (voting.entries.validate_envelope). */
+var verifyEnvelope = (envelope, definition) => verifiedKind(envelope, definition) === BALLOT_KIND;
 
 // --- problems: stable codes, Chinese text ----------------------------------------------------------
 
@@ -649,11 +546,11 @@ var PROBLEMS = {
   split_inconsistent: '分叉视图：两个签名树头之间的一致性证明不成立'
 };
 
-function problem(code, detail) {
-  return { code: code, message: PROBLEMS[code] + (detail ? '（' + detail + '）' : '') };
-}
+var problem = (code, detail) => ({ code: code, message: PROBLEMS[code] + (detail ? '（' + detail + '）' : '') });
 
 // --- tree heads (docs/protocol.md §6) --------------------------------------------------------------
+
+var TREE_HEAD = { type: equals('tree_head'), vote_id: isId, size: isIndex, root: isHashHex, timestamp: isTime, signature: isSignature };
 
 /**
  * The problems of a tree head ([] if it is a well-formed head of voteId signed by serverKey).
@@ -661,29 +558,22 @@ function problem(code, detail) {
  */
 function treeHeadProblems(head, serverKey, voteId) {
   if (!isPublicKey(serverKey)) return [problem('server_key_invalid')];
-  var shape = keyProblem(head, TREE_HEAD_KEYS, 'tree head');
-  if (!shape) {
-    if (head.type !== 'tree_head') shape = 'type';
-    else if (!isId(head.vote_id)) shape = 'vote_id';
-    else if (!isSafeInt(head.size) || head.size < 0) shape = 'size';
-    else if (!isHashHex(head.root)) shape = 'root';
-    else if (!isTime(head.timestamp)) shape = 'timestamp';
-    else if (!isSignature(head.signature)) shape = 'signature';
-  }
+  var shape = shapeProblem(head, TREE_HEAD, 'tree head');
   if (shape) return [problem('head_malformed', shape)];
-  if (voteId !== undefined && voteId !== null && head.vote_id !== voteId) {
-    return [problem('head_other_vote', head.vote_id + ' ≠ ' + voteId)];
-  }
-  if (!verifyObject(serverKey, head)) return [problem('head_signature_invalid')];
-  return [];
+  if (voteId != null && head.vote_id !== voteId) return [problem('head_other_vote', head.vote_id + ' ≠ ' + voteId)];
+  return verifyObject(serverKey, head) ? [] : [problem('head_signature_invalid')];
 }
 
 /** True iff head is a well-formed tree head (of voteId, when given) signed by serverKey (b64u). */
-function verifyTreeHead(head, serverKey, voteId) {
-  return treeHeadProblems(head, serverKey, voteId).length === 0;
-}
+var verifyTreeHead = (head, serverKey, voteId) => !treeHeadProblems(head, serverKey, voteId).length;
 
 // --- receipts --------------------------------------------------------------------------------------
+
+var RECEIPT = { vote_id: isId, leaf_index: isIndex, leaf_hash: isHashHex, tree_head: 0, inclusion_proof: isHashList, entry: 0 };
+var ENTRY = { type: 0, received_at: isTime, envelope: 0 };
+
+/** The server key of options: options.serverKey, or else the definition's. */
+var serverKeyOf = (opts, definition) => opts.serverKey !== undefined ? opts.serverKey : definition ? definition.server_key : undefined;
 
 /**
  * Check a receipt the server returned for an envelope this phone signed: a ballot (the owner's, or
@@ -699,60 +589,46 @@ function verifyTreeHead(head, serverKey, voteId) {
 function checkReceipt(receipt, options) {
   var opts = options || {};
   var definition = isPlainObject(opts.definition) ? opts.definition : null;
-  var serverKey = opts.serverKey !== undefined ? opts.serverKey : definition ? definition.server_key : undefined;
+  var serverKey = serverKeyOf(opts, definition);
   var envelope = opts.envelope;
   var problems = [];
-  if (!isPublicKey(serverKey)) problems.push(problem('server_key_invalid'));
+  var add = (code, detail) => {
+    problems.push(problem(code, detail));
+  };
+  var done = () => ({ ok: !problems.length, problems: problems });
+  if (!isPublicKey(serverKey)) add('server_key_invalid');
   // The phone's envelope: a ballot (its owner's or, with 1.1, a proxy's), or a delegation or its revocation.
-  var kind = W.delegationKind(envelope) || 'ballot';
-  var envelopeOk = kind === 'ballot' ? envelopeFormOk(envelope, definition) : W._delegationFormOk(envelope, definition);
-  if (!envelopeOk) problems.push(problem('envelope_invalid'));
-  if (!isPlainObject(receipt)) {
-    problems.push(problem('receipt_malformed', 'not an object'));
-    return { ok: false, problems: problems };
-  }
-  if (!hasOwn(receipt, 'entry')) problems.push(problem('receipt_lacks_entry'));
-  var shape = keyProblem(receipt, RECEIPT_KEYS.filter(function (k) { return k !== 'entry' || hasOwn(receipt, 'entry'); }), 'receipt');
-  if (!shape) {
-    if (!isId(receipt.vote_id)) shape = 'vote_id';
-    else if (!isSafeInt(receipt.leaf_index) || receipt.leaf_index < 0) shape = 'leaf_index';
-    else if (!isHashHex(receipt.leaf_hash)) shape = 'leaf_hash';
-    else if (hashList(receipt.inclusion_proof) === null) shape = 'inclusion_proof';
-  }
+  var kind = envelopeKind(envelope) || BALLOT_KIND;
+  var envelopeOk = envelopeFormOk(envelope, definition);
+  if (!envelopeOk) add('envelope_invalid');
+  var hasEntry = isPlainObject(receipt) && hasOwn(receipt, 'entry');
+  if (isPlainObject(receipt) && !hasEntry) add('receipt_lacks_entry');
+  var shape = shapeProblem(receipt, RECEIPT, 'receipt', 'entry');
   if (shape) {
-    problems.push(problem('receipt_malformed', shape));
-    return { ok: false, problems: problems };
+    add('receipt_malformed', shape);
+    return done();
   }
   var voteId = definition ? definition.vote_id : envelopeOk ? envelope[kind].vote_id : receipt.vote_id;
-  if (receipt.vote_id !== voteId) problems.push(problem('receipt_other_vote', receipt.vote_id + ' ≠ ' + voteId));
+  if (receipt.vote_id !== voteId) add('receipt_other_vote', receipt.vote_id + ' ≠ ' + voteId);
 
   var head = receipt.tree_head;
-  var headProblems = isPublicKey(serverKey) ? treeHeadProblems(head, serverKey, voteId) : [];
-  problems.push.apply(problems, headProblems);
+  if (isPublicKey(serverKey)) problems.push.apply(problems, treeHeadProblems(head, serverKey, voteId));
   if (isPlainObject(head) && isSafeInt(head.size) && isHashHex(head.root)) {
-    if (receipt.leaf_index >= head.size) {
-      problems.push(problem('leaf_outside_tree', receipt.leaf_index + ' ≥ ' + head.size));
-    } else if (!verifyInclusion(receipt.leaf_index, head.size, receipt.leaf_hash, receipt.inclusion_proof, head.root)) {
-      problems.push(problem('inclusion_failed'));
-    }
+    if (receipt.leaf_index >= head.size) add('leaf_outside_tree', receipt.leaf_index + ' ≥ ' + head.size);
+    else if (!verifyInclusion(receipt.leaf_index, head.size, receipt.leaf_hash, receipt.inclusion_proof, head.root)) add('inclusion_failed');
   }
 
-  if (hasOwn(receipt, 'entry')) {
+  if (hasEntry) {
     var entry = receipt.entry;
-    var entryHash = null;
     try {
-      entryHash = leafHash(entry);
+      if (leafHash(entry) !== receipt.leaf_hash) add('entry_hash_mismatch');
     } catch (e) {
-      problems.push(problem('entry_malformed', e.message));
+      add('entry_malformed', e.message);
     }
-    if (entryHash !== null && entryHash !== receipt.leaf_hash) problems.push(problem('entry_hash_mismatch'));
-    if (keyProblem(entry, BALLOT_ENTRY_KEYS, 'entry') || entry.type !== kind || !isTime(entry.received_at)) {
-      problems.push(problem(kind === 'ballot' ? 'entry_not_ballot' : 'entry_not_delegation'));
-    } else if (envelopeOk && !sameCanonical(entry.envelope, envelope)) {
-      problems.push(problem('entry_not_this_ballot'));
-    }
+    if (shapeProblem(entry, ENTRY, 'entry') || entry.type !== kind) add(kind === BALLOT_KIND ? 'entry_not_ballot' : 'entry_not_delegation');
+    else if (envelopeOk && !sameCanonical(entry.envelope, envelope)) add('entry_not_this_ballot');
   }
-  return { ok: problems.length === 0, problems: problems };
+  return done();
 }
 
 function sameCanonical(a, b) {
@@ -765,9 +641,11 @@ function sameCanonical(a, b) {
 
 // --- remembered tree heads and split views ---------------------------------------------------------
 
+var SAME_SIZE = 'same_size_different_root';
+var SPLIT_VIEW = '给不同的人看了不同的日志（分叉视图）';
 var SPLIT_TEXT = {
-  same_size_different_root: '服务器签署了两个条目数相同而根哈希不同的树头，只追加的日志不会这样：它给不同的人看了不同的日志（分叉视图）或改写了记录。',
-  consistency_proof_fails: '服务器签署了两个树头，却证明不了小的日志是大的日志的前缀：它可能改写或删除了记录，或给不同的人看了不同的日志（分叉视图）。'
+  same_size_different_root: '服务器签署了两个条目数相同而根哈希不同的树头，只追加的日志不会这样：它' + SPLIT_VIEW + '或改写了记录。',
+  consistency_proof_fails: '服务器签署了两个树头，却证明不了小的日志是大的日志的前缀：它可能改写或删除了记录，或' + SPLIT_VIEW + '。'
 };
 var COSIGNED_SPLIT_TEXT = '见证人联署了其中的树头：见证人看到的日志也不一致。';
 var SPLIT_TAIL = '两个树头都有服务器签名，任何人可用表决定义中的服务器公钥核验。请保存并转交业主委员会或街道办。';
@@ -781,7 +659,7 @@ var SPLIT_TAIL = '两个树头都有服务器签名，任何人可用表决定�
 class HeadMemory {
   constructor(storage, options) {
     if (!storage || typeof storage.get !== 'function' || typeof storage.set !== 'function') {
-      throw new TypeError('HeadMemory needs a storage adapter {get(key), set(key, value)}');
+      throw new TypeError('HeadMemory needs storage {get, set}');
     }
     this.storage = storage;
     this.prefix = (options && options.prefix) || 'linli-vote/';
@@ -789,19 +667,18 @@ class HeadMemory {
 
   _read(key) {
     var text = this.storage.get(this.prefix + key);
-    if (text === undefined || text === null || text === '') return null;
     try {
-      return typeof text === 'string' ? JSON.parse(text) : text;
+      return isString(text) ? JSON.parse(text) : text || null;
     } catch (e) {
-      return null;
+      return null; // '' (nothing stored) or damaged
     }
   }
 
   _write(key, value) {
-    this.storage.set(this.prefix + key, JSON.stringify(value));
+    this.storage.set(this.prefix + key, stringify(value));
   }
 
-  /** The remembered {head, server_key} of a vote, or null. */
+  /** The remembered {head, server_key[, cosignatures]} of a vote, or null. */
   remembered(voteId) {
     var record = this._read('head/' + voteId);
     return isPlainObject(record) && isPlainObject(record.head) ? record : null;
@@ -817,7 +694,10 @@ class HeadMemory {
    * server_key), proof: the consistency proof (hex list) between the remembered head's size and
    * this head's size, smaller first — `GET …/proofs/consistency?first=&second=`; not needed when
    * nothing is remembered yet or the sizes are equal}.
-   * Returns {ok, status, head, problems, evidence}:
+   * [1.1] head may be the answer of `GET …/tree-head[?cosigned=true]`, {tree_head, cosignatures, …}
+   * (or a head with options.cosignatures), with options.definition (then serverKey and voteId
+   * default to the definition's): the co-signatures are checked with checkCosignedHead.
+   * Returns {ok, status, head, problems, evidence, cosigned, quorum, quorumMet}:
    *   status 'first'    nothing was remembered: this head is remembered (trust on first sight);
    *          'newer'    larger and consistent with the remembered one: remembered instead;
    *          'same'     same size and root as the remembered one;
@@ -836,137 +716,312 @@ class HeadMemory {
       cosignatures = head.cosignatures;
       head = head.tree_head;
     }
-    var serverKey = opts.serverKey !== undefined ? opts.serverKey : definition ? definition.server_key : undefined;
+    var serverKey = serverKeyOf(opts, definition);
     var voteId = opts.voteId !== undefined ? opts.voteId : definition ? definition.vote_id : isPlainObject(head) ? head.vote_id : undefined;
-    var withCosigs = cosignatures !== undefined && cosignatures !== null;
+    var withCosigs = cosignatures != null;
+    var record = isId(voteId) ? this.remembered(voteId) : null;
+    var old = record ? record.head : null;
+    var check = { cosigned: [], quorum: null, ok: false }; // [1.1] the co-signature check of this head (none: a plain head)
+    var cos = check; // … in results once the head is accepted
+    var result = (status, kept, problems, evidence) => {
+      return { ok: status !== 'rejected' && status !== 'split', status: status, head: kept, problems: problems, evidence: evidence || null,
+        cosigned: cos.cosigned, quorum: cos.quorum, quorumMet: cos.ok };
+    };
+    var remember = (kept, list, status, notes) => { // remembers kept (with its co-signatures) and says so
+      var value = { head: kept, server_key: serverKey };
+      if (list.length) value.cosignatures = list;
+      this._write('head/' + voteId, value);
+      return result(status, kept, notes || []);
+    };
     var problems = withCosigs && !definition ? [problem('definition_missing')] : treeHeadProblems(head, serverKey, voteId);
     if (!problems.length && !isId(voteId)) problems = [problem('head_malformed', 'no vote id')];
     if (!problems.length && head.size === 0 && head.root !== EMPTY_ROOT) problems = [problem('head_malformed', 'size 0, root not empty')];
-    var record = isId(voteId) ? this.remembered(voteId) : null;
-    var old = record ? record.head : null;
-    if (problems.length) return result('rejected', old, problems);
-    var cos = null;
-    if (withCosigs) {
-      cos = W.checkCosignedHead(head, cosignatures, definition, serverKey);
-      var broken = cos.problems.filter(function (p) { return p.code !== 'quorum_missing'; });
-      if (broken.length) return result('rejected', old, broken);
+    if (withCosigs && !problems.length) {
+      check = checkCosignedHead(head, cosignatures, definition, serverKey);
+      problems = brokenCosigned(check);
     }
-    var cosigs = cos ? cosignatures.slice() : [];
-    if (record && record.server_key !== serverKey) return result('rejected', old, [problem('server_key_changed')]);
-    if (!record) return withCos(this._remember(voteId, serverKey, head, cosigs, 'first', []), cos);
-    var oldCosigs = Array.isArray(record.cosignatures) ? record.cosignatures : [];
+    if (!problems.length && record && record.server_key !== serverKey) problems = [problem('server_key_changed')];
+    if (problems.length) return result('rejected', old, problems);
+    cos = check;
+    var cosigs = withCosigs ? cosignatures.slice() : [];
+    if (!record) return remember(head, cosigs, 'first');
+    var oldCosigs = isArray(record.cosignatures) ? record.cosignatures : [];
     var proof = opts.proof;
     var reason = null;
     if (old.size === head.size) {
       if (old.root === head.root) {
-        var more = cosigs.filter(function (c) { return !oldCosigs.some(function (o) { return o.witness === c.witness; }); });
-        if (more.length) this._remember(voteId, serverKey, old, oldCosigs.concat(more), 'same', []);
-        return withCos(result('same', old, []), cos);
+        var more = cosigs.filter((c) => !oldCosigs.some((o) => o.witness === c.witness));
+        return more.length ? remember(old, oldCosigs.concat(more), 'same') : result('same', old, []);
       }
-      reason = 'same_size_different_root';
+      reason = SAME_SIZE;
       proof = null;
-    } else if (!Array.isArray(proof)) {
-      return withCos(result('rejected', old, [problem('proof_missing')]), cos);
+    } else if (!isArray(proof)) {
+      return result('rejected', old, [problem('proof_missing')]);
     }
     var newIsLarger = old.size < head.size;
     var small = newIsLarger ? old : head;
     var large = newIsLarger ? head : old;
-    if (!reason && small.size > 0 && !verifyConsistency(small.size, large.size, small.root, large.root, proof)) {
-      reason = 'consistency_proof_fails';
-    }
+    if (!reason && small.size > 0 && !verifyConsistency(small.size, large.size, small.root, large.root, proof)) reason = 'consistency_proof_fails';
+    if (!reason) return newIsLarger ? remember(head, cosigs, 'newer') : result('older', old, []);
     // The remembered head was verified when it was stored; only evidence re-checks it (storage can rot).
-    if (reason && !verifyTreeHead(old, serverKey, voteId)) return withCos(this._remember(voteId, serverKey, head, cosigs, 'first', [problem('stored_head_invalid')]), cos);
-    if (reason) {
-      // Co-signatures go into the evidence only if they still verify (storage can rot here too).
-      var keptOld = definition ? oldCosigs.filter(function (c) { return W.verifyCosignature(c, definition) && c.size === old.size && c.root === old.root; }) : [];
-      return withCos(this._split(reason, {
-        vote_id: voteId, server_key: serverKey, first: small, second: large, proof: proof, definition: definition,
-        firstCosigs: newIsLarger ? keptOld : cosigs, secondCosigs: newIsLarger ? cosigs : keptOld
-      }, old), cos);
-    }
-    return withCos(newIsLarger ? this._remember(voteId, serverKey, head, cosigs, 'newer', []) : result('older', old, []), cos);
-  }
-
-  _remember(voteId, serverKey, head, cosignatures, status, notes) {
-    var record = { head: head, server_key: serverKey };
-    if (cosignatures.length) record.cosignatures = cosignatures;
-    this._write('head/' + voteId, record);
-    return result(status, head, notes);
-  }
-
-  _split(reason, s, remembered) {
+    if (!verifyTreeHead(old, serverKey, voteId)) return remember(head, cosigs, 'first', [problem('stored_head_invalid')]);
+    // Co-signatures go into the evidence only if they still verify (storage can rot here too).
+    var keptOld = definition ? oldCosigs.filter((c) => verifyCosignature(c, definition) && c.size === old.size && c.root === old.root) : [];
+    var firstCosigs = newIsLarger ? keptOld : cosigs;
+    var secondCosigs = newIsLarger ? cosigs : keptOld;
     var evidence = {
-      type: PROTOCOL + ' split view',
-      vote_id: s.vote_id,
-      server_key: s.server_key,
+      type: SPLIT_VIEW_1,
+      vote_id: voteId,
+      server_key: serverKey,
       reason: reason,
-      first_tree_head: s.first,
-      second_tree_head: s.second,
-      consistency_proof: s.proof ? s.proof.slice() : null,
+      first_tree_head: small,
+      second_tree_head: large,
+      consistency_proof: proof ? proof.slice() : null,
       explanation: SPLIT_TEXT[reason] + SPLIT_TAIL
     };
-    if (s.firstCosigs.length || s.secondCosigs.length) {
+    if (firstCosigs.length || secondCosigs.length) {
       // [1.1] Heads the witnesses co-signed: the evidence carries their co-signatures and the
       // definition's witness list, so it proves that witnesses were shown different logs too.
-      evidence.type = PROTOCOL_1_1 + ' split view';
-      evidence.witnesses = W.witnessesOf(s.definition).witnesses;
-      evidence.witness_quorum = s.definition.witness_quorum;
-      evidence.first_cosignatures = s.firstCosigs;
-      evidence.second_cosignatures = s.secondCosigs;
+      evidence.type = SPLIT_VIEW_1_1;
+      evidence.witnesses = witnessesOf(definition).witnesses;
+      evidence.witness_quorum = definition.witness_quorum;
+      evidence.first_cosignatures = firstCosigs;
+      evidence.second_cosignatures = secondCosigs;
       evidence.explanation = SPLIT_TEXT[reason] + COSIGNED_SPLIT_TEXT + SPLIT_TAIL;
     }
-    if (!this._read('split/' + s.vote_id)) this._write('split/' + s.vote_id, evidence);
-    var out = result('split', remembered, [problem(reason === 'same_size_different_root' ? 'split_same_size' : 'split_inconsistent')]);
-    out.evidence = evidence;
-    return out;
+    if (!this._read('split/' + voteId)) this._write('split/' + voteId, evidence);
+    return result('split', old, [problem(reason === SAME_SIZE ? 'split_same_size' : 'split_inconsistent')], evidence);
   }
 }
 
-// [1.1] The co-signature check of a head shown to HeadMemory, on its result.
-function withCos(out, cos) {
-  out.cosigned = cos ? cos.cosigned : [];
-  out.quorum = cos ? cos.quorum : null;
-  out.quorumMet = !!cos && cos.ok;
-  return out;
-}
+/** The problems of a checkCosignedHead result but too few co-signers: a head co-signed by fewer than the quorum is no refusal. */
+var brokenCosigned = (check) => check.problems.filter((p) => p.code !== 'quorum_missing');
 
-function result(status, head, problems) {
-  return { ok: status !== 'rejected' && status !== 'split', status: status, head: head, problems: problems, evidence: null,
-    cosigned: [], quorum: null, quorumMet: false };
-}
+var EVIDENCE = { type: 0, vote_id: 0, server_key: 0, reason: 0, first_tree_head: 0, second_tree_head: 0, consistency_proof: 0, explanation: 0 };
+var COSIGNED_EVIDENCE = Object.assign({ witnesses: 0, witness_quorum: 0, first_cosignatures: isArray, second_cosignatures: isArray }, EVIDENCE);
 
 /**
  * Re-check split-view evidence on its own (anyone it is forwarded to can run this): true iff both
  * heads are tree heads of the evidence's vote signed by its server key and cannot both be true —
- * same size with different roots, or the given consistency proof fails between them.
+ * same size with different roots, or the given consistency proof fails between them. [1.1] Evidence
+ * of co-signed heads also needs every co-signature in it valid for its own head, under the
+ * witness list it carries, and at least one of them.
  */
-var EVIDENCE_KEYS = ['type', 'vote_id', 'server_key', 'reason', 'first_tree_head', 'second_tree_head', 'consistency_proof', 'explanation'];
-var COSIGNED_EVIDENCE_KEYS = EVIDENCE_KEYS.concat(['witnesses', 'witness_quorum', 'first_cosignatures', 'second_cosignatures']);
-
 function checkSplitEvidence(evidence) {
-  var cosigned = isPlainObject(evidence) && evidence.type === PROTOCOL_1_1 + ' split view';
-  if (keyProblem(evidence, cosigned ? COSIGNED_EVIDENCE_KEYS : EVIDENCE_KEYS, 'evidence')) return false;
-  if (!cosigned && evidence.type !== PROTOCOL + ' split view') return false;
+  var cosigned = isPlainObject(evidence) && evidence.type === SPLIT_VIEW_1_1;
+  if (shapeProblem(evidence, cosigned ? COSIGNED_EVIDENCE : EVIDENCE, '') || (!cosigned && evidence.type !== SPLIT_VIEW_1)) return false;
   var a = evidence.first_tree_head;
   var b = evidence.second_tree_head;
   if (!verifyTreeHead(a, evidence.server_key, evidence.vote_id) || !verifyTreeHead(b, evidence.server_key, evidence.vote_id)) return false;
   if (cosigned) {
     // The witnesses as a definition names them; every co-signature valid and of its own head.
-    var definition = { protocol: PROTOCOL_1_1, vote_id: evidence.vote_id, server_key: evidence.server_key,
-      witnesses: evidence.witnesses, witness_quorum: evidence.witness_quorum };
-    if (!W.witnessesOf(definition).ok) return false;
-    var pairs = [[a, evidence.first_cosignatures], [b, evidence.second_cosignatures]];
-    for (var i = 0; i < 2; i++) {
-      if (!Array.isArray(pairs[i][1])) return false;
-      var check = W.checkCosignedHead(pairs[i][0], pairs[i][1], definition);
-      if (check.problems.some(function (p) { return p.code !== 'quorum_missing'; })) return false;
-    }
-    if (!evidence.first_cosignatures.length && !evidence.second_cosignatures.length) return false;
+    var definition = Object.assign({}, evidence, { protocol: PROTOCOL_1_1 }); // its vote_id, server_key, witnesses, witness_quorum
+    var firsts = evidence.first_cosignatures;
+    var seconds = evidence.second_cosignatures;
+    // (an invalid witness list is a problem of each check)
+    if (!(firsts.length || seconds.length) || brokenCosigned(checkCosignedHead(a, firsts, definition)).length ||
+      brokenCosigned(checkCosignedHead(b, seconds, definition)).length) return false;
   }
-  if (evidence.reason === 'same_size_different_root') return a.size === b.size && a.root !== b.root;
-  if (evidence.reason !== 'consistency_proof_fails' || !Array.isArray(evidence.consistency_proof)) return false;
-  if (!(a.size < b.size)) return false;
-  return !verifyConsistency(a.size, b.size, a.root, b.root, evidence.consistency_proof);
+  if (evidence.reason === SAME_SIZE) return a.size === b.size && a.root !== b.root;
+  return evidence.reason === 'consistency_proof_fails' && isArray(evidence.consistency_proof) && a.size < b.size &&
+    !verifyConsistency(a.size, b.size, a.root, b.root, evidence.consistency_proof);
+}
+
+// --- linli-vote/1.1: witnesses' co-signatures and proxies -------------------------------------------
+// (docs/protocol.md §5.1, §5.7, §5.8, §6.4; Python: voting/witnesses.py, voting/delegations.py)
+
+function isText(value) {
+  try {
+    return isString(value) && !!value && !!canonical(value);
+  } catch (e) {
+    return false;
+  }
+}
+
+var WITNESS = { id: isId, name: isText, public_key: isPublicKey };
+var COSIGNATURE = {
+  type: equals('cosignature'), vote_id: isId, size: (size) => isIndex(size) && size > 0,
+  root: isHashHex, witness: isId, timestamp: isTime, signature: isSignature
+};
+
+// --- the definition's witnesses (§5.1) -------------------------------------------------------------
+
+/**
+ * The witnesses of a definition (entry 0), checked as voting.witnesses.validate_witnesses:
+ * {ok, protocol, witnesses: [{id, name, public_key}], quorum, keys: {id: public_key}, problem}.
+ * A linli-vote/1 definition has no witnesses (quorum 0); a linli-vote/1.1 one has both fields.
+ */
+function witnessesOf(definition) {
+  var out = { ok: false, protocol: null, witnesses: [], quorum: 0, keys: {}, problem: null };
+  var fail = (text) => {
+    out.problem = text;
+    return out;
+  };
+  if (!isPlainObject(definition)) return fail('definition must be an object');
+  out.protocol = definition.protocol;
+  if (definition.protocol === PROTOCOL) {
+    if (hasOwn(definition, 'witnesses') || hasOwn(definition, 'witness_quorum')) return fail('linli-vote/1 has no witnesses');
+    out.ok = true;
+    return out;
+  }
+  if (definition.protocol !== PROTOCOL_1_1) return fail('unknown protocol');
+  var list = definition.witnesses;
+  var quorum = definition.witness_quorum;
+  if (!isArray(list) || list.length > 64) return fail('definition.witnesses must be a list of at most 64');
+  var keys = {};
+  for (var i = 0; i < list.length; i++) {
+    var w = list[i];
+    var where = 'definition.witnesses[' + i + ']';
+    var bad = formProblem(w, WITNESS, where);
+    if (bad) return fail(bad);
+    if (w.public_key === definition.server_key) return fail(where + ' is the server key');
+    if (list.some((v, j) => j < i && (v.id === w.id || v.public_key === w.public_key))) return fail('definition.witnesses repeat');
+    keys[w.id] = w.public_key;
+  }
+  if (!isIndex(quorum) || quorum < Math.min(1, list.length) || quorum > list.length) return fail('definition.witness_quorum out of range');
+  out.ok = true;
+  out.witnesses = JSON.parse(stringify(list)); // a copy: each has exactly {id, name, public_key}, all strings
+  out.quorum = quorum;
+  out.keys = keys;
+  return out;
+}
+
+// --- co-signatures (§6.4) --------------------------------------------------------------------------
+
+// The problem why cosig is not a valid co-signature for the definition whose witnesses are `who`
+// (witnessesOf), its detail after `at`; or null (voting.witnesses.cosignature_problem).
+function cosignatureFault(cosig, who, definition, at) {
+  if (!who.ok) return problem('definition_witnesses_invalid', at + who.problem);
+  var shape = shapeProblem(cosig, COSIGNATURE, 'co-signature');
+  if (shape) return problem('cosignature_malformed', at + shape);
+  if (cosig.vote_id !== definition.vote_id) return problem('cosignature_other_vote', at + cosig.vote_id);
+  if (!hasOwn(who.keys, cosig.witness)) return problem('cosignature_unknown_witness', at + cosig.witness);
+  if (!verifyObject(who.keys[cosig.witness], cosig)) return problem('cosignature_forged', at + cosig.witness);
+  return null;
+}
+
+/**
+ * The problems of a co-signature for this vote ([] if valid): its form, the definition's vote, a
+ * witness the definition names, and that witness's signature over the canonical JSON without
+ * `signature` (voting.witnesses.cosignature_problem).
+ */
+function cosignatureProblems(cosig, definition) {
+  var fault = cosignatureFault(cosig, witnessesOf(definition), definition, '');
+  return fault ? [fault] : [];
+}
+
+/** True iff cosig is a valid co-signature of a witness of `definition`, for its vote. */
+var verifyCosignature = (cosig, definition) => !cosignatureProblems(cosig, definition).length;
+
+/**
+ * A server tree head with the witnesses' co-signatures (GET …/tree-head?cosigned=true gives
+ * {tree_head, cosignatures, witness_quorum, cosigned}). serverKey defaults to the definition's.
+ * Returns {ok, cosigned: [witness ids, definition order], missing: [ids], quorum, problems}: ok iff
+ * the head is this vote's and signed by the server key, every co-signature given is valid and
+ * names exactly this head's size and root, and at least witness_quorum distinct witnesses
+ * co-signed it. A co-signature that is forged, of another head or repeated is a problem, not
+ * merely left out: the server stores only valid co-signatures of heads it signed, one per witness.
+ */
+function checkCosignedHead(head, cosignatures, definition, serverKey) {
+  var who = witnessesOf(definition);
+  var out = { ok: false, cosigned: [], missing: [], quorum: who.quorum, problems: [] };
+  var add = (code, detail) => out.problems.push(problem(code, detail));
+  if (!who.ok) {
+    add('definition_witnesses_invalid', who.problem);
+    return out;
+  }
+  var key = serverKey == null ? definition.server_key : serverKey;
+  out.problems = treeHeadProblems(head, key, definition.vote_id);
+  if (!out.problems.length && key !== definition.server_key) add('server_key_changed');
+  if (!isArray(cosignatures)) {
+    add('cosignature_malformed', 'not a list');
+    return out;
+  }
+  var seen = {};
+  cosignatures.forEach((c, i) => {
+    var at = '#' + i + ' ';
+    var fault = cosignatureFault(c, who, definition, at);
+    if (fault) out.problems.push(fault);
+    else if (!isPlainObject(head) || c.size !== head.size || c.root !== head.root) add('cosignature_other_head', at + c.witness);
+    else if (seen[c.witness]) add('cosignature_repeated', c.witness);
+    else seen[c.witness] = true;
+  });
+  who.witnesses.forEach((w) => {
+    (seen[w.id] ? out.cosigned : out.missing).push(w.id);
+  });
+  if (out.cosigned.length < who.quorum) add('quorum_missing', out.cosigned.length + ' / ' + who.quorum);
+  out.ok = !out.problems.length;
+  return out;
+}
+
+// --- delegations and their revocations (§5.7, §5.8) ------------------------------------------------
+// Their envelopes {delegation | delegation_revocation, public_key, signature} are made, told apart
+// and verified by the envelope code above, as ballots are.
+
+/** Why `signed` is not a well-formed D (kind 'delegation') or R ('delegation_revocation'), or null. */
+function delegationProblem(signed, kind, definition) {
+  var what = kind || (isPlainObject(signed) ? signed.type : DELEGATION);
+  if (what !== DELEGATION && what !== REVOCATION) return 'unknown kind';
+  var spec = { type: equals(what), vote_id: isId, right_id: isId, delegate_key: isPublicKey, nonce: isNonce, signed_at: isTime };
+  return formProblem(signed, spec, what, definition) ||
+    (definition && definition.protocol !== PROTOCOL_1_1 ? 'proxies need a linli-vote/1.1 vote' : null);
+}
+
+var newOf = (kind, args, definition) => newSigned({ type: kind, vote_id: args.voteId, right_id: args.rightId, delegate_key: args.delegateKey }, args, definition);
+
+/**
+ * D, the delegation an owner's device signs: {voteId, rightId, delegateKey (the delegate's b64u
+ * public key, from the delegate's phone), nonceBytes (16 from wx.getRandomValues), signedAt (a Date
+ * or a protocol time)}; checked against the definition when given (a linli-vote/1.1 vote).
+ */
+var newDelegation = (args, definition) => newOf(DELEGATION, args, definition);
+
+/** R, the revocation of the proxy of args.delegateKey (same arguments as newDelegation). */
+var newRevocation = (args, definition) => newOf(REVOCATION, args, definition);
+
+/**
+ * The envelope POST …/delegations (or …/delegation-revocations) takes: {delegation |
+ * delegation_revocation: the signed object, public_key, signature} (voting.delegations.sign_delegation).
+ */
+var signDelegation = (signed, secretKey) => signEnvelope(isPlainObject(signed) && signed.type === REVOCATION ? REVOCATION : DELEGATION, signed, secretKey);
+
+/** 'delegation' or 'delegation_revocation' for an envelope of either kind with exactly its fields, else null. */
+function delegationKind(envelope) {
+  var kind = envelopeKind(envelope);
+  return kind === BALLOT_KIND ? null : kind;
+}
+
+/** True iff envelope is a well-formed delegation or revocation envelope whose signature verifies. */
+function verifyDelegation(envelope, definition) {
+  var kind = verifiedKind(envelope, definition);
+  return !!kind && kind !== BALLOT_KIND;
+}
+
+// --- handing a proxy key from phone to phone -------------------------------------------------------
+
+var KEY_TEXT_PREFIX = 'linli-proxy-key:';
+
+function checkKey(publicKey) {
+  if (!isPublicKey(publicKey)) throw new FormatError('not a b64u Ed25519 public key');
+  return publicKey;
+}
+
+/**
+ * The short fingerprint two people compare by eye: the first 16 hex digits (64 bits) of
+ * SHA-256 of the raw 32 key bytes, in groups of four ("3fa9 0c1b 77e2 41d0"). 64 bits: making a
+ * second key with the same fingerprint costs about 2^64 tries.
+ */
+var keyFingerprint = (publicKey) => sha256Hex(b64uDecode(checkKey(publicKey))).slice(0, 16).match(/..../g).join(' ');
+
+/** What the delegate's phone shows as QR code and as text: `linli-proxy-key:<b64u key>`. */
+var proxyKeyText = (publicKey) => KEY_TEXT_PREFIX + checkKey(publicKey);
+
+/** The key in a scanned or pasted text (`linli-proxy-key:<key>`, or the bare key; spaces ignored), or null. */
+function parseProxyKeyText(text) {
+  if (!isString(text)) return null;
+  var t = text.replace(/\s+/g, '');
+  if (t.indexOf(KEY_TEXT_PREFIX) === 0) t = t.slice(KEY_TEXT_PREFIX.length);
+  return isPublicKey(t) ? t : null;
 }
 
 module.exports = {
@@ -1009,18 +1064,18 @@ module.exports = {
   checkReceipt: checkReceipt,
   HeadMemory: HeadMemory,
   checkSplitEvidence: checkSplitEvidence,
-  // helpers lent to lib/linli-vote-witness.js (not part of the API)
-  _hasOwn: hasOwn,
-  _isPlainObject: isPlainObject,
-  _isSafeInt: isSafeInt,
-  _keyProblem: keyProblem,
-  _problem: problem,
-  _toBytes: toBytes,
-  _sign: function (message, secretKey) { return nacl.sign.detached(message, secretKey); }
+  // [1.1]
+  witnessesOf: witnessesOf,
+  cosignatureProblems: cosignatureProblems,
+  verifyCosignature: verifyCosignature,
+  checkCosignedHead: checkCosignedHead,
+  delegationProblem: delegationProblem,
+  newDelegation: newDelegation,
+  newRevocation: newRevocation,
+  signDelegation: signDelegation,
+  delegationKind: delegationKind,
+  verifyDelegation: verifyDelegation,
+  keyFingerprint: keyFingerprint,
+  proxyKeyText: proxyKeyText,
+  parseProxyKeyText: parseProxyKeyText
 };
-
-// [1.1] witnesses and proxies: built on the exports above, re-exported here.
-var W = require('./linli-vote-witness.js')(module.exports);
-Object.keys(W).forEach(function (name) {
-  module.exports[name] = W[name];
-});

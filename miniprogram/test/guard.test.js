@@ -120,7 +120,8 @@ test('every shipped file parses as ES2017 and uses nothing newer', () => {
     assert.ok(scanned.includes(must), must + ' is scanned');
   }
   assert.ok(scanned.filter((f) => f.startsWith('pages/')).length >= 20, 'every page');
-  assert.deepEqual(DEPENDENCIES, ['crypto', 'js-sha256', 'qrcode-generator', 'tweetnacl'], 'nothing else at run time (crypto: the local shim package; qrcode-generator: lib/qr.js)');
+  for (const must of ['node_modules/fast-sha256/sha256.js', 'node_modules/tweetnacl/nacl-fast.js']) assert.ok(scanned.includes(must), must + ' is scanned');
+  assert.deepEqual(DEPENDENCIES, ['crypto', 'fast-sha256', 'qrcode-generator', 'tweetnacl'], 'nothing else at run time (crypto: the local shim package; qrcode-generator: lib/qr.js)');
 });
 
 test('the guard itself catches what it must', () => {
@@ -132,11 +133,12 @@ test('the guard itself catches what it must', () => {
     '/(?<y>a)/', 'try {} catch {}']) assert.throws(() => acorn.parse(src, { ecmaVersion: 2017 }), SyntaxError, src);
 });
 
-test('outside requires: the guarded Node fallbacks of the two dependencies, and the QR code maker', () => {
+test('outside requires: tweetnacl\'s guarded Node fallback, and the QR code maker', () => {
   const outside = {};
   for (const [, { owner, outside: specs }] of shippedFiles()) for (const s of specs) (outside[owner] = outside[owner] || new Set()).add(s);
   const plain = Object.fromEntries(Object.entries(outside).map(([k, v]) => [k, [...v].sort()]));
-  assert.deepEqual(plain, { lib: ['js-sha256', 'tweetnacl'], app: ['qrcode-generator'], 'js-sha256': ['buffer', 'crypto'], tweetnacl: ['crypto'] });
+  assert.deepEqual(plain, { lib: ['fast-sha256', 'tweetnacl'], app: ['qrcode-generator'], tweetnacl: ['crypto'] });
+  // fast-sha256 requires nothing.
   // qrcode-generator: lib/qr.js only (the proxy key's QR code), never the protocol library.
   // crypto: answered by the packed shim package in WeChat; the app's own files require only relative paths.
 });
@@ -154,7 +156,7 @@ test('outside requires: the guarded Node fallbacks of the two dependencies, and 
  */
 function loadLikeWeChat(outside, options) {
   const opts = options || {};
-  const packed = opts.packed || ['js-sha256', 'tweetnacl'];
+  const packed = opts.packed || ['fast-sha256', 'tweetnacl'];
   const hideSelf = opts.hideSelf !== false;
   const context = vm.createContext({});
   if (opts.before) opts.before(context);
@@ -214,7 +216,7 @@ test('in a realm like the mini-program\'s the library loads and checks a receipt
 
 test('if the mini-program\'s require throws for Node modules, loading without a guard fails in tweetnacl', () => {
   // What WeChat's require does for a module it does not have ('module "…" is not defined'): the
-  // problem the two guards below settle. js-sha256 never gets there.
+  // problem the two guards below settle. fast-sha256 requires nothing.
   assert.throws(() => loadLikeWeChat(wechatRequire), /module "crypto" is not defined/);
 });
 
@@ -222,7 +224,7 @@ test('guard 1 — self hidden, require throws: the packed local `crypto` package
   const { exports: L, executed, context, modules } = loadLikeWeChat(wechatRequire, { packed: DEPENDENCIES });
   assert.deepEqual(executed, [], 'no require reached WeChat\'s own');
   assert.equal(vm.runInContext('typeof self', context), 'undefined');
-  assert.deepEqual(Object.keys(modules).sort(), ['crypto', 'js-sha256', 'tweetnacl']);
+  assert.deepEqual(Object.keys(modules).sort(), ['crypto', 'fast-sha256', 'tweetnacl']);
   assert.equal(modules.crypto.randomBytes, undefined, 'the shim package offers no randomness');
   assert.throws(() => modules.tweetnacl.randomBytes(32), /no PRNG/, 'tweetnacl\'s generator stays unset');
   checksAReceiptAndSigns(L, context);
