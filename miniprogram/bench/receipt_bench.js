@@ -29,6 +29,7 @@ function arg(name, fallback) {
 
 const RUNS = arg('--runs', 300);
 const SIZE = arg('--size', 100000);
+if (!(Number.isInteger(SIZE) && SIZE >= 2)) throw new Error('--size: a log of at least 2 entries');
 const WARMUP = 20;
 
 function seed(label) {
@@ -107,7 +108,8 @@ function inclusionProof(i, size) {
 
 const head = signedHead(SIZE);
 const receipt = { vote_id: voteId, leaf_index: index, leaf_hash: leaves[index], tree_head: head, inclusion_proof: inclusionProof(index, SIZE), entry };
-const firstSize = SIZE - 1234; // the phone last saw the log a little smaller
+// the phone last saw the log a little smaller (1,234 entries; a tenth of a log under 12,340 entries)
+const firstSize = SIZE - Math.max(1, Math.min(1234, Math.floor(SIZE / 10)));
 const oldHead = signedHead(firstSize);
 const consistency = tree.consistencyProof(firstSize, SIZE);
 
