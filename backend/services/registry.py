@@ -11,7 +11,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-
 from backend.errors import Invalid
 from backend.extensions import db
 from backend.models import Owner, Part, PartOwner, RegistryImport

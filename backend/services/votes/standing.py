@@ -102,10 +102,10 @@ _CAST_COLUMNS = (("i", Integer), ("user_id", Integer), ("right_id", String), ("p
 
 def _facts_of(n):
     """The statement that reads the facts of n casts (bind parameters vote, community and, per cast i,
-    i_i, user_id_i, right_id_i, public_key_i, nonce_i): one row per cast — i, whether the user is a verified owner of
-    the right, the key's standing (null: never bound; -1: bound; else the index that revoked it),
-    whether the nonce is in the log, and [1.1] the user whose active proxy for the right names this
-    key (while the delegate's device key stands). Built once per n.
+    i_i, user_id_i, right_id_i, public_key_i, nonce_i): one row per cast — i, whether the user is a
+    verified owner of the right, the key's standing (null: never bound; -1: bound; else the index that
+    revoked it), whether the nonce is in the log, and [1.1] the user whose active proxy for the right
+    names this key (while the delegate's device key stands). Built once per n.
 
     The casts are a table of n rows (`casts`) that four correlated subqueries look up, so the database
     plans the lookups once whatever n is: PostgreSQL plans it in ~0.3 ms for 3 or 8 casts, where a
